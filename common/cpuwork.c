@@ -1,0 +1,72 @@
+/* cpuwork.c — see cpuwork.h. */
+#include "cpuwork.h"
+
+#include "clock.h"
+
+/* Calibrated before any thread starts; read-only afterwards. */
+static double iters_per_us = 100.0;
+
+/* Sink for results, so the optimiser must keep the computation. */
+static volatile uint64_t cpuwork_sink;
+
+/*
+ * One iteration is a round of splitmix64-style mixing: multiply, shift and
+ * xor with a loop-carried dependency, so it neither vectorises nor
+ * overlaps, and costs the same on every call.
+ */
+static uint64_t cpuwork_iterate(uint64_t iterations, uint64_t state) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        state += 0x9e3779b97f4a7c15u;
+        uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        state ^= z ^ (z >> 31);
+    }
+    return state;
+}
+
+double cpuwork_calibrate(void) {
+    const uint64_t iterations = 200000;
+    uint64_t best_ns = UINT64_MAX;
+    uint64_t state = 1;
+
+    /* A first untimed run warms caches and lets the CPU leave idle clocks. */
+    state = cpuwork_iterate(iterations * 4, state);
+    for (int round = 0; round < 15; round++) {
+        uint64_t start = clock_thread_cpu_ns();
+        state = cpuwork_iterate(iterations, state);
+        uint64_t took = clock_thread_cpu_ns() - start;
+        if (took > 0 && took < best_ns)
+            best_ns = took;
+    }
+    cpuwork_sink = state;
+    iters_per_us = (double)iterations * 1000.0 / (double)best_ns;
+    return iters_per_us;
+}
+
+void cpuwork_set_iters_per_us(double value) {
+    if (value > 0)
+        iters_per_us = value;
+}
+
+double cpuwork_iters_per_us(void) {
+    return iters_per_us;
+}
+
+uint64_t cpuwork_run(uint64_t us, cpuwork_checkpoint_fn checkpoint, void *arg) {
+    uint64_t total = (uint64_t)((double)us * iters_per_us + 0.5);
+    uint64_t slice = (uint64_t)(CPUWORK_CHECK_US * iters_per_us);
+    uint64_t state = us;
+
+    if (slice == 0)
+        slice = 1;
+    while (total > 0) {
+        uint64_t n = total < slice ? total : slice;
+        state = cpuwork_iterate(n, state);
+        total -= n;
+        if (checkpoint && total > 0)
+            checkpoint(arg);
+    }
+    cpuwork_sink = state;
+    return state;
+}
