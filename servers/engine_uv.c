@@ -1,0 +1,539 @@
+/*
+ * engine_uv.c — the `node` engine: one libuv loop on one thread, as
+ * Node.js runs its `http` server.
+ *
+ * A connection is a handle (struct uv_conn: the TCP handle, one timer, the
+ * parser); what is in flight on it is a request in libuv's sense (a
+ * uv_write_t, or the timer standing for a pending /io wait). As in Node:
+ *  - /io waits on a timer, so any number of waits overlap;
+ *  - /cpu runs on the loop thread and blocks every other connection while
+ *    it runs, as a JavaScript handler would;
+ *  - keepAliveTimeout (5 s) closes idle connections, headersTimeout (60 s)
+ *    answers 408 to a request whose headers do not arrive in time;
+ *  - TCP_NODELAY on every socket (Node's `noDelay` default is true);
+ *  - answers are written with uv_try_write, falling back to uv_write when
+ *    the socket buffer is full; /bytes bodies go out in 64 KiB chunks.
+ * Pipelined requests are answered one at a time, in order: reading stops
+ * while a request is being answered and resumes when it is done.
+ *
+ * Reads land in one loop-wide 64 KiB buffer (as Node reads into a shared
+ * slab); only bytes left over behind a request still being answered are
+ * copied to the connection. Nothing else is allocated per request.
+ *
+ * SIGINT/SIGTERM: stop accepting, close idle connections, let in-flight
+ * requests finish (answered with Connection: close) for up to
+ * --graceful-timeout, then close the rest and return 0. A second signal
+ * closes everything at once.
+ */
+#include "../common/cpuwork.h"
+#include "handlers.h"
+#include "http.h"
+#include "server.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define READ_BUF_SIZE 65536
+#define LINGER_MS     2000 /* how long a closing connection may keep sending */
+
+enum conn_state {
+    CONN_READING,   /* waiting for (the rest of) a request */
+    CONN_WORKING,   /* a request's wait is on the timer */
+    CONN_WRITING,   /* a response is in uv_write */
+    CONN_LINGERING, /* response sent, write side shut, draining until EOF */
+    CONN_CLOSING,
+};
+
+enum timer_role { TIMER_NONE, TIMER_IDLE, TIMER_HEADERS, TIMER_WORK, TIMER_LINGER };
+
+struct uv_server {
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t grace;
+    const struct server_config *config;
+    struct uv_conn *conns; /* every open connection, for shutdown */
+    bool is_stopping;
+    unsigned keep_alive_s;
+    char read_buf[READ_BUF_SIZE];
+};
+
+struct uv_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_write_t write_req;
+    uv_shutdown_t shutdown_req;
+    struct uv_server *server;
+    struct uv_conn *prev, *next;
+    enum conn_state state;
+    enum timer_role timer_role;
+    int open_handles;
+    bool is_reading;
+    bool is_parsing; /* inside conn_parse(): completions must not re-enter it */
+    bool keep_alive;
+    bool is_head;
+    struct http_conn http;
+    struct work work;
+    char head[HTTP_HEAD_MAX];
+    size_t head_len, head_sent;
+    uint64_t body_len, body_sent;
+    size_t write_len; /* bytes handed to the uv_write in flight */
+    char *pending;    /* bytes read behind a request still being answered */
+    size_t pending_len, pending_cap;
+};
+
+static void conn_wait_for_input(struct uv_conn *conn);
+static size_t conn_parse(struct uv_conn *conn, const char *data, size_t len);
+
+static void conn_on_close(uv_handle_t *handle) {
+    struct uv_conn *conn = handle->data;
+
+    if (--conn->open_handles == 0) {
+        free(conn->pending);
+        free(conn);
+    }
+}
+
+static void conn_close(struct uv_conn *conn) {
+    struct uv_server *server = conn->server;
+
+    if (conn->state == CONN_CLOSING)
+        return;
+    conn->state = CONN_CLOSING;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        server->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    uv_close((uv_handle_t *)&conn->tcp, conn_on_close);
+    uv_close((uv_handle_t *)&conn->timer, conn_on_close);
+}
+
+static void conn_timer_start(struct uv_conn *conn, enum timer_role role, uint64_t ms);
+
+static void conn_read_stop(struct uv_conn *conn) {
+    if (conn->is_reading) {
+        uv_read_stop((uv_stream_t *)&conn->tcp);
+        conn->is_reading = false;
+    }
+}
+
+static void conn_on_shutdown(uv_shutdown_t *req, int status) {
+    struct uv_conn *conn = req->data;
+
+    if (conn->state == CONN_CLOSING)
+        return;
+    if (status < 0)
+        conn_close(conn);
+}
+
+/*
+ * Closes after a final response: shut the write side (FIN) and drain what
+ * the peer still sends until it closes, so unread bytes in our receive
+ * buffer do not turn the close into a reset that destroys the response.
+ */
+static void conn_linger(struct uv_conn *conn) {
+    conn->state = CONN_LINGERING;
+    conn->pending_len = 0;
+    conn->shutdown_req.data = conn;
+    if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp, conn_on_shutdown) < 0) {
+        conn_close(conn);
+        return;
+    }
+    conn_timer_start(conn, TIMER_LINGER, LINGER_MS);
+    conn_wait_for_input(conn);
+}
+
+static void conn_response_done(struct uv_conn *conn) {
+    http_conn_next(&conn->http);
+    if (!conn->keep_alive || conn->server->is_stopping) {
+        conn_linger(conn);
+        return;
+    }
+    conn->state = CONN_READING;
+    if (conn->is_parsing)
+        return; /* conn_parse() goes on with the bytes it holds */
+
+    if (conn->pending_len > 0) {
+        size_t used = conn_parse(conn, conn->pending, conn->pending_len);
+        conn->pending_len -= used;
+        memmove(conn->pending, conn->pending + used, conn->pending_len);
+    }
+    if (conn->state == CONN_READING)
+        conn_wait_for_input(conn);
+}
+
+static void conn_on_write(uv_write_t *req, int status);
+
+/* Writes what is left of the response: head, then body in chunks. */
+static void conn_write(struct uv_conn *conn) {
+    for (;;) {
+        uv_buf_t bufs[2];
+        unsigned n = 0;
+        size_t total = 0;
+
+        if (conn->head_sent < conn->head_len)
+            bufs[n++] = uv_buf_init(conn->head + conn->head_sent,
+                                    (unsigned)(conn->head_len - conn->head_sent));
+        if (conn->body_sent < conn->body_len) {
+            size_t len;
+            const char *p = work_body_at(&conn->work, conn->body_sent, &len);
+            if (len > conn->body_len - conn->body_sent)
+                len = (size_t)(conn->body_len - conn->body_sent);
+            bufs[n++] = uv_buf_init((char *)p, (unsigned)len);
+        }
+        if (n == 0) {
+            conn_response_done(conn);
+            return;
+        }
+        for (unsigned i = 0; i < n; i++)
+            total += bufs[i].len;
+
+        int written = uv_try_write((uv_stream_t *)&conn->tcp, bufs, n);
+        if (written == UV_EAGAIN) {
+            written = 0;
+        } else if (written < 0) {
+            conn_close(conn);
+            return;
+        }
+        size_t done = (size_t)written;
+        size_t from_head = conn->head_len - conn->head_sent;
+        if (from_head > done)
+            from_head = done;
+        conn->head_sent += from_head;
+        conn->body_sent += done - from_head;
+        if (done == total)
+            continue;
+
+        /* The socket buffer is full: hand the rest of these buffers to
+         * uv_write and go on from its callback. */
+        n = 0;
+        if (conn->head_sent < conn->head_len)
+            bufs[n++] = uv_buf_init(conn->head + conn->head_sent,
+                                    (unsigned)(conn->head_len - conn->head_sent));
+        if (total - done > conn->head_len - conn->head_sent) {
+            size_t len;
+            const char *p = work_body_at(&conn->work, conn->body_sent, &len);
+            size_t body_part = total - done - (conn->head_len - conn->head_sent);
+            bufs[n++] = uv_buf_init((char *)p, (unsigned)(len < body_part ? len : body_part));
+        }
+        conn->write_len = total - done;
+        conn->write_req.data = conn;
+        if (uv_write(&conn->write_req, (uv_stream_t *)&conn->tcp, bufs, n, conn_on_write) < 0) {
+            conn_close(conn);
+            return;
+        }
+        return;
+    }
+}
+
+static void conn_on_write(uv_write_t *req, int status) {
+    struct uv_conn *conn = req->data;
+    size_t done = conn->write_len;
+
+    if (conn->state == CONN_CLOSING)
+        return;
+    if (status < 0) {
+        conn_close(conn);
+        return;
+    }
+    size_t from_head = conn->head_len - conn->head_sent;
+    if (from_head > done)
+        from_head = done;
+    conn->head_sent += from_head;
+    conn->body_sent += done - from_head;
+    conn_write(conn);
+}
+
+static void conn_respond(struct uv_conn *conn) {
+    struct http_head head = {
+        .status = conn->work.status,
+        .content_type = conn->work.content_type,
+        .content_length = conn->work.body_len,
+        .keep_alive = conn->keep_alive && !conn->server->is_stopping,
+        .keep_alive_s = conn->server->keep_alive_s,
+    };
+
+    conn->keep_alive = head.keep_alive;
+    conn->head_len = http_format_head(conn->head, &head);
+    conn->head_sent = 0;
+    conn->body_len = conn->is_head ? 0 : conn->work.body_len;
+    conn->body_sent = 0;
+    conn->state = CONN_WRITING;
+    conn_write(conn);
+}
+
+/* Answers an error the parser or a timeout found, then closes. */
+static void conn_fail(struct uv_conn *conn, int status, const char *reason) {
+    handler_error(status, reason, &conn->work);
+    conn->keep_alive = false;
+    conn->is_head = false;
+    conn_respond(conn);
+}
+
+static void conn_on_timer(uv_timer_t *timer) {
+    struct uv_conn *conn = timer->data;
+    enum timer_role role = conn->timer_role;
+
+    conn->timer_role = TIMER_NONE;
+    switch (role) {
+    case TIMER_WORK:
+        conn_respond(conn);
+        break;
+    case TIMER_HEADERS:
+        /* Node answers 408 when headersTimeout expires. */
+        conn_read_stop(conn);
+        conn_fail(conn, 408, "request headers not received in time\n");
+        break;
+    case TIMER_IDLE:
+    case TIMER_LINGER:
+    case TIMER_NONE:
+        conn_close(conn);
+        break;
+    }
+}
+
+static void conn_timer_start(struct uv_conn *conn, enum timer_role role, uint64_t ms) {
+    conn->timer_role = role;
+    uv_timer_start(&conn->timer, conn_on_timer, ms, 0);
+}
+
+static void conn_timer_stop(struct uv_conn *conn) {
+    if (conn->timer_role != TIMER_NONE) {
+        uv_timer_stop(&conn->timer);
+        conn->timer_role = TIMER_NONE;
+    }
+}
+
+/* Runs a routed request: CPU work on this thread, then the wait, then the answer. */
+static void conn_start_work(struct uv_conn *conn) {
+    const struct http_request *req = &conn->http.req;
+
+    conn_timer_stop(conn);
+    handler_route(req->target, req->target_len, &conn->work);
+    conn->keep_alive = req->keep_alive;
+    conn->is_head = req->is_head;
+    if (conn->work.cpu_us > 0)
+        cpuwork_run(conn->work.cpu_us, NULL, NULL); /* blocks the loop, as JS would */
+    if (conn->work.wait_ms > 0) {
+        conn->state = CONN_WORKING;
+        conn_timer_start(conn, TIMER_WORK, conn->work.wait_ms);
+        return;
+    }
+    conn_respond(conn);
+}
+
+/* Parses and answers requests until one has to wait; returns bytes used. */
+static size_t conn_parse(struct uv_conn *conn, const char *data, size_t len) {
+    size_t used = 0;
+
+    conn->is_parsing = true;
+    while (conn->state == CONN_READING) {
+        enum http_event event;
+
+        used += http_conn_feed(&conn->http, data + used, len - used, &event);
+        if (event == HTTP_EV_NEED_MORE)
+            break;
+        if (event == HTTP_EV_ERROR)
+            conn_fail(conn, conn->http.error_status, conn->http.error_reason);
+        else
+            conn_start_work(conn);
+    }
+    conn->is_parsing = false;
+    /* A response that completed inside the loop left its follow-up here. */
+    if (conn->state == CONN_LINGERING)
+        used = len;
+    return used;
+}
+
+static void conn_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+    struct uv_conn *conn = handle->data;
+
+    (void)suggested;
+    *buf = uv_buf_init(conn->server->read_buf, READ_BUF_SIZE);
+}
+
+static void conn_keep_pending(struct uv_conn *conn, const char *data, size_t len) {
+    if (conn->pending_len + len > conn->pending_cap) {
+        size_t cap = conn->pending_len + len;
+        char *p = realloc(conn->pending, cap);
+        if (!p) {
+            conn_close(conn);
+            return;
+        }
+        conn->pending = p;
+        conn->pending_cap = cap;
+    }
+    memcpy(conn->pending + conn->pending_len, data, len);
+    conn->pending_len += len;
+}
+
+static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+    struct uv_conn *conn = stream->data;
+
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        /* EOF or error: nothing more will come; a request cut short gets
+         * no answer, as in Node. */
+        conn_close(conn);
+        return;
+    }
+    if (conn->state == CONN_LINGERING)
+        return; /* draining */
+
+    size_t used = conn_parse(conn, buf->base, (size_t)nread);
+
+    if (conn->state == CONN_READING) {
+        conn_wait_for_input(conn);
+    } else if (conn->state == CONN_WORKING || conn->state == CONN_WRITING) {
+        conn_read_stop(conn);
+        if (used < (size_t)nread)
+            conn_keep_pending(conn, buf->base + used, (size_t)nread - used);
+    }
+}
+
+/*
+ * Reading again, with the timer that fits: the headers deadline, which the
+ * first byte of a request starts and later bytes do not extend (so a
+ * slowloris client cannot hold a connection), or the keep-alive idle timer.
+ */
+static void conn_wait_for_input(struct uv_conn *conn) {
+    const struct server_config *config = conn->server->config;
+
+    if (conn->state == CONN_READING) {
+        if (http_conn_is_mid_request(&conn->http)) {
+            if (conn->timer_role != TIMER_HEADERS)
+                conn_timer_start(conn, TIMER_HEADERS, config->headers_timeout_ms);
+        } else {
+            conn_timer_start(conn, TIMER_IDLE, config->keep_alive_timeout_ms);
+        }
+    }
+    if (!conn->is_reading) {
+        if (uv_read_start((uv_stream_t *)&conn->tcp, conn_alloc, conn_on_read) < 0) {
+            conn_close(conn);
+            return;
+        }
+        conn->is_reading = true;
+    }
+}
+
+static void server_on_connection(uv_stream_t *listener, int status) {
+    struct uv_server *server = listener->data;
+    struct uv_conn *conn;
+
+    if (status < 0) {
+        fprintf(stderr, "server: accept: %s\n", uv_strerror(status));
+        return;
+    }
+    conn = calloc(1, sizeof(*conn));
+    if (!conn) {
+        fprintf(stderr, "server: out of memory for a connection\n");
+        return;
+    }
+    conn->server = server;
+    uv_tcp_init(&server->loop, &conn->tcp);
+    uv_timer_init(&server->loop, &conn->timer);
+    conn->tcp.data = conn;
+    conn->timer.data = conn;
+    conn->open_handles = 2;
+    conn->state = CONN_READING;
+    http_conn_init(&conn->http);
+    conn->next = server->conns;
+    if (server->conns)
+        server->conns->prev = conn;
+    server->conns = conn;
+
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) < 0) {
+        conn_close(conn);
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    /* A new connection gets the headers deadline, as in Node. */
+    conn_timer_start(conn, TIMER_HEADERS, server->config->headers_timeout_ms);
+    conn_wait_for_input(conn);
+}
+
+static void server_close_all(struct uv_server *server) {
+    while (server->conns)
+        conn_close(server->conns);
+    if (!uv_is_closing((uv_handle_t *)&server->grace))
+        uv_close((uv_handle_t *)&server->grace, NULL);
+}
+
+static void server_on_grace_end(uv_timer_t *timer) {
+    struct uv_server *server = timer->data;
+
+    fprintf(stderr, "server: graceful timeout; closing the remaining connections\n");
+    server_close_all(server);
+}
+
+static void server_on_signal(uv_signal_t *signal, int signum) {
+    struct uv_server *server = signal->data;
+
+    if (server->is_stopping) {
+        server_close_all(server);
+        return;
+    }
+    fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    server->is_stopping = true;
+    uv_close((uv_handle_t *)&server->listener, NULL);
+    for (struct uv_conn *conn = server->conns, *next; conn; conn = next) {
+        next = conn->next;
+        if (conn->state == CONN_READING && !http_conn_is_mid_request(&conn->http))
+            conn_close(conn);
+    }
+    uv_timer_start(&server->grace, server_on_grace_end, server->config->graceful_timeout_ms, 0);
+    /* The loop ends when the last connection closes, not at the timer. */
+    uv_unref((uv_handle_t *)&server->grace);
+}
+
+int engine_uv_run(const struct server_config *config, int listen_fd) {
+    struct uv_server *server = calloc(1, sizeof(*server));
+    int rc;
+
+    if (!server) {
+        fprintf(stderr, "server: out of memory\n");
+        return 1;
+    }
+    server->config = config;
+    server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
+    uv_loop_init(&server->loop);
+    uv_tcp_init(&server->loop, &server->listener);
+    server->listener.data = server;
+    /* libuv 1.44 cannot bind with SO_REUSEPORT itself; main binds and hands over. */
+    rc = uv_tcp_open(&server->listener, listen_fd);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&server->listener, config->backlog, server_on_connection);
+    if (rc < 0) {
+        fprintf(stderr, "server: listen: %s\n", uv_strerror(rc));
+        free(server);
+        return 1;
+    }
+    uv_timer_init(&server->loop, &server->grace);
+    server->grace.data = server;
+    uv_signal_init(&server->loop, &server->sigint);
+    uv_signal_init(&server->loop, &server->sigterm);
+    server->sigint.data = server->sigterm.data = server;
+    uv_signal_start(&server->sigint, server_on_signal, SIGINT);
+    uv_signal_start(&server->sigterm, server_on_signal, SIGTERM);
+    /* Signals alone do not keep the loop alive: it ends with the last connection. */
+    uv_unref((uv_handle_t *)&server->sigint);
+    uv_unref((uv_handle_t *)&server->sigterm);
+
+    uv_run(&server->loop, UV_RUN_DEFAULT);
+
+    uv_close((uv_handle_t *)&server->sigint, NULL);
+    uv_close((uv_handle_t *)&server->sigterm, NULL);
+    if (!uv_is_closing((uv_handle_t *)&server->grace))
+        uv_close((uv_handle_t *)&server->grace, NULL);
+    uv_run(&server->loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&server->loop);
+    free(server);
+    fprintf(stderr, "server: stopped\n");
+    return rc == 0 ? 0 : 1;
+}

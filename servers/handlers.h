@@ -1,0 +1,54 @@
+/*
+ * handlers.h — the endpoints of DESIGN.md, written once for every model.
+ *
+ * A handler does no I/O and never blocks: handler_route() turns a request
+ * into a struct work that says what the answer needs — CPU µs to burn, ms
+ * to wait, then a status and a body — and each engine performs the work
+ * its own way (a timer on a loop, a blocking sleep in a thread, CPU work
+ * under a GIL or on a pool). Bodies are static bytes or the repeating
+ * /bytes pattern; nothing is allocated per request.
+ *
+ *   GET /hello                    200 text/plain "Hello, World!"
+ *   GET /json                     200 application/json {"message":"Hello, World!"}
+ *   GET /io?ms=N                  wait N ms (0..60000), then 200 "OK"
+ *   GET /cpu?us=N                 N µs of CPU work (0..10000000), then 200 "OK"
+ *   GET /mixed?cpu_us=A&io_ms=B   A µs of CPU work, then B ms of waiting
+ *   GET /bytes?n=N                200 with N bytes (0..64 MiB): 'a'..'z' repeating
+ *   anything else                 404; a bad parameter: 400 with a one-line reason
+ */
+#ifndef SHOWDOWN_HANDLERS_H
+#define SHOWDOWN_HANDLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HANDLER_MAX_IO_MS  60000u
+#define HANDLER_MAX_CPU_US 10000000u
+#define HANDLER_MAX_BYTES  (64u << 20)
+
+struct work {
+    int status;
+    const char *content_type;
+    const char *body; /* static bytes, or NULL for the /bytes pattern */
+    uint64_t body_len;
+    uint64_t cpu_us;  /* CPU work first ... */
+    uint64_t wait_ms; /* ... then the wait */
+};
+
+/* Fills the /bytes pattern; call once before any thread starts. */
+void handlers_init(void);
+
+/* Routes a request-target ("/io?ms=20"). The method does not matter, as in
+ * a plain Node `http.createServer` handler; HEAD is the engine's business. */
+void handler_route(const char *target, size_t target_len, struct work *work);
+
+/* A work that answers an error status with a static reason, no waiting. */
+void handler_error(int status, const char *reason, struct work *work);
+
+/*
+ * The body bytes from offset on: sets *len to how many can be written from
+ * the returned pointer in one go (at most 64 KiB), or 0 at the end.
+ */
+const char *work_body_at(const struct work *work, uint64_t offset, size_t *len);
+
+#endif

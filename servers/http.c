@@ -1,0 +1,238 @@
+/* http.c — see http.h. */
+#include "http.h"
+
+#include <string.h>
+#include <time.h>
+
+static int http_on_message_begin(llhttp_t *parser) {
+    struct http_conn *conn = parser->data;
+
+    conn->in_head = true;
+    conn->in_message = true;
+    conn->req.target_len = 0;
+    conn->req.target[0] = '\0';
+    return HPE_OK;
+}
+
+static int http_on_url(llhttp_t *parser, const char *at, size_t length) {
+    struct http_conn *conn = parser->data;
+    struct http_request *req = &conn->req;
+
+    if (length > HTTP_TARGET_MAX - req->target_len) {
+        conn->error_status = 414;
+        conn->error_reason = "request-target too long";
+        return HPE_USER;
+    }
+    memcpy(req->target + req->target_len, at, length);
+    req->target_len += length;
+    req->target[req->target_len] = '\0';
+    return HPE_OK;
+}
+
+static int http_on_headers_complete(llhttp_t *parser) {
+    struct http_conn *conn = parser->data;
+
+    conn->req.method = (uint8_t)llhttp_get_method(parser);
+    conn->req.http_minor = llhttp_get_http_minor(parser);
+    conn->req.is_head = conn->req.method == HTTP_HEAD;
+    conn->head_done = true;
+    /* Pause so http_conn_feed() knows exactly where the head ended. */
+    return HPE_PAUSED;
+}
+
+static int http_on_message_complete(llhttp_t *parser) {
+    struct http_conn *conn = parser->data;
+
+    conn->req.keep_alive = llhttp_should_keep_alive(parser) && !llhttp_get_upgrade(parser);
+    conn->in_message = false;
+    conn->is_ready = true;
+    return HPE_PAUSED;
+}
+
+static const llhttp_settings_t *http_settings(void) {
+    static llhttp_settings_t settings;
+    static bool is_initialised;
+
+    /* Idempotent and writes the same values, so a race here is harmless;
+     * engines call http_conn_init() first on their main thread anyway. */
+    if (!is_initialised) {
+        llhttp_settings_init(&settings);
+        settings.on_message_begin = http_on_message_begin;
+        settings.on_url = http_on_url;
+        settings.on_headers_complete = http_on_headers_complete;
+        settings.on_message_complete = http_on_message_complete;
+        is_initialised = true;
+    }
+    return &settings;
+}
+
+void http_conn_init(struct http_conn *conn) {
+    memset(conn, 0, sizeof(*conn));
+    llhttp_init(&conn->parser, HTTP_REQUEST, http_settings());
+    conn->parser.data = conn;
+}
+
+static size_t http_fail(struct http_conn *conn, int status, const char *reason,
+                        enum http_event *event) {
+    if (conn->error_status == 0) {
+        conn->error_status = status;
+        conn->error_reason = reason;
+    }
+    *event = HTTP_EV_ERROR;
+    return 0;
+}
+
+size_t http_conn_feed(struct http_conn *conn, const char *data, size_t len,
+                      enum http_event *event) {
+    size_t used = 0;
+    bool must_run = true;
+
+    if (conn->error_status) {
+        *event = HTTP_EV_ERROR;
+        return 0;
+    }
+    if (conn->is_ready) {
+        *event = HTTP_EV_REQUEST;
+        return 0;
+    }
+    /* Runs at least once even when len is 0, and again after the pause at
+     * the end of the headers: a request whose headers end exactly at the
+     * end of the data completes on an empty execute. */
+    while (must_run || used < len) {
+        must_run = false;
+        bool was_in_head = conn->in_head;
+        llhttp_errno_t err = llhttp_execute(&conn->parser, data + used, len - used);
+        size_t step = len - used;
+
+        if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE)
+            step = (size_t)(llhttp_get_error_pos(&conn->parser) - (data + used));
+        /* A step that started in the head counts whole toward the head: it
+         * ends at the head's end (pause) or at the end of the data. */
+        if (was_in_head || conn->in_head)
+            conn->head_bytes += step;
+        used += step;
+        if (conn->head_bytes > HTTP_MAX_HEAD)
+            return used + http_fail(conn, 431, "request header fields too large", event);
+
+        switch (err) {
+        case HPE_OK:
+            break;
+        case HPE_PAUSED:
+            llhttp_resume(&conn->parser);
+            if (conn->head_done) {
+                conn->head_done = false;
+                conn->in_head = false;
+                must_run = true;
+            }
+            break;
+        case HPE_PAUSED_UPGRADE:
+            /* Upgrade/CONNECT: showdown speaks no other protocol. The request
+             * is answered and the connection closed (keep_alive is false). */
+            conn->is_upgrade = true;
+            break;
+        case HPE_USER: /* our own callbacks set the status */
+            return used + http_fail(conn, conn->error_status, conn->error_reason, event);
+        default:
+            return used + http_fail(conn, 400, llhttp_get_error_reason(&conn->parser), event);
+        }
+        if (conn->is_ready) {
+            *event = HTTP_EV_REQUEST;
+            return used;
+        }
+    }
+    *event = HTTP_EV_NEED_MORE;
+    return used;
+}
+
+void http_conn_next(struct http_conn *conn) {
+    conn->is_ready = false;
+    conn->head_bytes = 0;
+}
+
+bool http_conn_is_mid_request(const struct http_conn *conn) {
+    return conn->in_message;
+}
+
+const char *http_status_line(int status) {
+    switch (status) {
+    case 200:
+        return "200 OK";
+    case 400:
+        return "400 Bad Request";
+    case 404:
+        return "404 Not Found";
+    case 408:
+        return "408 Request Timeout";
+    case 413:
+        return "413 Payload Too Large";
+    case 414:
+        return "414 URI Too Long";
+    case 431:
+        return "431 Request Header Fields Too Large";
+    case 503:
+        return "503 Service Unavailable";
+    default:
+        return "500 Internal Server Error";
+    }
+}
+
+/*
+ * The Date header, formatted at most once a second per thread (as Node and
+ * nginx cache theirs) rather than once per response.
+ */
+static const char *http_date(void) {
+    static __thread char cached[40];
+    static __thread time_t cached_sec = -1;
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    if (now.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(cached, sizeof(cached), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached_sec = now.tv_sec;
+    }
+    return cached;
+}
+
+static char *http_append(char *p, const char *s) {
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *http_append_u64(char *p, uint64_t v) {
+    char digits[20];
+    int n = 0;
+
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+size_t http_format_head(char *buf, const struct http_head *head) {
+    char *p = buf;
+
+    p = http_append(p, "HTTP/1.1 ");
+    p = http_append(p, http_status_line(head->status));
+    p = http_append(p, "\r\nServer: showdown\r\nDate: ");
+    p = http_append(p, http_date());
+    if (head->content_type) {
+        p = http_append(p, "\r\nContent-Type: ");
+        p = http_append(p, head->content_type);
+    }
+    p = http_append(p, "\r\nContent-Length: ");
+    p = http_append_u64(p, head->content_length);
+    if (head->keep_alive) {
+        p = http_append(p, "\r\nConnection: keep-alive\r\nKeep-Alive: timeout=");
+        p = http_append_u64(p, head->keep_alive_s);
+    } else {
+        p = http_append(p, "\r\nConnection: close");
+    }
+    p = http_append(p, "\r\n\r\n");
+    return (size_t)(p - buf);
+}

@@ -1,0 +1,25 @@
+/*
+ * listen.h — the listening socket, bound once before any engine starts,
+ * and the announcement a runner waits for.
+ */
+#ifndef SHOWDOWN_LISTEN_H
+#define SHOWDOWN_LISTEN_H
+
+#include <stddef.h>
+
+/*
+ * Binds host:port (port 0 picks a free one) with SO_REUSEADDR and listens
+ * with the given backlog. Returns the socket (blocking, close-on-exec) and
+ * the bound port in *bound_port, or -1 with the reason in err.
+ */
+int listen_tcp(const char *host, unsigned port, int backlog, unsigned *bound_port, char *err,
+               size_t err_len);
+
+/*
+ * Tells whoever started the server where it listens: "listening on
+ * HOST:PORT" on stdout and, if ready_fd >= 0, "PORT\n" written to that
+ * descriptor, which is then closed. Returns 0, or -1 if ready_fd failed.
+ */
+int listen_announce(const char *host, unsigned port, int ready_fd);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * main.c — bin/server: parses the command line, binds the listening
+ * socket, announces it, and hands it to the engine of the chosen model.
+ */
+#include "../common/cpuwork.h"
+#include "../common/options.h"
+#include "handlers.h"
+#include "listen.h"
+#include "server.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: server [options]\n"
+                 "  --model NAME              concurrency model (default: node)\n"
+                 "  --host ADDR               address to bind (default: 127.0.0.1)\n"
+                 "  --port N                  port; 0 picks a free one (default: 8080)\n"
+                 "  --ready-fd N              write \"PORT\\n\" to descriptor N once listening\n"
+                 "  --backlog N               listen backlog (default: the model's)\n"
+                 "  --headers-timeout DUR     time to receive a request's headers (default: 60s)\n"
+                 "  --keep-alive-timeout DUR  idle time between requests (default: 5s)\n"
+                 "  --graceful-timeout DUR    time to finish requests on SIGTERM (default: 30s)\n"
+                 "  --cpu-calibration N       CPU work iterations per µs, instead of measuring\n"
+                 "  --help                    this text\n"
+                 "\nmodels:\n");
+    for (unsigned i = 0; i < models_count; i++)
+        fprintf(out, "  %-18s %s\n", models[i].name, models[i].mimics);
+    fprintf(out, "\nOnce accepting it prints \"listening on HOST:PORT\" on stdout.\n"
+                 "Endpoints: /hello /json /io?ms=N /cpu?us=N /mixed?cpu_us=A&io_ms=B "
+                 "/bytes?n=N\n");
+}
+
+static int bad_flag(const char *flag, const char *reason) {
+    fprintf(stderr, "server: %s: %s (see --help)\n", flag, reason);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    enum {
+        OPT_MODEL = 256,
+        OPT_HOST,
+        OPT_PORT,
+        OPT_READY_FD,
+        OPT_BACKLOG,
+        OPT_HEADERS_TIMEOUT,
+        OPT_KEEP_ALIVE_TIMEOUT,
+        OPT_GRACEFUL_TIMEOUT,
+        OPT_CPU_CALIBRATION,
+        OPT_HELP
+    };
+    static const struct option long_options[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"host", required_argument, NULL, OPT_HOST},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"ready-fd", required_argument, NULL, OPT_READY_FD},
+        {"backlog", required_argument, NULL, OPT_BACKLOG},
+        {"headers-timeout", required_argument, NULL, OPT_HEADERS_TIMEOUT},
+        {"keep-alive-timeout", required_argument, NULL, OPT_KEEP_ALIVE_TIMEOUT},
+        {"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT},
+        {"cpu-calibration", required_argument, NULL, OPT_CPU_CALIBRATION},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct server_config config = {
+        .model = &models[0],
+        .host = "127.0.0.1",
+        .port = 8080,
+        .ready_fd = -1,
+        .backlog = -1,
+        .headers_timeout_ms = 60000,   /* Node's server.headersTimeout */
+        .keep_alive_timeout_ms = 5000, /* Node's server.keepAliveTimeout */
+        .graceful_timeout_ms = 30000,  /* Gunicorn's graceful_timeout */
+    };
+    double calibration = 0;
+    char err[OPT_ERR_MAX];
+    uint64_t value;
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        const char *flag = optind > 1 ? argv[optind - 1] : "?";
+        switch (opt) {
+        case OPT_MODEL:
+            config.model = model_find(optarg);
+            if (!config.model)
+                return bad_flag("--model", "unknown model (the list is in --help)");
+            break;
+        case OPT_HOST:
+            config.host = optarg;
+            break;
+        case OPT_PORT:
+            if (opt_parse_uint(optarg, 0, 65535, &value, err, sizeof(err)) < 0)
+                return bad_flag("--port", err);
+            config.port = (unsigned)value;
+            break;
+        case OPT_READY_FD:
+            if (opt_parse_uint(optarg, 0, 1 << 20, &value, err, sizeof(err)) < 0)
+                return bad_flag("--ready-fd", err);
+            config.ready_fd = (int)value;
+            break;
+        case OPT_BACKLOG:
+            if (opt_parse_uint(optarg, 1, 65535, &value, err, sizeof(err)) < 0)
+                return bad_flag("--backlog", err);
+            config.backlog = (int)value;
+            break;
+        case OPT_HEADERS_TIMEOUT:
+        case OPT_KEEP_ALIVE_TIMEOUT:
+        case OPT_GRACEFUL_TIMEOUT: {
+            const char *name = opt == OPT_HEADERS_TIMEOUT      ? "--headers-timeout"
+                               : opt == OPT_KEEP_ALIVE_TIMEOUT ? "--keep-alive-timeout"
+                                                               : "--graceful-timeout";
+            if (opt_parse_duration_us(optarg, &value, err, sizeof(err)) < 0)
+                return bad_flag(name, err);
+            if (value < 1000)
+                return bad_flag(name, "must be at least 1ms");
+            value /= 1000;
+            if (opt == OPT_HEADERS_TIMEOUT)
+                config.headers_timeout_ms = value;
+            else if (opt == OPT_KEEP_ALIVE_TIMEOUT)
+                config.keep_alive_timeout_ms = value;
+            else
+                config.graceful_timeout_ms = value;
+            break;
+        }
+        case OPT_CPU_CALIBRATION:
+            calibration = strtod(optarg, NULL);
+            if (!(calibration > 0 && calibration < 1e6))
+                return bad_flag("--cpu-calibration", "expected iterations per µs, e.g. 150.5");
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            return bad_flag(flag, optopt ? "missing value" : "unknown option");
+        }
+    }
+    if (optind < argc)
+        return bad_flag(argv[optind], "unexpected argument");
+    if (config.backlog < 0)
+        config.backlog = config.model->backlog;
+
+    handlers_init();
+    if (calibration > 0)
+        cpuwork_set_iters_per_us(calibration);
+    else
+        calibration = cpuwork_calibrate();
+    /* A peer that closes mid-response must cost an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned port;
+    int fd = listen_tcp(config.host, config.port, config.backlog, &port, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, "server: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "server: model %s (%s engine), backlog %d, cpu work %.1f iterations/us\n",
+            config.model->name, config.model->engine, config.backlog, calibration);
+    if (listen_announce(config.host, port, config.ready_fd) < 0) {
+        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config.ready_fd);
+        return 1;
+    }
+    return config.model->run(&config, fd);
+}

@@ -1,0 +1,31 @@
+/*
+ * models.c — the model table: every concurrency model showdown serves, as
+ * one row naming its engine and defaults (DESIGN.md, "Models"). A new model
+ * is a new row.
+ */
+#include "server.h"
+
+#include <string.h>
+
+const struct model models[] = {
+    {
+        .name = "node",
+        .engine = "libuv",
+        .run = engine_uv_run,
+        .processes = 1,
+        .threads = 1,
+        .is_gil = 0,
+        .backlog = 511, /* Node's net.Server.listen() default backlog */
+        .mimics = "Node.js http server: one event loop, one thread",
+    },
+};
+
+const unsigned models_count = sizeof(models) / sizeof(models[0]);
+
+const struct model *model_find(const char *name) {
+    for (unsigned i = 0; i < models_count; i++) {
+        if (strcmp(models[i].name, name) == 0)
+            return &models[i];
+    }
+    return NULL;
+}

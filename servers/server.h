@@ -1,0 +1,52 @@
+/*
+ * server.h — what every engine is given: the configuration from the
+ * command line and the model it runs, and the model table itself.
+ *
+ * A model is a row of one table (models.c): a name, the engine that runs
+ * it and its defaults. An engine is one file (engine_*.c) exporting one
+ * run function that takes a listening socket already bound by main — as
+ * Gunicorn's arbiter binds before it forks, so the supervision that later
+ * models need can wrap any engine.
+ */
+#ifndef SHOWDOWN_SERVER_H
+#define SHOWDOWN_SERVER_H
+
+#include <stdint.h>
+
+struct server_config;
+
+/* Serves on listen_fd until SIGINT/SIGTERM; returns the exit status. */
+typedef int (*engine_run_fn)(const struct server_config *config, int listen_fd);
+
+struct model {
+    const char *name;
+    const char *engine; /* the CSV's `engine` column */
+    engine_run_fn run;
+    unsigned processes;
+    unsigned threads;
+    int is_gil;
+    int backlog;
+    const char *mimics;
+};
+
+struct server_config {
+    const struct model *model;
+    const char *host;
+    unsigned port;
+    int ready_fd; /* -1: none */
+    int backlog;
+    uint64_t headers_timeout_ms;
+    uint64_t keep_alive_timeout_ms;
+    uint64_t graceful_timeout_ms;
+};
+
+extern const struct model models[];
+extern const unsigned models_count;
+
+/* The model called name, or NULL. */
+const struct model *model_find(const char *name);
+
+/* Engines. */
+int engine_uv_run(const struct server_config *config, int listen_fd);
+
+#endif
