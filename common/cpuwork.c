@@ -54,17 +54,19 @@ double cpuwork_iters_per_us(void) {
 }
 
 uint64_t cpuwork_run(uint64_t us, cpuwork_checkpoint_fn checkpoint, void *arg) {
-    uint64_t total = (uint64_t)((double)us * iters_per_us + 0.5);
-    uint64_t slice = (uint64_t)(CPUWORK_CHECK_US * iters_per_us);
     uint64_t state = us;
+    uint64_t done_iterations = 0;
 
-    if (slice == 0)
-        slice = 1;
-    while (total > 0) {
-        uint64_t n = total < slice ? total : slice;
-        state = cpuwork_iterate(n, state);
-        total -= n;
-        if (checkpoint && total > 0)
+    /* Slices end on whole multiples of CPUWORK_CHECK_US, and each slice's
+     * iterations are the difference of rounded totals, so the sum is exact. */
+    for (uint64_t done_us = 0; done_us < us;) {
+        uint64_t next_us = done_us + CPUWORK_CHECK_US < us ? done_us + CPUWORK_CHECK_US : us;
+        uint64_t target = (uint64_t)((double)next_us * iters_per_us + 0.5);
+
+        state = cpuwork_iterate(target - done_iterations, state);
+        done_iterations = target;
+        done_us = next_us;
+        if (checkpoint && done_us < us)
             checkpoint(arg);
     }
     cpuwork_sink = state;

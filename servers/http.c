@@ -1,6 +1,7 @@
 /* http.c — see http.h. */
 #include "http.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,21 +50,20 @@ static int http_on_message_complete(llhttp_t *parser) {
     return HPE_PAUSED;
 }
 
-static const llhttp_settings_t *http_settings(void) {
-    static llhttp_settings_t settings;
-    static bool is_initialised;
+static llhttp_settings_t http_settings_value;
+static pthread_once_t http_settings_once = PTHREAD_ONCE_INIT;
 
-    /* Idempotent and writes the same values, so a race here is harmless;
-     * engines call http_conn_init() first on their main thread anyway. */
-    if (!is_initialised) {
-        llhttp_settings_init(&settings);
-        settings.on_message_begin = http_on_message_begin;
-        settings.on_url = http_on_url;
-        settings.on_headers_complete = http_on_headers_complete;
-        settings.on_message_complete = http_on_message_complete;
-        is_initialised = true;
-    }
-    return &settings;
+static void http_settings_init(void) {
+    llhttp_settings_init(&http_settings_value);
+    http_settings_value.on_message_begin = http_on_message_begin;
+    http_settings_value.on_url = http_on_url;
+    http_settings_value.on_headers_complete = http_on_headers_complete;
+    http_settings_value.on_message_complete = http_on_message_complete;
+}
+
+static const llhttp_settings_t *http_settings(void) {
+    pthread_once(&http_settings_once, http_settings_init);
+    return &http_settings_value;
 }
 
 void http_conn_init(struct http_conn *conn) {

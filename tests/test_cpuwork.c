@@ -1,0 +1,103 @@
+/*
+ * test_cpuwork.c — the CPU work kernel: calibrated work costs what it says
+ * in thread CPU time, and the checkpoint fires about every 100 µs.
+ *
+ * Thread CPU time (not wall time) is what is checked, so a busy neighbour
+ * on this shared machine slows the test without failing it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "common/clock.h"
+#include "common/cpuwork.h"
+
+static int setup(void **state) {
+    (void)state;
+    cpuwork_calibrate();
+    return 0;
+}
+
+/* The median of several measurements, so one preemption does not decide. */
+static double median_cpu_us_of(uint64_t us) {
+    double samples[7];
+    for (int i = 0; i < 7; i++) {
+        uint64_t start = clock_thread_cpu_ns();
+        cpuwork_run(us, NULL, NULL);
+        samples[i] = (double)(clock_thread_cpu_ns() - start) / 1000.0;
+    }
+    for (int i = 1; i < 7; i++)
+        for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
+            double t = samples[j];
+            samples[j] = samples[j - 1];
+            samples[j - 1] = t;
+        }
+    return samples[3];
+}
+
+static void test_two_ms_of_work_costs_two_ms_of_cpu_within_30_percent(void **state) {
+    (void)state;
+    double took = median_cpu_us_of(2000);
+    print_message("2000 us of work took %.0f us of thread CPU (%.1f iterations/us)\n", took,
+                  cpuwork_iters_per_us());
+    assert_true(took >= 1400 && took <= 2600);
+}
+
+static void test_work_scales_linearly(void **state) {
+    (void)state;
+    double small = median_cpu_us_of(1000);
+    double large = median_cpu_us_of(10000);
+    double ratio = large / small;
+    print_message("10 ms / 1 ms of work: CPU ratio %.2f\n", ratio);
+    assert_true(ratio > 7.0 && ratio < 13.0);
+}
+
+static void count_calls(void *arg) {
+    (*(int *)arg)++;
+}
+
+static void test_checkpoint_runs_about_every_100_us(void **state) {
+    int calls = 0;
+    (void)state;
+    cpuwork_run(2000, count_calls, &calls);
+    /* 2000 µs in 100 µs slices: 20 slices, a checkpoint between each pair. */
+    assert_int_equal(calls, 19);
+    calls = 0;
+    cpuwork_run(50, count_calls, &calls);
+    assert_int_equal(calls, 0);
+}
+
+static void test_zero_work_returns_at_once(void **state) {
+    int calls = 0;
+    (void)state;
+    uint64_t start = clock_thread_cpu_ns();
+    cpuwork_run(0, count_calls, &calls);
+    assert_int_equal(calls, 0);
+    assert_true(clock_thread_cpu_ns() - start < 1000000);
+}
+
+static void test_explicit_calibration_is_used(void **state) {
+    double measured = cpuwork_iters_per_us();
+    (void)state;
+    cpuwork_set_iters_per_us(measured / 2);
+    double took = median_cpu_us_of(2000);
+    cpuwork_set_iters_per_us(measured);
+    /* Half the iterations per µs: 2000 µs of work is half as long. */
+    assert_true(took >= 700 && took <= 1300);
+    cpuwork_set_iters_per_us(-1); /* ignored */
+    assert_true(cpuwork_iters_per_us() == measured);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_ms_of_work_costs_two_ms_of_cpu_within_30_percent),
+        cmocka_unit_test(test_work_scales_linearly),
+        cmocka_unit_test(test_checkpoint_runs_about_every_100_us),
+        cmocka_unit_test(test_zero_work_returns_at_once),
+        cmocka_unit_test(test_explicit_calibration_is_used),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
