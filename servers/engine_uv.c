@@ -321,6 +321,9 @@ static void conn_start_work(struct uv_conn *conn) {
         cpuwork_run(conn->work.cpu_us, NULL, NULL); /* blocks the loop, as JS would */
     if (conn->work.wait_ms > 0) {
         conn->state = CONN_WORKING;
+        /* The wait starts now, after the CPU work: refresh the loop's cached
+         * clock first, as Node does before it arms a timer. */
+        uv_update_time(&conn->server->loop);
         conn_timer_start(conn, TIMER_WORK, conn->work.wait_ms);
         return;
     }
@@ -406,7 +409,8 @@ static void conn_wait_for_input(struct uv_conn *conn) {
     const struct server_config *config = conn->server->config;
 
     if (conn->state == CONN_READING) {
-        if (http_conn_is_mid_request(&conn->http)) {
+        /* A fresh connection is already on the headers deadline. */
+        if (http_conn_is_mid_request(&conn->http) || conn->timer_role == TIMER_HEADERS) {
             if (conn->timer_role != TIMER_HEADERS)
                 conn_timer_start(conn, TIMER_HEADERS, config->headers_timeout_ms);
         } else {

@@ -1,0 +1,360 @@
+/* e2e_client.c — see e2e_client.h. */
+#include "e2e_client.h"
+
+#include "../common/clock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *e2e_model(void) {
+    const char *model = getenv("SHOWDOWN_MODEL");
+    return model && *model ? model : "node";
+}
+
+/* Milliseconds left until deadline_us, for poll(); never negative. */
+static int ms_left(uint64_t deadline_us) {
+    uint64_t now = clock_now_us();
+    return now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
+}
+
+int e2e_server_start(struct e2e_server *server, const char *const *extra_args) {
+    const char *path = getenv("SHOWDOWN_SERVER");
+    const char *argv[32];
+    char fd_arg[16];
+    unsigned argc = 0;
+    int pipe_fds[2];
+
+    if (!path || !*path) {
+        fprintf(stderr, "e2e: set SHOWDOWN_SERVER to the server binary (make e2e does)\n");
+        return -1;
+    }
+    if (pipe(pipe_fds) < 0) {
+        perror("e2e: pipe");
+        return -1;
+    }
+    snprintf(fd_arg, sizeof(fd_arg), "%d", pipe_fds[1]);
+    argv[argc++] = path;
+    argv[argc++] = "--model";
+    argv[argc++] = e2e_model();
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc++] = "--ready-fd";
+    argv[argc++] = fd_arg;
+    for (unsigned i = 0; extra_args && extra_args[i] && argc < 31; i++)
+        argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("e2e: fork");
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(pipe_fds[0]);
+        /* The tests read the port from the pipe; stdout stays quiet. */
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
+        execv(path, (char *const *)argv);
+        fprintf(stderr, "e2e: cannot run %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    close(pipe_fds[1]);
+
+    char line[32];
+    size_t len = 0;
+    uint64_t deadline = clock_now_us() + E2E_TIMEOUT_MS * 1000ull;
+    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+        struct pollfd pfd = {.fd = pipe_fds[0], .events = POLLIN};
+        int rc = poll(&pfd, 1, ms_left(deadline));
+        if (rc <= 0)
+            break;
+        ssize_t n = read(pipe_fds[0], line + len, sizeof(line) - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(pipe_fds[0]);
+    line[len] = '\0';
+    server->pid = pid;
+    server->port = (unsigned)strtoul(line, NULL, 10);
+    if (!memchr(line, '\n', len) || server->port == 0) {
+        fprintf(stderr, "e2e: %s --model %s did not report a port\n", path, e2e_model());
+        e2e_server_stop(server, SIGKILL, 1000);
+        return -1;
+    }
+    return 0;
+}
+
+int e2e_server_stop(struct e2e_server *server, int sig, int timeout_ms) {
+    int status;
+    uint64_t deadline = clock_now_us() + (uint64_t)timeout_ms * 1000;
+
+    if (server->pid <= 0)
+        return -1;
+    kill(server->pid, sig);
+    for (;;) {
+        pid_t done = waitpid(server->pid, &status, WNOHANG);
+        if (done == server->pid)
+            break;
+        if (done < 0 || clock_now_us() >= deadline) {
+            kill(server->pid, SIGKILL);
+            waitpid(server->pid, &status, 0);
+            server->pid = 0;
+            return -1;
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    server->pid = 0;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+int e2e_connect(unsigned port) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        close(fd);
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+bool e2e_send(int fd, const char *data, size_t len) {
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+bool e2e_send_str(int fd, const char *data) {
+    return e2e_send(fd, data, strlen(data));
+}
+
+static struct e2e_conn *conn_of(llhttp_t *parser) {
+    return parser->data;
+}
+
+static void append(char *dst, size_t cap, size_t *len, const char *at, size_t n) {
+    size_t room = cap - 1 - *len;
+    if (n > room)
+        n = room;
+    memcpy(dst + *len, at, n);
+    *len += n;
+    dst[*len] = '\0';
+}
+
+static int on_header_field(llhttp_t *parser, const char *at, size_t n) {
+    struct e2e_conn *conn = conn_of(parser);
+    if (conn->in_value) {
+        conn->in_value = false;
+        conn->field_len = 0;
+    }
+    append(conn->field, sizeof(conn->field), &conn->field_len, at, n);
+    return 0;
+}
+
+static int on_header_value(llhttp_t *parser, const char *at, size_t n) {
+    struct e2e_conn *conn = conn_of(parser);
+    struct e2e_response *resp = conn->current;
+    if (!conn->in_value) {
+        if (resp->header_count == E2E_MAX_HEADERS)
+            return -1;
+        conn->in_value = true;
+        struct e2e_header *h = &resp->headers[resp->header_count++];
+        memcpy(h->name, conn->field, conn->field_len + 1);
+        h->value[0] = '\0';
+    }
+    struct e2e_header *h = &resp->headers[resp->header_count - 1];
+    size_t len = strlen(h->value);
+    append(h->value, sizeof(h->value), &len, at, n);
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *parser) {
+    struct e2e_conn *conn = conn_of(parser);
+    conn->current->status = parser->status_code;
+    conn->current->http_major = parser->http_major;
+    conn->current->http_minor = parser->http_minor;
+    return conn->expect_no_body ? 1 : 0; /* 1: no body follows (HEAD) */
+}
+
+static int on_body(llhttp_t *parser, const char *at, size_t n) {
+    struct e2e_response *resp = conn_of(parser)->current;
+    char *body = realloc(resp->body, resp->body_len + n + 1);
+    if (!body)
+        return -1;
+    memcpy(body + resp->body_len, at, n);
+    resp->body = body;
+    resp->body_len += n;
+    body[resp->body_len] = '\0';
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *parser) {
+    struct e2e_conn *conn = conn_of(parser);
+    conn->message_done = true;
+    conn->current->keep_alive = llhttp_should_keep_alive(parser);
+    return HPE_PAUSED;
+}
+
+bool e2e_conn_open(struct e2e_conn *conn, unsigned port) {
+    memset(conn, 0, sizeof(*conn));
+    llhttp_settings_init(&conn->settings);
+    conn->settings.on_header_field = on_header_field;
+    conn->settings.on_header_value = on_header_value;
+    conn->settings.on_headers_complete = on_headers_complete;
+    conn->settings.on_body = on_body;
+    conn->settings.on_message_complete = on_message_complete;
+    llhttp_init(&conn->parser, HTTP_RESPONSE, &conn->settings);
+    conn->parser.data = conn;
+    conn->fd = e2e_connect(port);
+    return conn->fd >= 0;
+}
+
+void e2e_conn_close(struct e2e_conn *conn) {
+    if (conn->fd >= 0)
+        close(conn->fd);
+    conn->fd = -1;
+}
+
+/* Reads more bytes into the buffer: >0 bytes read, 0 peer closed, -1
+ * error, -3 timeout. */
+static int fill(struct e2e_conn *conn, uint64_t deadline_us) {
+    if (conn->buf_start == conn->buf_end)
+        conn->buf_start = conn->buf_end = 0;
+    if (conn->buf_end == sizeof(conn->buf)) {
+        memmove(conn->buf, conn->buf + conn->buf_start, conn->buf_end - conn->buf_start);
+        conn->buf_end -= conn->buf_start;
+        conn->buf_start = 0;
+    }
+    for (;;) {
+        struct pollfd pfd = {.fd = conn->fd, .events = POLLIN};
+        int rc = poll(&pfd, 1, ms_left(deadline_us));
+        if (rc == 0)
+            return -3;
+        if (rc < 0 && errno == EINTR)
+            continue;
+        ssize_t n = recv(conn->fd, conn->buf + conn->buf_end, sizeof(conn->buf) - conn->buf_end, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == ECONNRESET ? 0 : -1;
+        conn->buf_end += (size_t)n;
+        return (int)(n > 0 ? 1 : 0);
+    }
+}
+
+int e2e_read_response(struct e2e_conn *conn, struct e2e_response *resp, bool is_head,
+                      int timeout_ms) {
+    uint64_t start = clock_now_us();
+    uint64_t deadline = start + (uint64_t)timeout_ms * 1000;
+
+    memset(resp, 0, sizeof(*resp));
+    conn->current = resp;
+    conn->expect_no_body = is_head;
+    conn->message_done = false;
+    conn->in_value = false;
+    conn->field_len = 0;
+    for (;;) {
+        if (conn->buf_start < conn->buf_end) {
+            const char *data = conn->buf + conn->buf_start;
+            llhttp_errno_t err =
+                llhttp_execute(&conn->parser, data, conn->buf_end - conn->buf_start);
+            if (err == HPE_PAUSED) {
+                conn->buf_start += (size_t)(llhttp_get_error_pos(&conn->parser) - data);
+                llhttp_resume(&conn->parser);
+            } else if (err == HPE_OK) {
+                conn->buf_start = conn->buf_end;
+            } else {
+                fprintf(stderr, "e2e: bad response: %s\n", llhttp_get_error_reason(&conn->parser));
+                return -2;
+            }
+            if (conn->message_done)
+                break;
+        }
+        int rc = fill(conn, deadline);
+        if (rc < 0 && rc != -3)
+            return -1;
+        if (rc == -3)
+            return -3;
+        if (rc == 0)
+            return -1;
+    }
+    resp->elapsed_us = clock_now_us() - start;
+    if (!resp->body) {
+        resp->body = calloc(1, 1);
+        if (!resp->body)
+            return -2;
+    }
+    return 0;
+}
+
+void e2e_response_free(struct e2e_response *resp) {
+    free(resp->body);
+    resp->body = NULL;
+}
+
+const char *e2e_header(const struct e2e_response *resp, const char *name) {
+    for (unsigned i = 0; i < resp->header_count; i++) {
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return resp->headers[i].value;
+    }
+    return NULL;
+}
+
+bool e2e_wait_closed(struct e2e_conn *conn, int timeout_ms) {
+    uint64_t deadline = clock_now_us() + (uint64_t)timeout_ms * 1000;
+    if (conn->buf_start < conn->buf_end)
+        return false; /* unread bytes: it said more than expected */
+    int rc = fill(conn, deadline);
+    return rc == 0;
+}
+
+int e2e_get(unsigned port, const char *target, struct e2e_response *resp) {
+    struct e2e_conn *conn = malloc(sizeof(*conn));
+    char req[2048];
+    int rc;
+
+    memset(resp, 0, sizeof(*resp));
+    if (!conn)
+        return -4;
+    if (!e2e_conn_open(conn, port)) {
+        free(conn);
+        return -4;
+    }
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", target);
+    rc = e2e_send_str(conn->fd, req) ? e2e_read_response(conn, resp, false, E2E_TIMEOUT_MS) : -1;
+    e2e_conn_close(conn);
+    free(conn);
+    return rc;
+}

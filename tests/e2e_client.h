@@ -1,0 +1,108 @@
+/*
+ * e2e_client.h — what the end-to-end tests need to drive a real server:
+ * start bin/server on port 0 and learn its port, stop it and collect its
+ * exit status, and a small blocking HTTP/1.1 client whose responses are
+ * parsed by llhttp (HTTP_RESPONSE), so framing is checked by the same
+ * parser family that real clients use, not by string matching.
+ *
+ * Every wait has a deadline: a broken server fails a test, it never hangs
+ * the suite.
+ */
+#ifndef SHOWDOWN_E2E_CLIENT_H
+#define SHOWDOWN_E2E_CLIENT_H
+
+#include <llhttp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define E2E_TIMEOUT_MS 10000 /* default deadline for any single wait */
+
+struct e2e_server {
+    pid_t pid;
+    unsigned port;
+};
+
+/*
+ * Starts $SHOWDOWN_SERVER --model $SHOWDOWN_MODEL --port 0 --ready-fd N,
+ * followed by the NULL-terminated extra_args (may be NULL), and waits for
+ * the port. Returns 0, or -1 with a message on stderr.
+ */
+int e2e_server_start(struct e2e_server *server, const char *const *extra_args);
+
+/* Sends sig and waits up to timeout_ms for the exit. Returns the exit
+ * status, 128+signal if it was killed, or -1 on a timeout (then it is
+ * SIGKILLed and reaped). */
+int e2e_server_stop(struct e2e_server *server, int sig, int timeout_ms);
+
+/* $SHOWDOWN_MODEL, or "node". */
+const char *e2e_model(void);
+
+/* A connected TCP socket to 127.0.0.1:port, TCP_NODELAY; -1 on error. */
+int e2e_connect(unsigned port);
+
+/* Writes all of data; false on error. */
+bool e2e_send(int fd, const char *data, size_t len);
+bool e2e_send_str(int fd, const char *data);
+
+#define E2E_MAX_HEADERS 32
+
+struct e2e_header {
+    char name[64];
+    char value[256];
+};
+
+struct e2e_response {
+    int status;
+    unsigned http_major, http_minor;
+    bool keep_alive; /* llhttp_should_keep_alive() after the message */
+    struct e2e_header headers[E2E_MAX_HEADERS];
+    unsigned header_count;
+    char *body; /* malloc'd, NUL-terminated */
+    size_t body_len;
+    uint64_t elapsed_us; /* from e2e_read_response()'s call to the last byte */
+};
+
+/* One connection with its unread bytes, so pipelined responses can be read
+ * one by one. */
+struct e2e_conn {
+    int fd;
+    llhttp_t parser;
+    llhttp_settings_t settings;
+    struct e2e_response *current;
+    bool expect_no_body; /* the request was HEAD */
+    bool message_done;
+    char field[64];
+    size_t field_len;
+    bool in_value;
+    char buf[65536];
+    size_t buf_start, buf_end;
+};
+
+/* Connects; false on error. */
+bool e2e_conn_open(struct e2e_conn *conn, unsigned port);
+void e2e_conn_close(struct e2e_conn *conn);
+
+/*
+ * Reads one complete response. is_head: the request was HEAD, so the
+ * response has no body whatever Content-Length says. Returns 0, -1 if the
+ * peer closed before a complete response, -2 on a parse error, -3 on a
+ * timeout. The caller frees with e2e_response_free().
+ */
+int e2e_read_response(struct e2e_conn *conn, struct e2e_response *resp, bool is_head,
+                      int timeout_ms);
+void e2e_response_free(struct e2e_response *resp);
+
+/* The value of a header (case-insensitive name), or NULL. */
+const char *e2e_header(const struct e2e_response *resp, const char *name);
+
+/* Waits for the peer to close: true if it did within timeout_ms without
+ * sending anything more. */
+bool e2e_wait_closed(struct e2e_conn *conn, int timeout_ms);
+
+/* Opens a connection, sends "GET target HTTP/1.1", reads the response.
+ * Returns as e2e_read_response(), or -4 if it could not connect. */
+int e2e_get(unsigned port, const char *target, struct e2e_response *resp);
+
+#endif
