@@ -14,7 +14,7 @@ BIN     ?= bin
 CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
-DEBIAN_PACKAGES := pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev
+DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev
 PKG_MODULES     := libuv libevent cmocka inih
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
@@ -41,7 +41,7 @@ define install_deps
 	fi
 endef
 
-deps_missing = ! command -v pkg-config >/dev/null 2>&1 || \
+deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1 || \
 	! pkg-config --exists $(PKG_MODULES) || [ ! -f $(LLHTTP_SRC)/llhttp.c ]
 
 .DEFAULT_GOAL := all
