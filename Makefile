@@ -3,6 +3,7 @@
 #   make            build bin/server
 #   make test       install missing dependencies, build, run unit and end-to-end tests
 #   make bench      start the node model and show how to drive it
+#   make baseline   node model vs nginx under wrk (needs wrk, nginx-light)
 #   make sanitize   the tests again, built with ASan + UBSan in build/sanitize
 #   make deps       install the Debian packages (as root; otherwise prints the command)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -80,7 +81,9 @@ E2E_TESTS  := e2e_server
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e bench sanitize deps clean install help
+.PHONY: all test unit e2e bench baseline sanitize deps clean install help
+ROUNDS ?= 3
+DURATION ?= 10s
 all: $(BIN)/server
 
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
@@ -141,6 +144,11 @@ bench: $(BIN)/server
 	@echo "Stop it with Ctrl-C."
 	$(BIN)/server --model node --port 8080
 
+# The node model against nginx (one worker, return 200) under wrk; needs wrk
+# and nginx-light, which it asks for rather than installs.
+baseline: $(BIN)/server
+	SERVER=$(BIN)/server bench/nginx_baseline.sh $(ROUNDS) $(DURATION)
+
 deps:
 	$(Q)if $(deps_missing); then $(install_deps); else echo "dependencies present: $(DEBIAN_PACKAGES)"; fi
 
@@ -151,6 +159,6 @@ clean:
 	rm -rf build bin
 
 help:
-	@sed -n '3,10s/^# //p' Makefile
+	@sed -n '3,11s/^# //p' Makefile
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
