@@ -70,13 +70,13 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-COMMON_SRC := common/clock.c common/cpuwork.c common/options.c
+COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
 SERVER_LIB_SRC := servers/http.c servers/handlers.c servers/listen.c servers/models.c \
 	servers/engine_uv.c
 SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http test_handlers
+UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist
 E2E_TESTS  := e2e_server
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -114,6 +114,7 @@ $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp
 TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
+$(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
 $(BUILD)/tests/test_http: $(BUILD)/tests/test_http.o $(BUILD)/servers/http.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
