@@ -3,7 +3,8 @@
 #   make            build bin/server
 #   make test       install missing dependencies, build, run unit and end-to-end tests
 #   make bench      start the node model and show how to drive it
-#   make baseline   node model vs nginx under wrk (needs wrk, nginx-light)
+#   make baseline   node model vs nginx under wrk (make deps-bench installs them)
+#   make bench-loadgen  bin/loadgen vs wrk against nginx
 #   make sanitize   the tests again, built with ASan + UBSan in build/sanitize
 #   make deps       install the Debian packages (as root; otherwise prints the command)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -48,7 +49,7 @@ deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/d
 .DEFAULT_GOAL := all
 
 # Goals that need no compiler flags skip the dependency check.
-NO_CONFIG_GOALS := clean deps help
+NO_CONFIG_GOALS := clean deps deps-bench help
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 endif
@@ -74,17 +75,20 @@ COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
 SERVER_LIB_SRC := servers/http.c servers/handlers.c servers/listen.c servers/models.c \
 	servers/engine_uv.c
 SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
+LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
+	loadgen/report.c
+LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist
+UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist test_loadgen
 E2E_TESTS  := e2e_server
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e bench baseline sanitize deps clean install help
+.PHONY: all test unit e2e bench baseline bench-loadgen deps-bench sanitize deps clean install help
 ROUNDS ?= 3
 DURATION ?= 10s
-all: $(BIN)/server
+all: $(BIN)/server $(BIN)/loadgen
 
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	$(call say,CC,$<)
@@ -110,11 +114,18 @@ $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(UV_LIBS) $(LDLIBS)
 
+$(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(LDLIBS)
+
 # Unit tests: each links the modules it tests.
 TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
+$(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
+	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http: $(BUILD)/tests/test_http.o $(BUILD)/servers/http.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
@@ -145,10 +156,29 @@ bench: $(BIN)/server
 	@echo "Stop it with Ctrl-C."
 	$(BIN)/server --model node --port 8080
 
-# The node model against nginx (one worker, return 200) under wrk; needs wrk
-# and nginx-light, which it asks for rather than installs.
-baseline: $(BIN)/server
-	SERVER=$(BIN)/server bench/nginx_baseline.sh $(ROUNDS) $(DURATION)
+# Comparisons against nginx (one worker, return 200), pinned, alternating:
+# the node model vs nginx under wrk, and bin/loadgen vs wrk. They need wrk
+# and nginx-light, which are not showdown's dependencies: make deps-bench.
+BENCH_PACKAGES := wrk nginx-light
+baseline: $(BIN)/server $(BIN)/loadgen
+	$(Q)command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] || $(MAKE) --no-print-directory deps-bench
+	SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen bench/vs_nginx.sh servers $(ROUNDS) $(DURATION)
+
+bench-loadgen: $(BIN)/server $(BIN)/loadgen
+	$(Q)command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] || $(MAKE) --no-print-directory deps-bench
+	SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen bench/vs_nginx.sh loadgens $(ROUNDS) $(DURATION)
+
+# nginx-light's postinst would start nginx on port 80: policy-rc.d keeps it from
+# starting a service we did not ask for (only if the machine has none already).
+deps-bench:
+	$(Q)if [ "$$(id -u)" != 0 ]; then \
+	    echo "run: sudo apt-get install -y $(BENCH_PACKAGES)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	if [ -e /usr/sbin/policy-rc.d ]; then made=; else \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made=1; fi; \
+	apt-get install -y --no-install-recommends $(BENCH_PACKAGES) || \
+	    { apt-get update && apt-get install -y --no-install-recommends $(BENCH_PACKAGES); }; \
+	rc=$$?; [ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc
 
 deps:
 	$(Q)if $(deps_missing); then $(install_deps); else echo "dependencies present: $(DEBIAN_PACKAGES)"; fi
@@ -160,6 +190,6 @@ clean:
 	rm -rf build bin
 
 help:
-	@sed -n '3,11s/^# //p' Makefile
+	@sed -n '3,12s/^# //p' Makefile
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
