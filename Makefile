@@ -81,7 +81,7 @@ LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist test_loadgen
-E2E_TESTS  := e2e_server
+E2E_TESTS  := e2e_server e2e_loadgen
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -129,6 +129,7 @@ $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/op
 $(BUILD)/tests/test_http: $(BUILD)/tests/test_http.o $(BUILD)/servers/http.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) $(TEST_LIBS)
@@ -138,9 +139,11 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # End-to-end: real servers on 127.0.0.1, port 0, real HTTP. MODELS picks which.
 MODELS ?= node
-e2e: $(BIN)/server $(BUILD)/tests/e2e_server
+e2e: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; done
+	$(Q)echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
+	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
 
 test: unit e2e
 

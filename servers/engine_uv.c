@@ -28,6 +28,7 @@
 #include "../common/cpuwork.h"
 #include "handlers.h"
 #include "http.h"
+#include "listen.h"
 #include "server.h"
 
 #include <stdbool.h>
@@ -528,6 +529,15 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     /* Signals alone do not keep the loop alive: it ends with the last connection. */
     uv_unref((uv_handle_t *)&server->sigint);
     uv_unref((uv_handle_t *)&server->sigterm);
+    /* Only now can SIGTERM be handled: a runner may send it as soon as it
+     * learns the port. */
+    if (listen_announce(config->host, config->port, config->ready_fd) < 0) {
+        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
+        uv_stop(&server->loop);
+        server_close_all(server);
+        uv_close((uv_handle_t *)&server->listener, NULL);
+        rc = 1;
+    }
 
     uv_run(&server->loop, UV_RUN_DEFAULT);
 
@@ -536,8 +546,8 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     if (!uv_is_closing((uv_handle_t *)&server->grace))
         uv_close((uv_handle_t *)&server->grace, NULL);
     uv_run(&server->loop, UV_RUN_DEFAULT);
-    rc = uv_loop_close(&server->loop);
+    int closed = uv_loop_close(&server->loop);
     free(server);
     fprintf(stderr, "server: stopped\n");
-    return rc == 0 ? 0 : 1;
+    return rc == 0 && closed == 0 ? 0 : 1;
 }

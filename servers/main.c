@@ -159,9 +159,6 @@ int main(int argc, char **argv) {
     }
     fprintf(stderr, "server: model %s (%s engine), backlog %d, cpu work %.1f iterations/us\n",
             config.model->name, config.model->engine, config.backlog, calibration);
-    if (listen_announce(config.host, port, config.ready_fd) < 0) {
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config.ready_fd);
-        return 1;
-    }
+    config.port = port; /* the engine announces it once it can take signals */
     return config.model->run(&config, fd);
 }

@@ -15,7 +15,8 @@
 
 struct server_config;
 
-/* Serves on listen_fd until SIGINT/SIGTERM; returns the exit status. */
+/* Serves on listen_fd until SIGINT/SIGTERM; returns the exit status. Once it
+ * handles signals, it announces the port with listen_announce(). */
 typedef int (*engine_run_fn)(const struct server_config *config, int listen_fd);
 
 struct model {
@@ -32,8 +33,8 @@ struct model {
 struct server_config {
     const struct model *model;
     const char *host;
-    unsigned port;
-    int ready_fd; /* -1: none */
+    unsigned port; /* once bound: the real one, also when --port 0 */
+    int ready_fd;  /* -1: none */
     int backlog;
     uint64_t headers_timeout_ms;
     uint64_t keep_alive_timeout_ms;

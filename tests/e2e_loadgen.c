@@ -1,0 +1,404 @@
+/*
+ * e2e_loadgen.c — bin/loadgen against a real bin/server on 127.0.0.1:0:
+ * closed loop, --mix, --close, timeouts, a server stopped mid-run (the
+ * coordinated-omission test), a server killed mid-run, outputs, exit codes.
+ * $SHOWDOWN_LOADGEN names the binary; the server comes from e2e_client.
+ */
+#include "../common/clock.h"
+#include "e2e_client.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static struct e2e_server server;
+static char tmpdir[] = "/tmp/showdown-e2e-XXXXXX";
+
+struct run {
+    int status;      /* exit status */
+    char out[65536]; /* stdout */
+    char err[4096];  /* stderr */
+};
+
+static void sleep_ms(unsigned ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Reads a whole pipe into buf (NUL-terminated). */
+static void slurp(int fd, char *buf, size_t cap) {
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    char sink[4096];
+    while (read(fd, sink, sizeof(sink)) > 0)
+        ;
+}
+
+/*
+ * Runs bin/loadgen with args (NULL-terminated; "URL" is replaced by the
+ * shared server's URL + path). During the run, at_ms after the start,
+ * `during` is called (may be NULL).
+ */
+static void run_loadgen(struct run *run, const char *path, const char *const *args, unsigned at_ms,
+                        void (*during)(void)) {
+    const char *binary = getenv("SHOWDOWN_LOADGEN");
+    const char *argv[40];
+    char url[256];
+    int out[2], err[2], argc = 0;
+
+    assert_non_null(binary);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", server.port, path);
+    argv[argc++] = binary;
+    for (int i = 0; args[i] && argc < 38; i++)
+        argv[argc++] = strcmp(args[i], "URL") == 0 ? url : args[i];
+    argv[argc] = NULL;
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(out[0]);
+        close(err[0]);
+        execv(binary, (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    if (during) {
+        sleep_ms(at_ms);
+        during();
+    }
+    /* The JSON is small: stderr first is safe as long as stdout fits the pipe. */
+    slurp(out[0], run->out, sizeof(run->out));
+    slurp(err[0], run->err, sizeof(run->err));
+    close(out[0]);
+    close(err[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The number after "key": in text, starting at from (NULL: the whole text). */
+static double json_number(const char *text, const char *from_key, const char *key) {
+    char needle[128];
+    const char *at = text;
+    if (from_key) {
+        snprintf(needle, sizeof(needle), "\"%s\":", from_key);
+        at = strstr(text, needle);
+        if (!at)
+            fail_msg("no \"%s\" in: %s", from_key, text);
+    }
+    snprintf(needle, sizeof(needle), "\"%s\":", key);
+    at = strstr(at, needle);
+    if (!at)
+        fail_msg("no \"%s\" in: %s", key, text);
+    return strtod(at + strlen(needle), NULL);
+}
+
+static void expect_ok(const struct run *run) {
+    if (run->status != 0)
+        fail_msg("loadgen exited %d: %s", run->status, run->err);
+}
+
+static int start_server(void **state) {
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return e2e_server_start(&server, NULL);
+}
+
+static int stop_server(void **state) {
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        return -1;
+    if (server.pid > 0)
+        e2e_server_stop(&server, SIGKILL, E2E_TIMEOUT_MS);
+    return 0;
+}
+
+/* A test that replaced the shared server (killed it) starts a fresh one. */
+static int ensure_server(void **state) {
+    (void)state;
+    if (server.pid > 0)
+        return 0;
+    return e2e_server_start(&server, NULL);
+}
+
+static void test_closed_loop_completes_without_errors(void **state) {
+    static const char *const args[] = {"-t", "2", "-c", "8", "-d", "1s", "--json", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    assert_true(json_number(run->out, NULL, "requests") > 500);
+    assert_true(json_number(run->out, NULL, "rps") > 500);
+    assert_int_equal(json_number(run->out, "errors", "connect"), 0);
+    assert_int_equal(json_number(run->out, "errors", "read"), 0);
+    assert_int_equal(json_number(run->out, "errors", "write"), 0);
+    assert_int_equal(json_number(run->out, "errors", "timeout"), 0);
+    assert_int_equal(json_number(run->out, "errors", "status"), 0);
+    /* 13 body bytes plus headers per response */
+    assert_true(json_number(run->out, NULL, "bytes") >
+                13 * json_number(run->out, NULL, "requests"));
+    assert_true(json_number(run->out, "latency_us", "p50") > 0);
+    assert_true(json_number(run->out, "latency_us", "max") >=
+                json_number(run->out, "latency_us", "p99"));
+    free(run);
+}
+
+static void test_summary_looks_like_wrk(void **state) {
+    static const char *const args[] = {"-t1", "-c4", "-d1s", "--latency", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/json", args, 0, NULL);
+    expect_ok(run);
+    assert_non_null(strstr(run->out, "Running 1s test @ http://127.0.0.1:"));
+    assert_non_null(strstr(run->out, "  1 threads and 4 connections"));
+    assert_non_null(strstr(run->out, "    Latency "));
+    assert_non_null(strstr(run->out, " 99.900% "));
+    assert_non_null(strstr(run->out, "       Value   Percentile   TotalCount 1/(1-Percentile)"));
+    assert_non_null(strstr(run->out, "Requests/sec: "));
+    assert_non_null(strstr(run->out, "Transfer/sec: "));
+    assert_null(strstr(run->out, "Socket errors"));
+    free(run);
+}
+
+static void test_mix_reports_each_path(void **state) {
+    static const char *const args[] = {
+        "-t1", "-c4", "-d1s", "--json", "--seed", "3", "--mix", "/hello:3,/io?ms=1:1", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/", args, 0, NULL);
+    expect_ok(run);
+    const char *hello = strstr(run->out, "{\"path\": \"/hello\"");
+    const char *io = strstr(run->out, "{\"path\": \"/io?ms=1\"");
+    assert_non_null(hello);
+    assert_non_null(io);
+    double total = json_number(run->out, NULL, "requests");
+    double n_hello = json_number(hello, NULL, "requests");
+    double n_io = json_number(io, NULL, "requests");
+    assert_true(n_hello > 0 && n_io > 0);
+    assert_int_equal(n_hello + n_io, total);
+    /* drawn 3:1 */
+    assert_true(n_hello / n_io > 2.0 && n_hello / n_io < 4.5);
+    /* the /io requests wait at least 1 ms; /hello ones do not */
+    assert_true(json_number(io, "latency_us", "p50") >= 1000);
+    assert_true(json_number(hello, "latency_us", "p50") < 1000);
+    free(run);
+}
+
+static void test_close_opens_a_connection_per_request(void **state) {
+    static const char *const args[] = {"-t1", "-c4", "-d1s", "--json", "--close", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    double requests = json_number(run->out, NULL, "requests");
+    assert_true(requests > 100);
+    /* every request after the first of each connection is a reconnect */
+    assert_true(json_number(run->out, NULL, "reconnects") >= requests - 8);
+    assert_int_equal(json_number(run->out, "errors", "read"), 0);
+    assert_int_equal(json_number(run->out, "errors", "connect"), 0);
+    free(run);
+}
+
+static void test_requests_without_answer_time_out(void **state) {
+    static const char *const args[] = {"-t1",   "-c4",    "-d1500ms", "--timeout",
+                                       "200ms", "--json", "--mix",    "/hello:1,/io?ms=5000:1",
+                                       "URL",   NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/", args, 0, NULL);
+    expect_ok(run);
+    assert_true(json_number(run->out, "errors", "timeout") > 0);
+    const char *hello = strstr(run->out, "{\"path\": \"/hello\"");
+    assert_non_null(hello);
+    assert_true(json_number(hello, NULL, "requests") > 0);
+    const char *io = strstr(run->out, "{\"path\": \"/io?ms=5000\"");
+    assert_non_null(io);
+    assert_int_equal(json_number(io, NULL, "requests"), 0);
+    free(run);
+}
+
+static void stall_server(void) {
+    kill(server.pid, SIGSTOP);
+    sleep_ms(1000);
+    kill(server.pid, SIGCONT);
+}
+
+/*
+ * Coordinated omission: at -R 1000 the server is stopped for 1 s mid-run.
+ * Every request due during the stall must show the wait it suffered.
+ */
+static void test_stalled_server_shows_in_corrected_latency(void **state) {
+    static const char *const args[] = {"-t2", "-c16", "-R", "1000", "-d6s", "--json", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/hello", args, 2500, stall_server);
+    expect_ok(run);
+    double p90 = json_number(run->out, "latency_us", "p90");
+    double p99 = json_number(run->out, "latency_us", "p99");
+    double raw_p99 = json_number(run->out, "uncorrected_latency_us", "p99");
+    double requests = json_number(run->out, NULL, "requests");
+    print_message("stall: %.0f requests, corrected p90 %.0f us, p99 %.0f us; uncorrected p99 "
+                  "%.0f us\n",
+                  requests, p90, p99, raw_p99);
+    assert_true(requests > 5500 && requests < 6100);
+    if (p90 <= 300000 || p99 <= 800000)
+        fail_msg("corrected p90 %.0f us, p99 %.0f us: the stall is not visible", p90, p99);
+    if (raw_p99 >= 100000)
+        fail_msg("uncorrected p99 %.0f us: expected far below the corrected one", raw_p99);
+    free(run);
+}
+
+static void kill_server(void) {
+    e2e_server_stop(&server, SIGKILL, E2E_TIMEOUT_MS);
+}
+
+static void test_killed_server_ends_in_a_completed_run_with_errors(void **state) {
+    static const char *const args[] = {"-t1", "-c4", "-d2s", "--json", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    uint64_t start = clock_now_us();
+    run_loadgen(run, "/hello", args, 700, kill_server);
+    uint64_t took = clock_now_us() - start;
+    expect_ok(run);
+    assert_true(took >= 2000000 && took < 5000000); /* ran to its duration */
+    assert_true(json_number(run->out, NULL, "requests") > 0);
+    assert_true(
+        json_number(run->out, "errors", "connect") + json_number(run->out, "errors", "read") > 0);
+    free(run);
+}
+
+static void test_no_server_exits_1(void **state) {
+    static const char *const args[] = {"-t1", "-c2", "-d300ms", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    struct e2e_server gone;
+    (void)state;
+    /* A port that was just ours and is closed now. */
+    assert_int_equal(e2e_server_start(&gone, NULL), 0);
+    assert_int_equal(e2e_server_stop(&gone, SIGTERM, E2E_TIMEOUT_MS), 0);
+    unsigned port = server.port;
+    server.port = gone.port;
+    run_loadgen(run, "/hello", args, 0, NULL);
+    server.port = port;
+    assert_int_equal(run->status, 1);
+    assert_non_null(strstr(run->err, "no request could be made"));
+    assert_non_null(strstr(run->err, "Connection refused"));
+    free(run);
+}
+
+static void test_bad_arguments_exit_2(void **state) {
+    static const char *const bad[][4] = {
+        {"-c", "abc", "URL", NULL}, {"-d", "5parsecs", "URL", NULL},  {"--mix", "x", "URL", NULL},
+        {"-c", "8", NULL, NULL},    {"https://x/", NULL, NULL, NULL},
+    };
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        run_loadgen(run, "/", bad[i], 0, NULL);
+        if (run->status != 2)
+            fail_msg("case %zu exited %d", i, run->status);
+        assert_true(strncmp(run->err, "loadgen: ", 9) == 0);
+        assert_non_null(strchr(run->err, '\n'));
+        assert_ptr_equal(strchr(run->err, '\n'), run->err + strlen(run->err) - 1);
+    }
+    free(run);
+}
+
+static unsigned count_lines(const char *path) {
+    FILE *in = fopen(path, "r");
+    unsigned lines = 0;
+    int c;
+    assert_non_null(in);
+    while ((c = fgetc(in)) != EOF)
+        lines += c == '\n';
+    fclose(in);
+    return lines;
+}
+
+static void test_csv_appends_and_hgrm_never_overwrites(void **state) {
+    char csv[256], hgrm[256], line[2048];
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    snprintf(csv, sizeof(csv), "%s/results.csv", tmpdir);
+    snprintf(hgrm, sizeof(hgrm), "%s/run.hgrm", tmpdir);
+    const char *const args[] = {"-t1", "-c2", "-d300ms", "--csv", csv, "--hgrm", hgrm, "URL", NULL};
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    assert_int_equal(count_lines(csv), 2);
+    FILE *in = fopen(hgrm, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof(line), in));
+    assert_string_equal(line, "       Value   Percentile   TotalCount 1/(1-Percentile)\n");
+    fclose(in);
+
+    /* Again: the CSV grows by one row; the existing .hgrm is refused before the run. */
+    const char *const again[] = {"-t1", "-c2", "-d300ms", "--csv", csv, "URL", NULL};
+    run_loadgen(run, "/hello", again, 0, NULL);
+    expect_ok(run);
+    assert_int_equal(count_lines(csv), 3);
+    in = fopen(csv, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof(line), in));
+    assert_true(strncmp(line, "path,connections,target_rate,duration_s,requests,rps,", 52) == 0);
+    assert_non_null(fgets(line, sizeof(line), in));
+    assert_true(strncmp(line, "/hello,2,0.000,0.300,", 21) == 0);
+    unsigned commas = 0;
+    for (char *p = line; *p; p++)
+        commas += *p == ',';
+    assert_int_equal(commas, 18);
+    fclose(in);
+    run_loadgen(run, "/hello", args, 0, NULL);
+    assert_int_equal(run->status, 2);
+    assert_non_null(strstr(run->err, "exists"));
+    assert_int_equal(count_lines(csv), 3);
+
+    /* A file that is not ours is refused, naming it and its line. */
+    char other[256];
+    snprintf(other, sizeof(other), "%s/other.csv", tmpdir);
+    FILE *out = fopen(other, "w");
+    assert_non_null(out);
+    fputs("name,value\n", out);
+    fclose(out);
+    const char *const wrong[] = {"-t1", "-c1", "-d200ms", "--csv", other, "URL", NULL};
+    run_loadgen(run, "/hello", wrong, 0, NULL);
+    assert_int_equal(run->status, 2);
+    assert_non_null(strstr(run->err, "other.csv:1:"));
+    assert_int_equal(count_lines(other), 1);
+    free(run);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_closed_loop_completes_without_errors, ensure_server),
+        cmocka_unit_test_setup(test_summary_looks_like_wrk, ensure_server),
+        cmocka_unit_test_setup(test_mix_reports_each_path, ensure_server),
+        cmocka_unit_test_setup(test_close_opens_a_connection_per_request, ensure_server),
+        cmocka_unit_test_setup(test_requests_without_answer_time_out, ensure_server),
+        cmocka_unit_test_setup(test_stalled_server_shows_in_corrected_latency, ensure_server),
+        cmocka_unit_test_setup(test_bad_arguments_exit_2, ensure_server),
+        cmocka_unit_test_setup(test_csv_appends_and_hgrm_never_overwrites, ensure_server),
+        cmocka_unit_test_setup(test_no_server_exits_1, ensure_server),
+        cmocka_unit_test_setup(test_killed_server_ends_in_a_completed_run_with_errors,
+                               ensure_server),
+    };
+    return cmocka_run_group_tests_name("loadgen", tests, start_server, stop_server);
+}
