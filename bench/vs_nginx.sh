@@ -133,7 +133,7 @@ cpu_ticks() {
 }
 
 # Runs client (wrk or loadgen) against a port; prints "REQUESTS_PER_S
-# CLIENT_BUSY SERVER_BUSY SERVER_US_PER_REQUEST": how busy each core was
+# CLIENT_BUSY SERVER_BUSY SERVER_US_PER_REQUEST CLIENT_US_PER_REQUEST": how busy each core was
 # tells which side set the figure.
 rps() {
     local client=$1 port=$2 pid=$3 out before after hz
@@ -146,8 +146,8 @@ rps() {
         /^Requests\/sec:/ { rps = $2 }
         /requests in/ { requests = $1 }
         END { split($0, t, " "); wall = t[3]
-              printf "%s %.2f %.2f %.2f\n", rps, (t[1] + t[2]) / wall, ticks / hz / wall,
-                     ticks / hz * 1e6 / requests }'
+              printf "%s %.2f %.2f %.2f %.2f\n", rps, (t[1] + t[2]) / wall, ticks / hz / wall,
+                     ticks / hz * 1e6 / requests, (t[1] + t[2]) * 1e6 / requests }'
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -172,19 +172,25 @@ fi
 echo "pinning: server on CPU $SERVER_CPU, client -t1 -c$CONNECTIONS -d$DURATION on CPU $LOADGEN_CPU; $ROUNDS rounds, alternating"
 for round in $(seq "$ROUNDS"); do
     for i in 0 1; do
-        read -r rate client_busy server_busy server_us < \
+        read -r rate client_busy server_busy server_us client_us < \
             <(rps "${clients[$i]}" "${ports[$i]}" "${server_pids[$i]}")
         echo "$rate" >>"$work/$i.rps"
         echo "$server_us" >>"$work/$i.us"
-        printf 'round %d: %-8s %8.0f req/s   client busy %s   server busy %s  %5.2f server CPU-us/req\n' \
-            "$round" "${names[$i]}" "$rate" "$client_busy" "$server_busy" "$server_us"
+        echo "$client_us" >>"$work/$i.client_us"
+        printf 'round %d: %-8s %8.0f req/s   client busy %s %5.2f CPU-us/req   server busy %s %5.2f CPU-us/req\n' \
+            "$round" "${names[$i]}" "$rate" "$client_busy" "$client_us" "$server_busy" "$server_us"
     done
 done
 a=$(median <"$work/0.rps")
 b=$(median <"$work/1.rps")
 printf 'median: %s %.0f req/s, %s %.0f req/s: %s/%s = %.2f\n' "${names[0]}" "$a" "${names[1]}" "$b" \
     "${names[0]}" "${names[1]}" "$(echo "$a $b" | awk '{ print $1 / $2 }')"
-if [ "$MODE" = servers ]; then
+if [ "$MODE" = loadgens ]; then
+    a=$(median <"$work/0.client_us")
+    b=$(median <"$work/1.client_us")
+    printf 'median client CPU per request: loadgen %.2f us, wrk %.2f us: wrk/loadgen = %.2f\n' \
+        "$a" "$b" "$(echo "$a $b" | awk '{ print $2 / $1 }')"
+else
     a=$(median <"$work/0.us")
     b=$(median <"$work/1.us")
     printf 'median server CPU per request: node %.2f us, nginx %.2f us: nginx/node = %.2f (above 1: node is cheaper)\n' \

@@ -75,7 +75,10 @@ static void add_timer_ns(struct event *event, uint64_t ns) {
     evtimer_add(event, &tv);
 }
 
+/* libevent measures a timeout from the time it cached when this loop
+ * iteration began, so refresh it first, or the timer fires early. */
 static void timer_in(struct lg_conn *conn, uint64_t ns) {
+    event_base_update_cache_time(conn->thread->base);
     add_timer_ns(conn->timer_event, ns);
 }
 
@@ -249,8 +252,15 @@ static void conn_begin(struct lg_conn *conn) {
 
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
     struct lg_conn *conn = arg;
+    uint64_t now = thread_now(conn->thread);
     (void)fd;
     (void)what;
+    /* Never before its time: a request sent early would make the schedule,
+     * and the latency measured from it, a lie. */
+    if (conn->due_ns > now) {
+        timer_in(conn, conn->due_ns - now);
+        return;
+    }
     conn_begin(conn);
 }
 
@@ -287,7 +297,7 @@ static void conn_on_response(struct lg_conn *conn) {
         stats->counters.requests++;
         if (status < 200 || status >= 400)
             stats->counters.err_status++;
-        hist_record(&stats->corrected, (now - conn->due_ns) / 1000);
+        hist_record(&stats->corrected, (now - (conn->due_ns < now ? conn->due_ns : now)) / 1000);
         hist_record(&stats->uncorrected, (now - conn->sent_ns) / 1000);
     }
     conn->free_ns = now;

@@ -172,8 +172,8 @@ void lg_report_text(const struct lg_result *result) {
             printf("  %llu while their connection still waited for an earlier answer (server "
                    "slower than the schedule, or too few connections: raise -c)\n",
                    (unsigned long long)total->late_busy);
-            printf("  %llu because bin/loadgen itself was behind (its CPU saturated: raise -t or "
-                   "lower -R)\n",
+            printf("  %llu because bin/loadgen itself sent them late (its CPU saturated, or its "
+                   "wake-ups slow: raise -t, lower -R, or check the machine)\n",
                    (unsigned long long)total->late_own);
         }
     }

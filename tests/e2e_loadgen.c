@@ -237,6 +237,26 @@ static void test_requests_without_answer_time_out(void **state) {
     free(run);
 }
 
+/* Against a fast server, open-loop latency is the answer time plus the
+ * generator's own timer delay: never negative, never absurd. */
+static void test_open_loop_on_a_fast_server_stays_small(void **state) {
+    static const char *const args[] = {"-t1", "-c64", "-R", "5000", "-d2s", "--json", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    double requests = json_number(run->out, NULL, "requests");
+    assert_true(requests >= 9500 && requests <= 10001);
+    double max = json_number(run->out, "latency_us", "max");
+    if (max > 500000)
+        fail_msg("corrected max %.0f us against an idle server", max);
+    assert_true(json_number(run->out, "latency_us", "p50") >=
+                json_number(run->out, "uncorrected_latency_us", "p50"));
+    assert_true(json_number(run->out, "latency_us", "max") >=
+                json_number(run->out, "uncorrected_latency_us", "max"));
+    free(run);
+}
+
 static void stall_server(void) {
     kill(server.pid, SIGSTOP);
     sleep_ms(1000);
@@ -393,6 +413,7 @@ int main(void) {
         cmocka_unit_test_setup(test_mix_reports_each_path, ensure_server),
         cmocka_unit_test_setup(test_close_opens_a_connection_per_request, ensure_server),
         cmocka_unit_test_setup(test_requests_without_answer_time_out, ensure_server),
+        cmocka_unit_test_setup(test_open_loop_on_a_fast_server_stays_small, ensure_server),
         cmocka_unit_test_setup(test_stalled_server_shows_in_corrected_latency, ensure_server),
         cmocka_unit_test_setup(test_bad_arguments_exit_2, ensure_server),
         cmocka_unit_test_setup(test_csv_appends_and_hgrm_never_overwrites, ensure_server),
