@@ -349,7 +349,9 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
             return;
         }
         /* A body delimited by the close ends here. */
-        if (n == 0 && llhttp_finish(&conn->parser) == HPE_OK && conn->is_done) {
+        if (n == 0) /* on_message_complete's pause comes back as the result: is_done says */
+            llhttp_finish(&conn->parser);
+        if (n == 0 && conn->is_done) {
             conn_on_response(conn);
             return;
         }

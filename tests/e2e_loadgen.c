@@ -7,14 +7,18 @@
 #include "../common/clock.h"
 #include "e2e_client.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -406,6 +410,127 @@ static void test_csv_appends_and_hgrm_never_overwrites(void **state) {
     free(run);
 }
 
+/* A fake server, forked: answers every request with `response`, closing the
+ * connection after each when is_close. Returns its pid; *port its port. */
+static pid_t fake_server(const char *response, bool is_close, unsigned *port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(addr);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    *port = ntohs(addr.sin_port);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0) {
+        close(fd);
+        return pid;
+    }
+    for (;;) {
+        int client = accept(fd, NULL, NULL);
+        char buf[4096];
+        size_t have = 0;
+        ssize_t n;
+        if (client < 0)
+            continue;
+        while ((n = read(client, buf + have, sizeof(buf) - 1 - have)) > 0) {
+            have += (size_t)n;
+            buf[have] = '\0';
+            char *end;
+            while ((end = strstr(buf, "\r\n\r\n")) != NULL) {
+                if (write(client, response, strlen(response)) < 0)
+                    break;
+                have -= (size_t)(end + 4 - buf);
+                memmove(buf, end + 4, have + 1);
+                if (is_close)
+                    break;
+            }
+            if (is_close)
+                break;
+        }
+        close(client);
+    }
+}
+
+static void run_against_fake(const char *response, bool is_close) {
+    static const char *const args[] = {"-t1", "-c2", "-d500ms", "--json", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    unsigned port, shared = server.port;
+    pid_t pid = fake_server(response, is_close, &port);
+    server.port = port;
+    run_loadgen(run, "/", args, 0, NULL);
+    server.port = shared;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    expect_ok(run);
+    assert_true(json_number(run->out, NULL, "requests") > 20);
+    assert_int_equal(json_number(run->out, "errors", "read"), 0);
+    assert_int_equal(json_number(run->out, "errors", "timeout"), 0);
+    free(run);
+}
+
+static void test_chunked_and_close_delimited_bodies_are_parsed(void **state) {
+    (void)state;
+    run_against_fake("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+                     false);
+    run_against_fake("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nno length, ends at close",
+                     true);
+}
+
+static void test_warmup_is_not_recorded(void **state) {
+    static const char *const args[] = {"-t1", "-c4", "-R",     "200", "--warmup", "1s",
+                                       "-d",  "1s",  "--json", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    double requests = json_number(run->out, NULL, "requests");
+    if (requests < 190 || requests > 201)
+        fail_msg("%.0f requests recorded; expected the measured second's 200", requests);
+    assert_int_equal(json_number(run->out, NULL, "duration_s"), 1);
+    free(run);
+}
+
+static void test_source_addresses(void **state) {
+    static const char *const spread[] = {
+        "-t1", "-c4", "-d500ms", "--json", "--close", "--source", "127.0.0.2-127.0.0.5",
+        "URL", NULL};
+    static const char *const foreign[] = {"-t1",       "-c2", "-d300ms", "--source",
+                                          "192.0.2.1", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/hello", spread, 0, NULL);
+    expect_ok(run);
+    assert_true(json_number(run->out, NULL, "requests") > 20);
+    /* An address that is not this machine's: bind() says EADDRNOTAVAIL, as
+     * when the port range runs out, and the summary says what to do. */
+    run_loadgen(run, "/hello", foreign, 0, NULL);
+    assert_int_equal(run->status, 1);
+    assert_non_null(strstr(run->out, "EADDRNOTAVAIL"));
+    free(run);
+}
+
+static void test_too_many_connections_for_the_fd_limit(void **state) {
+    char cmd[1024];
+    (void)state;
+    snprintf(cmd, sizeof(cmd),
+             "ulimit -n 256 && ulimit -Hn 256 && exec %s -c 1000 -d1s http://127.0.0.1:%u/ "
+             "2>%s/limit.err >/dev/null",
+             getenv("SHOWDOWN_LOADGEN"), server.port, tmpdir);
+    int status = system(cmd);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    char path[256], line[512] = "";
+    snprintf(path, sizeof(path), "%s/limit.err", tmpdir);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof(line), in));
+    fclose(in);
+    assert_non_null(strstr(line, "loadgen: -c: needs about"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_closed_loop_completes_without_errors, ensure_server),
@@ -416,6 +541,10 @@ int main(void) {
         cmocka_unit_test_setup(test_open_loop_on_a_fast_server_stays_small, ensure_server),
         cmocka_unit_test_setup(test_stalled_server_shows_in_corrected_latency, ensure_server),
         cmocka_unit_test_setup(test_bad_arguments_exit_2, ensure_server),
+        cmocka_unit_test_setup(test_chunked_and_close_delimited_bodies_are_parsed, ensure_server),
+        cmocka_unit_test_setup(test_warmup_is_not_recorded, ensure_server),
+        cmocka_unit_test_setup(test_source_addresses, ensure_server),
+        cmocka_unit_test_setup(test_too_many_connections_for_the_fd_limit, ensure_server),
         cmocka_unit_test_setup(test_csv_appends_and_hgrm_never_overwrites, ensure_server),
         cmocka_unit_test_setup(test_no_server_exits_1, ensure_server),
         cmocka_unit_test_setup(test_killed_server_ends_in_a_completed_run_with_errors,
