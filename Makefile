@@ -1,6 +1,6 @@
 # showdown — one plain GNU Makefile.
 #
-#   make            build bin/server
+#   make            build bin/server and bin/loadgen
 #   make test       install missing dependencies, build, run unit and end-to-end tests
 #   make bench      start the node model and show how to drive it
 #   make baseline   node model vs nginx under wrk (make deps-bench installs them)
@@ -188,6 +188,7 @@ deps:
 
 install: all
 	install -D -m 755 $(BIN)/server $(DESTDIR)$(PREFIX)/bin/showdown-server
+	install -D -m 755 $(BIN)/loadgen $(DESTDIR)$(PREFIX)/bin/showdown-loadgen
 
 clean:
 	rm -rf build bin
