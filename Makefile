@@ -73,14 +73,14 @@ endif
 
 COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
 SERVER_LIB_SRC := servers/http.c servers/handlers.c servers/listen.c servers/models.c \
-	servers/engine_uv.c
+	servers/engine_uv.c servers/gil.c
 SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist test_loadgen
+UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist test_loadgen test_gil
 E2E_TESTS  := e2e_server e2e_loadgen
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -124,6 +124,7 @@ TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
+$(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http: $(BUILD)/tests/test_http.o $(BUILD)/servers/http.o
