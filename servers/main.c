@@ -15,18 +15,22 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: server [options]\n"
-                 "  --model NAME              concurrency model (default: node)\n"
-                 "  --host ADDR               address to bind (default: 127.0.0.1)\n"
-                 "  --port N                  port; 0 picks a free one (default: 8080)\n"
-                 "  --ready-fd N              write \"PORT\\n\" to descriptor N once listening\n"
-                 "  --backlog N               listen backlog (default: the model's)\n"
-                 "  --headers-timeout DUR     time to receive a request's headers (default: 60s)\n"
-                 "  --keep-alive-timeout DUR  idle time between requests (default: 5s)\n"
-                 "  --graceful-timeout DUR    time to finish requests on SIGTERM (default: 30s)\n"
-                 "  --cpu-calibration N       CPU work iterations per µs, instead of measuring\n"
-                 "  --help                    this text\n"
-                 "\nmodels:\n");
+    fprintf(out,
+            "usage: server [options]\n"
+            "  --model NAME              concurrency model (default: node)\n"
+            "  --host ADDR               address to bind (default: 127.0.0.1)\n"
+            "  --port N                  port; 0 picks a free one (default: 8080)\n"
+            "  --ready-fd N              write \"PORT\\n\" to descriptor N once listening\n"
+            "  --backlog N               listen backlog (default: the model's)\n"
+            "  --headers-timeout DUR     time to receive a request's headers (default: 60s)\n"
+            "  --keep-alive-timeout DUR  idle time between requests (default: 5s)\n"
+            "  --graceful-timeout DUR    time to finish requests on SIGTERM (default: 30s)\n"
+            "  --threads N               pool size, for models with a pool (python-nogil: 8)\n"
+            "  --max-threads N           cap on threads per connection (python-threads)\n"
+            "  --switch-interval DUR     the GIL's switch interval (default: 5ms, as CPython)\n"
+            "  --cpu-calibration N       CPU work iterations per µs, instead of measuring\n"
+            "  --help                    this text\n"
+            "\nmodels:\n");
     for (unsigned i = 0; i < models_count; i++)
         fprintf(out, "  %-18s %s\n", models[i].name, models[i].mimics);
     fprintf(out, "\nOnce accepting it prints \"listening on HOST:PORT\" on stdout.\n"
@@ -50,6 +54,9 @@ int main(int argc, char **argv) {
         OPT_KEEP_ALIVE_TIMEOUT,
         OPT_GRACEFUL_TIMEOUT,
         OPT_CPU_CALIBRATION,
+        OPT_THREADS,
+        OPT_MAX_THREADS,
+        OPT_SWITCH_INTERVAL,
         OPT_HELP
     };
     static const struct option long_options[] = {
@@ -62,6 +69,9 @@ int main(int argc, char **argv) {
         {"keep-alive-timeout", required_argument, NULL, OPT_KEEP_ALIVE_TIMEOUT},
         {"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT},
         {"cpu-calibration", required_argument, NULL, OPT_CPU_CALIBRATION},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
+        {"switch-interval", required_argument, NULL, OPT_SWITCH_INTERVAL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -74,7 +84,9 @@ int main(int argc, char **argv) {
         .headers_timeout_ms = 60000,   /* Node's server.headersTimeout */
         .keep_alive_timeout_ms = 5000, /* Node's server.keepAliveTimeout */
         .graceful_timeout_ms = 30000,  /* Gunicorn's graceful_timeout */
+        .switch_interval_us = 5000,    /* CPython's sys.getswitchinterval() */
     };
+    unsigned threads = 0;
     double calibration = 0;
     char err[OPT_ERR_MAX];
     uint64_t value;
@@ -131,6 +143,22 @@ int main(int argc, char **argv) {
             if (!(calibration > 0 && calibration < 1e6))
                 return bad_flag("--cpu-calibration", "expected iterations per µs, e.g. 150.5");
             break;
+        case OPT_THREADS:
+        case OPT_MAX_THREADS:
+            if (opt_parse_uint(optarg, 1, 100000, &value, err, sizeof(err)) < 0)
+                return bad_flag(opt == OPT_THREADS ? "--threads" : "--max-threads", err);
+            if (opt == OPT_THREADS)
+                threads = (unsigned)value;
+            else
+                config.max_threads = (unsigned)value;
+            break;
+        case OPT_SWITCH_INTERVAL:
+            if (opt_parse_duration_us(optarg, &value, err, sizeof(err)) < 0)
+                return bad_flag("--switch-interval", err);
+            if (value < 1)
+                return bad_flag("--switch-interval", "must be at least 1us");
+            config.switch_interval_us = value;
+            break;
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -142,6 +170,7 @@ int main(int argc, char **argv) {
         return bad_flag(argv[optind], "unexpected argument");
     if (config.backlog < 0)
         config.backlog = config.model->backlog;
+    config.threads = threads ? threads : config.model->threads;
 
     handlers_init();
     if (calibration > 0)

@@ -18,6 +18,16 @@ const struct model models[] = {
         .backlog = 511, /* Node's net.Server.listen() default backlog */
         .mimics = "Node.js http server: one event loop, one thread",
     },
+    {
+        .name = "python-threads",
+        .engine = "threads",
+        .run = engine_threads_run,
+        .processes = 1,
+        .threads = 0, /* socketserver.ThreadingMixIn: one per connection */
+        .is_gil = 1,
+        .backlog = 5, /* socketserver.TCPServer.request_queue_size */
+        .mimics = "http.server.ThreadingHTTPServer: a thread per connection, the GIL",
+    },
 };
 
 const unsigned models_count = sizeof(models) / sizeof(models[0]);

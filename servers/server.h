@@ -24,7 +24,7 @@ struct model {
     const char *engine; /* the CSV's `engine` column */
     engine_run_fn run;
     unsigned processes;
-    unsigned threads;
+    unsigned threads; /* 0: one per connection; else the default pool size */
     int is_gil;
     int backlog;
     const char *mimics;
@@ -39,6 +39,9 @@ struct server_config {
     uint64_t headers_timeout_ms;
     uint64_t keep_alive_timeout_ms;
     uint64_t graceful_timeout_ms;
+    unsigned threads;            /* pool size, for models with a pool */
+    unsigned max_threads;        /* 0: no cap on threads per connection */
+    uint64_t switch_interval_us; /* the GIL's */
 };
 
 extern const struct model models[];
@@ -49,5 +52,6 @@ const struct model *model_find(const char *name);
 
 /* Engines. */
 int engine_uv_run(const struct server_config *config, int listen_fd);
+int engine_threads_run(const struct server_config *config, int listen_fd);
 
 #endif
