@@ -25,7 +25,7 @@ static void usage(FILE *out) {
             "  --headers-timeout DUR     time to receive a request's headers (default: 60s)\n"
             "  --keep-alive-timeout DUR  idle time between requests (default: 5s)\n"
             "  --graceful-timeout DUR    time to finish requests on SIGTERM (default: 30s)\n"
-            "  --threads N               pool size, for models with a pool (python-nogil: 8)\n"
+            "  --threads N               pool size (python-nogil: 8)\n"
             "  --max-threads N           cap on threads per connection (python-threads)\n"
             "  --switch-interval DUR     the GIL's switch interval (default: 5ms, as CPython)\n"
             "  --cpu-calibration N       CPU work iterations per µs, instead of measuring\n"

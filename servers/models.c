@@ -28,6 +28,16 @@ const struct model models[] = {
         .backlog = 5, /* socketserver.TCPServer.request_queue_size */
         .mimics = "http.server.ThreadingHTTPServer: a thread per connection, the GIL",
     },
+    {
+        .name = "python-nogil",
+        .engine = "pool",
+        .run = engine_pool_run,
+        .processes = 1,
+        .threads = 8, /* --threads */
+        .is_gil = 0,
+        .backlog = 2048, /* Gunicorn's and uvicorn's default backlog */
+        .mimics = "free-threaded CPython 3.13t: a pool of --threads threads, no GIL",
+    },
 };
 
 const unsigned models_count = sizeof(models) / sizeof(models[0]);

@@ -1,0 +1,376 @@
+/*
+ * blocking.c — see blocking.h. The request loop of a blocking-I/O Python
+ * server thread: parse what is buffered, answer, read more with the GIL
+ * released, time out as the flags say.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "blocking.h"
+
+#include "../common/clock.h"
+#include "../common/cpuwork.h"
+#include "handlers.h"
+#include "listen.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINGER_MS 2000
+
+static int wake_fd = -1;
+static volatile sig_atomic_t signals_seen;
+
+unsigned blk_signals_seen(void) {
+    return (unsigned)signals_seen;
+}
+
+static void on_signal(int signum) {
+    char byte = (char)signum;
+    signals_seen++;
+    if (write(wake_fd, &byte, 1) < 0) {
+        /* nothing to do: the pipe is full, so a wake-up is pending anyway */
+    }
+}
+
+void blk_python_enter(struct blk_server *server, const struct blk_holder *holder) {
+    if (server->has_gil)
+        gil_take(&server->gil, holder);
+}
+
+void blk_python_leave(struct blk_server *server, const struct blk_holder *holder) {
+    if (server->has_gil)
+        gil_drop(&server->gil, holder);
+}
+
+static void holder_checkpoint(void *arg) {
+    struct blk_holder *holder = arg;
+    gil_checkpoint(&holder->server->gil, holder);
+}
+
+/* send() everything, the GIL released around it as sock_sendall does. */
+static int send_all(int fd, const char *data, size_t len, int flags) {
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | flags);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes the answer to conn's current request. Called holding the GIL;
+ * returns holding it. Returns 0, or -1 if the peer is gone. */
+static int respond(struct blk_conn *conn, const struct blk_holder *holder, const struct work *work,
+                   bool keep_alive, bool is_head) {
+    struct blk_server *server = conn->server;
+    char out[HTTP_HEAD_MAX + 4096];
+    struct http_head head = {
+        .status = work->status,
+        .content_type = work->content_type,
+        .content_length = work->body_len,
+        .keep_alive = keep_alive,
+        .keep_alive_s = server->keep_alive_s,
+    };
+    size_t len = http_format_head(out, &head);
+    uint64_t body_len = is_head ? 0 : work->body_len;
+    int rc = 0;
+
+    /* Small bodies go out with the head, in one send. */
+    if (body_len <= sizeof(out) - len) {
+        size_t chunk;
+        const char *body = body_len ? work_body_at(work, 0, &chunk) : NULL;
+        if (body)
+            memcpy(out + len, body, (size_t)body_len);
+        len += (size_t)body_len;
+        body_len = 0;
+    }
+    blk_python_leave(server, holder);
+    rc = send_all(conn->fd, out, len, body_len ? MSG_MORE : 0);
+    for (uint64_t offset = 0; rc == 0 && offset < body_len;) {
+        size_t chunk;
+        const char *body = work_body_at(work, offset, &chunk);
+        if (offset + chunk > body_len)
+            chunk = (size_t)(body_len - offset);
+        rc = send_all(conn->fd, body, chunk, 0);
+        offset += chunk;
+    }
+    blk_python_enter(server, holder);
+    return rc;
+}
+
+/* Runs a request the way the handler says: CPU work under the GIL, the
+ * wait with it released, then the answer. */
+static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
+    struct blk_server *server = conn->server;
+    const struct http_request *req = &conn->http.req;
+    struct work work;
+
+    handler_route(req->target, req->target_len, &work);
+    if (work.cpu_us > 0)
+        cpuwork_run(work.cpu_us, server->has_gil ? holder_checkpoint : NULL, holder);
+    if (work.wait_ms > 0) {
+        struct timespec wait = {(time_t)(work.wait_ms / 1000),
+                                (long)(work.wait_ms % 1000) * 1000000L};
+        blk_python_leave(server, holder);
+        while (nanosleep(&wait, &wait) < 0 && errno == EINTR)
+            ;
+        blk_python_enter(server, holder);
+    }
+    bool keep_alive = req->keep_alive && !atomic_load(&server->is_stopping);
+    if (respond(conn, holder, &work, keep_alive, req->is_head) < 0)
+        return -1;
+    return keep_alive ? 0 : -1;
+}
+
+static void set_idle(struct blk_conn *conn, bool is_idle) {
+    pthread_mutex_lock(&conn->server->mutex);
+    conn->is_idle = is_idle;
+    pthread_mutex_unlock(&conn->server->mutex);
+}
+
+/*
+ * Waits for more bytes (GIL released). Returns >0 bytes read, 0 when the
+ * peer closed or the server is stopping and the connection is idle, -1 on
+ * an error, -2 when the deadline passed.
+ */
+static ssize_t receive(struct blk_conn *conn, const struct blk_holder *holder,
+                       uint64_t deadline_us) {
+    struct blk_server *server = conn->server;
+    ssize_t n = -2;
+
+    if (conn->start == conn->end)
+        conn->start = conn->end = 0;
+    if (conn->end == sizeof(conn->buf)) {
+        memmove(conn->buf, conn->buf + conn->start, conn->end - conn->start);
+        conn->end -= conn->start;
+        conn->start = 0;
+    }
+    blk_python_leave(server, holder);
+    for (;;) {
+        uint64_t now = clock_now_us();
+        if (now >= deadline_us)
+            break;
+        struct pollfd pfd = {.fd = conn->fd, .events = POLLIN};
+        int ready = poll(&pfd, 1, (int)((deadline_us - now + 999) / 1000));
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            continue; /* the deadline check above ends it */
+        n = recv(conn->fd, conn->buf + conn->end, sizeof(conn->buf) - conn->end, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            n = errno == ECONNRESET ? 0 : -1;
+        break;
+    }
+    blk_python_enter(server, holder);
+    if (n > 0)
+        conn->end += (size_t)n;
+    return n;
+}
+
+/* Answers an error the parser or a timeout found; the connection then closes. */
+void blk_fail(struct blk_conn *conn, const struct blk_holder *holder, int status,
+              const char *reason) {
+    struct work work;
+    handler_error(status, reason, &work);
+    respond(conn, holder, &work, false, false);
+}
+
+/* Serves one connection until it closes. Runs Python: holds the GIL. */
+enum blk_result blk_serve(struct blk_conn *conn, struct blk_holder *holder, bool may_park) {
+    struct blk_server *server = conn->server;
+    const struct server_config *config = server->config;
+    bool has_read = false; /* since this call began */
+
+    for (;;) {
+        enum http_event event = HTTP_EV_NEED_MORE;
+        if (conn->start < conn->end) {
+            size_t used = http_conn_feed(&conn->http, conn->buf + conn->start,
+                                         conn->end - conn->start, &event);
+            conn->start += used;
+        }
+        if (event == HTTP_EV_ERROR) {
+            blk_fail(conn, holder, conn->http.error_status, conn->http.error_reason);
+            return BLK_CLOSE;
+        }
+        if (event == HTTP_EV_REQUEST) {
+            conn->is_fresh = false;
+            if (serve_request(conn, holder) < 0)
+                return BLK_CLOSE;
+            http_conn_next(&conn->http);
+            continue;
+        }
+        /* More bytes needed: the headers deadline runs from the first byte
+         * of a request (or the connection); between requests, the idle one. */
+        bool has_partial = http_conn_is_mid_request(&conn->http);
+        bool is_mid = has_partial || conn->is_fresh;
+        /* Between requests with nothing buffered: a pool thread hands the
+         * connection back to the poller rather than wait on it (gthread). */
+        if (may_park && has_read && !has_partial)
+            return BLK_PARK;
+        if (!has_partial) {
+            set_idle(conn, true);
+            if (atomic_load(&server->is_stopping))
+                return BLK_CLOSE;
+        }
+        uint64_t deadline = is_mid ? conn->headers_deadline_us
+                                   : clock_now_us() + config->keep_alive_timeout_ms * 1000;
+        ssize_t n = receive(conn, holder, deadline);
+        if (!has_partial)
+            set_idle(conn, false);
+        if (n == -2 && is_mid) {
+            blk_fail(conn, holder, 408, "request headers not received in time\n");
+            return BLK_CLOSE;
+        }
+        if (n <= 0)
+            return BLK_CLOSE;
+        has_read = true;
+        if (!has_partial && !conn->is_fresh)
+            conn->headers_deadline_us = clock_now_us() + config->headers_timeout_ms * 1000;
+    }
+}
+
+/* Closes without losing an answer in flight: shut the write side, drain
+ * what the peer still sends (so the kernel sends no RST), then close. */
+void blk_close_lingering(int fd) {
+    char sink[4096];
+    uint64_t deadline = clock_now_us() + LINGER_MS * 1000;
+    shutdown(fd, SHUT_WR);
+    for (;;) {
+        uint64_t now = clock_now_us();
+        if (now >= deadline)
+            break;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) <= 0)
+            break;
+        if (recv(fd, sink, sizeof(sink), 0) <= 0)
+            break;
+    }
+    close(fd);
+}
+
+struct blk_conn *blk_conn_open(struct blk_server *server, int fd) {
+    struct blk_conn *conn = malloc(sizeof(*conn));
+    if (!conn)
+        return NULL;
+    conn->server = server;
+    conn->fd = fd;
+    conn->is_idle = false;
+    conn->start = conn->end = 0;
+    conn->is_fresh = true;
+    conn->headers_deadline_us = clock_now_us() + server->config->headers_timeout_ms * 1000;
+    http_conn_init(&conn->http);
+    pthread_mutex_lock(&server->mutex);
+    conn->prev = NULL;
+    conn->next = server->conns;
+    if (server->conns)
+        server->conns->prev = conn;
+    server->conns = conn;
+    pthread_mutex_unlock(&server->mutex);
+    return conn;
+}
+
+static void conn_free(struct blk_conn *conn, bool is_lingering) {
+    struct blk_server *server = conn->server;
+    if (is_lingering)
+        blk_close_lingering(conn->fd);
+    else
+        close(conn->fd);
+    pthread_mutex_lock(&server->mutex);
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        server->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    pthread_mutex_unlock(&server->mutex);
+    free(conn);
+}
+
+void blk_conn_finish(struct blk_conn *conn) {
+    conn_free(conn, true);
+}
+
+void blk_conn_close_now(struct blk_conn *conn) {
+    conn_free(conn, false);
+}
+
+/* Graceful stop: idle connections close now; busy ones finish. */
+void blk_stop(struct blk_server *server) {
+    const struct server_config *config = server->config;
+    uint64_t deadline = clock_now_us() + config->graceful_timeout_ms * 1000;
+    bool is_forced = false;
+
+    pthread_mutex_lock(&server->mutex);
+    atomic_store(&server->is_stopping, true);
+    for (struct blk_conn *conn = server->conns; conn; conn = conn->next) {
+        if (conn->is_idle)
+            shutdown(conn->fd, SHUT_RDWR);
+    }
+    pthread_cond_broadcast(&server->changed);
+    sig_atomic_t seen = signals_seen;
+    while (server->live > 0 || server->conns) {
+        if (!is_forced && (clock_now_us() >= deadline || signals_seen > seen)) {
+            /* Grace is over, or a second signal: close everything. */
+            for (struct blk_conn *conn = server->conns; conn; conn = conn->next)
+                shutdown(conn->fd, SHUT_RDWR);
+            is_forced = true;
+        }
+        pthread_mutex_unlock(&server->mutex);
+        struct timespec tick = {0, 10000000};
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&server->mutex);
+    }
+    pthread_mutex_unlock(&server->mutex);
+}
+
+int blk_server_init(struct blk_server *server, const struct server_config *config, int listen_fd) {
+    server->config = config;
+    server->listen_fd = listen_fd;
+    server->has_gil = config->model->is_gil;
+    server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
+    atomic_init(&server->is_stopping, false);
+    pthread_mutex_init(&server->mutex, NULL);
+    pthread_cond_init(&server->changed, NULL);
+    if (pipe2(server->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    if (server->has_gil && gil_init(&server->gil, config->switch_interval_us) != 0)
+        return -1;
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+void blk_server_destroy(struct blk_server *server) {
+    if (server->has_gil)
+        gil_destroy(&server->gil);
+    close(server->wake[0]);
+    close(server->wake[1]);
+    pthread_cond_destroy(&server->changed);
+    pthread_mutex_destroy(&server->mutex);
+}
+
+void blk_signals_install(struct blk_server *server) {
+    struct sigaction action = {.sa_handler = on_signal};
+    wake_fd = server->wake[1];
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+void blk_block_signals(sigset_t *old) {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, old);
+}
