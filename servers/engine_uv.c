@@ -13,6 +13,9 @@
  *  - TCP_NODELAY on every socket (Node's `noDelay` default is true);
  *  - answers are written with uv_try_write, falling back to uv_write when
  *    the socket buffer is full; /bytes bodies go out in 64 KiB chunks.
+ * `node-workers` is the same loop with /cpu handed to libuv's threadpool
+ * (uv_queue_work; --pool, default 4 as UV_THREADPOOL_SIZE), as a Node app
+ * that offloads CPU work to worker_threads: the loop stays free.
  * Pipelined requests are answered one at a time, in order: reading stops
  * while a request is being answered and resumes when it is done.
  *
@@ -84,18 +87,23 @@ struct uv_conn {
     size_t write_len; /* bytes handed to the uv_write in flight */
     char *pending;    /* bytes read behind a request still being answered */
     size_t pending_len, pending_cap;
+    uv_work_t cpu_req; /* node-workers: /cpu work on the libuv threadpool */
 };
 
 static void conn_wait_for_input(struct uv_conn *conn);
 static size_t conn_parse(struct uv_conn *conn, const char *data, size_t len);
 
-static void conn_on_close(uv_handle_t *handle) {
-    struct uv_conn *conn = handle->data;
-
+/* A connection is freed when its handles are closed and no pool work
+ * still refers to it. */
+static void conn_unref(struct uv_conn *conn) {
     if (--conn->open_handles == 0) {
         free(conn->pending);
         free(conn);
     }
+}
+
+static void conn_on_close(uv_handle_t *handle) {
+    conn_unref(handle->data);
 }
 
 static void conn_close(struct uv_conn *conn) {
@@ -310,7 +318,24 @@ static void conn_timer_stop(struct uv_conn *conn) {
     }
 }
 
-/* Runs a routed request: CPU work on this thread, then the wait, then the answer. */
+static void conn_after_cpu(struct uv_conn *conn);
+
+static void conn_on_pool_work(uv_work_t *req) {
+    struct uv_conn *conn = req->data;
+    cpuwork_run(conn->work.cpu_us, NULL, NULL);
+}
+
+static void conn_on_pool_done(uv_work_t *req, int status) {
+    struct uv_conn *conn = req->data;
+    bool is_closing = conn->state == CONN_CLOSING;
+    (void)status;
+    conn_unref(conn);
+    if (!is_closing)
+        conn_after_cpu(conn);
+}
+
+/* Runs a routed request: CPU work on this thread (or the pool), then the
+ * wait, then the answer. */
 static void conn_start_work(struct uv_conn *conn) {
     const struct http_request *req = &conn->http.req;
 
@@ -318,8 +343,20 @@ static void conn_start_work(struct uv_conn *conn) {
     handler_route(req->target, req->target_len, &conn->work);
     conn->keep_alive = req->keep_alive;
     conn->is_head = req->is_head;
+    if (conn->work.cpu_us > 0 && conn->server->config->pool > 0) {
+        /* node-workers: off the loop, as a worker_threads / threadpool job. */
+        conn->state = CONN_WORKING;
+        conn->cpu_req.data = conn;
+        conn->open_handles++;
+        uv_queue_work(&conn->server->loop, &conn->cpu_req, conn_on_pool_work, conn_on_pool_done);
+        return;
+    }
     if (conn->work.cpu_us > 0)
         cpuwork_run(conn->work.cpu_us, NULL, NULL); /* blocks the loop, as JS would */
+    conn_after_cpu(conn);
+}
+
+static void conn_after_cpu(struct uv_conn *conn) {
     if (conn->work.wait_ms > 0) {
         conn->state = CONN_WORKING;
         /* The wait starts now, after the CPU work: refresh the loop's cached
@@ -506,6 +543,12 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
         return 1;
     }
     server->config = config;
+    if (config->pool > 0) {
+        /* libuv reads it once, when the threadpool first starts. */
+        char size[16];
+        snprintf(size, sizeof(size), "%u", config->pool);
+        setenv("UV_THREADPOOL_SIZE", size, 1);
+    }
     server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
     uv_loop_init(&server->loop);
     uv_tcp_init(&server->loop, &server->listener);

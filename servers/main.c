@@ -55,6 +55,7 @@ int main(int argc, char **argv) {
         OPT_GRACEFUL_TIMEOUT,
         OPT_CPU_CALIBRATION,
         OPT_THREADS,
+        OPT_POOL,
         OPT_MAX_THREADS,
         OPT_SWITCH_INTERVAL,
         OPT_HELP
@@ -70,6 +71,7 @@ int main(int argc, char **argv) {
         {"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT},
         {"cpu-calibration", required_argument, NULL, OPT_CPU_CALIBRATION},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"pool", required_argument, NULL, OPT_POOL},
         {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
         {"switch-interval", required_argument, NULL, OPT_SWITCH_INTERVAL},
         {"help", no_argument, NULL, OPT_HELP},
@@ -86,7 +88,7 @@ int main(int argc, char **argv) {
         .graceful_timeout_ms = 30000,  /* Gunicorn's graceful_timeout */
         .switch_interval_us = 5000,    /* CPython's sys.getswitchinterval() */
     };
-    unsigned threads = 0;
+    unsigned threads = 0, pool = 0;
     double calibration = 0;
     char err[OPT_ERR_MAX];
     uint64_t value;
@@ -143,6 +145,11 @@ int main(int argc, char **argv) {
             if (!(calibration > 0 && calibration < 1e6))
                 return bad_flag("--cpu-calibration", "expected iterations per µs, e.g. 150.5");
             break;
+        case OPT_POOL:
+            if (opt_parse_uint(optarg, 1, 1024, &value, err, sizeof(err)) < 0)
+                return bad_flag("--pool", err); /* UV_THREADPOOL_SIZE's range */
+            pool = (unsigned)value;
+            break;
         case OPT_THREADS:
         case OPT_MAX_THREADS:
             if (opt_parse_uint(optarg, 1, 100000, &value, err, sizeof(err)) < 0)
@@ -171,6 +178,9 @@ int main(int argc, char **argv) {
     if (config.backlog < 0)
         config.backlog = config.model->backlog;
     config.threads = threads ? threads : config.model->threads;
+    if (pool && !config.model->cpu_pool)
+        return bad_flag("--pool", "only models with a CPU-work pool take it (node-workers)");
+    config.pool = pool ? pool : config.model->cpu_pool;
 
     handlers_init();
     if (calibration > 0)

@@ -19,6 +19,17 @@ const struct model models[] = {
         .mimics = "Node.js http server: one event loop, one thread",
     },
     {
+        .name = "node-workers",
+        .engine = "libuv+pool",
+        .run = engine_uv_run,
+        .processes = 1,
+        .threads = 1,
+        .is_gil = 0,
+        .cpu_pool = 4, /* UV_THREADPOOL_SIZE's default */
+        .backlog = 511,
+        .mimics = "Node.js with CPU work offloaded to a pool (worker_threads, libuv threadpool)",
+    },
+    {
         .name = "python-threads",
         .engine = "threads",
         .run = engine_threads_run,

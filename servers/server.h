@@ -26,6 +26,7 @@ struct model {
     unsigned processes;
     unsigned threads; /* 0: one per connection; else the default pool size */
     int is_gil;
+    unsigned cpu_pool; /* default threadpool for CPU work; 0: none */
     int backlog;
     const char *mimics;
 };
@@ -40,6 +41,7 @@ struct server_config {
     uint64_t keep_alive_timeout_ms;
     uint64_t graceful_timeout_ms;
     unsigned threads;            /* pool size, for models with a pool */
+    unsigned pool;               /* CPU-work threadpool size; 0: CPU work on the loop */
     unsigned max_threads;        /* 0: no cap on threads per connection */
     uint64_t switch_interval_us; /* the GIL's */
 };
