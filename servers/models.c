@@ -30,6 +30,16 @@ const struct model models[] = {
         .mimics = "Node.js with CPU work offloaded to a pool (worker_threads, libuv threadpool)",
     },
     {
+        .name = "uvicorn",
+        .engine = "libevent",
+        .run = engine_event_run,
+        .processes = 1,
+        .threads = 1,
+        .is_gil = 0,
+        .backlog = 2048, /* uvicorn's --backlog default */
+        .mimics = "uvicorn on asyncio: one event loop, one thread (libevent)",
+    },
+    {
         .name = "python-threads",
         .engine = "threads",
         .run = engine_threads_run,

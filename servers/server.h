@@ -56,5 +56,6 @@ const struct model *model_find(const char *name);
 int engine_uv_run(const struct server_config *config, int listen_fd);
 int engine_threads_run(const struct server_config *config, int listen_fd);
 int engine_pool_run(const struct server_config *config, int listen_fd);
+int engine_event_run(const struct server_config *config, int listen_fd);
 
 #endif

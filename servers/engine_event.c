@@ -1,0 +1,460 @@
+/*
+ * engine_event.c — the `uvicorn` engine: one single-threaded libevent loop,
+ * the shape of uvicorn on asyncio. As there:
+ *  - /io waits on a timer (await asyncio.sleep), so waits overlap;
+ *  - /cpu runs on the loop thread and blocks every other connection, as
+ *    synchronous code in an `async def` handler does;
+ *  - timeout_keep_alive (5 s) closes idle connections; backlog 2048.
+ *
+ * Raw events rather than bufferevents: a bufferevent copies every read and
+ * write through evbuffers (allocated chunks); with raw events a connection
+ * reads into its own buffer, parses in place, and writes the response head
+ * and the static body straight from where they are — nothing allocated per
+ * request, like the node engine, so the two loops differ only in library.
+ *
+ * Pipelined requests are answered one at a time, in order: reading pauses
+ * while a request is being answered. SIGINT/SIGTERM: stop accepting, close
+ * idle connections, let in-flight requests finish (Connection: close) for
+ * up to --graceful-timeout; a second signal closes everything.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include "../common/cpuwork.h"
+#include "handlers.h"
+#include "http.h"
+#include "listen.h"
+#include "server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define CONN_BUF  65536
+#define LINGER_MS 2000
+
+enum ev_state { EV_READING, EV_WORKING, EV_WRITING, EV_LINGERING };
+enum ev_timer { EVT_NONE, EVT_IDLE, EVT_HEADERS, EVT_WORK, EVT_LINGER };
+
+struct ev_server {
+    struct event_base *base;
+    const struct server_config *config;
+    int listen_fd;
+    struct event *accept_event, *sigint_event, *sigterm_event, *grace_event;
+    struct ev_conn *conns;
+    unsigned keep_alive_s;
+    bool is_stopping;
+};
+
+struct ev_conn {
+    struct ev_server *server;
+    int fd;
+    enum ev_state state;
+    enum ev_timer timer_role;
+    struct event *read_event, *write_event, *timer_event;
+    bool is_reading;
+    bool is_fresh;      /* no request yet */
+    bool is_closed;     /* closed; memory freed from the loop, after the callback */
+    bool is_processing; /* inside conn_process(): an answer done returns to it */
+    struct http_conn http;
+    struct work work;
+    bool keep_alive, is_head;
+    char head[HTTP_HEAD_MAX];
+    size_t head_len, head_sent;
+    uint64_t body_len, body_sent;
+    struct ev_conn *prev, *next;
+    size_t start, end; /* unread bytes in buf */
+    char buf[CONN_BUF];
+};
+
+static void conn_process(struct ev_conn *conn);
+
+static void add_timer_ms(struct event *event, uint64_t ms) {
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(event, &tv);
+}
+
+static void conn_timer(struct ev_conn *conn, enum ev_timer role, uint64_t ms) {
+    conn->timer_role = role;
+    event_base_update_cache_time(conn->server->base); /* from now, not the loop's start */
+    add_timer_ms(conn->timer_event, ms);
+}
+
+static void conn_timer_stop(struct ev_conn *conn) {
+    conn->timer_role = EVT_NONE;
+    evtimer_del(conn->timer_event);
+}
+
+static void conn_reading(struct ev_conn *conn, bool on) {
+    if (on && !conn->is_reading)
+        event_add(conn->read_event, NULL);
+    else if (!on && conn->is_reading)
+        event_del(conn->read_event);
+    conn->is_reading = on;
+}
+
+static void server_maybe_done(struct ev_server *server) {
+    if (server->is_stopping && !server->conns)
+        event_base_loopbreak(server->base);
+}
+
+static void conn_free(evutil_socket_t fd, short what, void *arg) {
+    struct ev_conn *conn = arg;
+    (void)fd;
+    (void)what;
+    struct event *events[] = {conn->read_event, conn->write_event, conn->timer_event};
+    for (unsigned i = 0; i < 3; i++) {
+        if (events[i])
+            event_free(events[i]);
+    }
+    free(conn);
+}
+
+/* Closes now; the memory goes once the callback in progress has returned,
+ * so callers test conn->is_closed after anything that may close. */
+static void conn_close(struct ev_conn *conn) {
+    struct ev_server *server = conn->server;
+    static const struct timeval now = {0, 0};
+
+    if (conn->is_closed)
+        return;
+    conn->is_closed = true;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        server->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    struct event *events[] = {conn->read_event, conn->write_event, conn->timer_event};
+    for (unsigned i = 0; i < 3; i++) {
+        if (events[i])
+            event_del(events[i]);
+    }
+    close(conn->fd);
+    if (event_base_once(server->base, -1, EV_TIMEOUT, conn_free, conn, &now) < 0)
+        conn_free(-1, 0, conn);
+    server_maybe_done(server);
+}
+
+/* Response sent on a closing connection: shut the write side and drain what
+ * the peer still sends, so the kernel does not answer it with a RST. */
+static void conn_linger(struct ev_conn *conn) {
+    conn->state = EV_LINGERING;
+    shutdown(conn->fd, SHUT_WR);
+    conn->start = conn->end = 0;
+    conn_reading(conn, true);
+    conn_timer(conn, EVT_LINGER, LINGER_MS);
+}
+
+static void conn_write(struct ev_conn *conn) {
+    for (;;) {
+        struct iovec iov[2];
+        int count = 0;
+        if (conn->head_sent < conn->head_len) {
+            iov[count].iov_base = conn->head + conn->head_sent;
+            iov[count++].iov_len = conn->head_len - conn->head_sent;
+        }
+        if (conn->body_sent < conn->body_len) {
+            size_t chunk;
+            const char *body = work_body_at(&conn->work, conn->body_sent, &chunk);
+            if (chunk > conn->body_len - conn->body_sent)
+                chunk = (size_t)(conn->body_len - conn->body_sent);
+            iov[count].iov_base = (void *)body;
+            iov[count++].iov_len = chunk;
+        }
+        if (count == 0)
+            break;
+        ssize_t n = writev(conn->fd, iov, count);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(conn->write_event, NULL);
+            return;
+        }
+        if (n < 0) {
+            conn_close(conn);
+            return;
+        }
+        size_t head_part = conn->head_len - conn->head_sent;
+        if ((size_t)n <= head_part) {
+            conn->head_sent += (size_t)n;
+        } else {
+            conn->head_sent = conn->head_len;
+            conn->body_sent += (size_t)n - head_part;
+        }
+    }
+    /* Answered. */
+    if (!conn->keep_alive) {
+        conn_linger(conn);
+        return;
+    }
+    http_conn_next(&conn->http);
+    conn->state = EV_READING;
+    conn_reading(conn, true);
+    if (!conn->is_processing) /* else the loop in conn_process() goes on */
+        conn_process(conn);
+}
+
+static void conn_respond(struct ev_conn *conn) {
+    struct http_head head = {
+        .status = conn->work.status,
+        .content_type = conn->work.content_type,
+        .content_length = conn->work.body_len,
+        .keep_alive = conn->keep_alive && !conn->server->is_stopping,
+        .keep_alive_s = conn->server->keep_alive_s,
+    };
+    conn->keep_alive = head.keep_alive;
+    conn->head_len = http_format_head(conn->head, &head);
+    conn->head_sent = 0;
+    conn->body_len = conn->is_head ? 0 : conn->work.body_len;
+    conn->body_sent = 0;
+    conn->state = EV_WRITING;
+    conn_write(conn);
+}
+
+static void conn_fail(struct ev_conn *conn, int status, const char *reason) {
+    conn_reading(conn, false);
+    handler_error(status, reason, &conn->work);
+    conn->keep_alive = false;
+    conn->is_head = false;
+    conn_respond(conn);
+}
+
+static void conn_start_work(struct ev_conn *conn) {
+    const struct http_request *req = &conn->http.req;
+
+    conn_timer_stop(conn);
+    conn_reading(conn, false);
+    conn->is_fresh = false;
+    handler_route(req->target, req->target_len, &conn->work);
+    conn->keep_alive = req->keep_alive;
+    conn->is_head = req->is_head;
+    if (conn->work.cpu_us > 0)
+        cpuwork_run(conn->work.cpu_us, NULL, NULL); /* blocks the loop, as sync code does */
+    if (conn->work.wait_ms > 0) {
+        conn->state = EV_WORKING;
+        conn_timer(conn, EVT_WORK, conn->work.wait_ms);
+        return;
+    }
+    conn_respond(conn);
+}
+
+/* Parses what is buffered and answers; waits for more with the right timer. */
+static void conn_process(struct ev_conn *conn) {
+    const struct server_config *config = conn->server->config;
+
+    conn->is_processing = true;
+    while (!conn->is_closed && conn->state == EV_READING) {
+        enum http_event event = HTTP_EV_NEED_MORE;
+        if (conn->start < conn->end) {
+            conn->start += http_conn_feed(&conn->http, conn->buf + conn->start,
+                                          conn->end - conn->start, &event);
+        }
+        if (event == HTTP_EV_ERROR) {
+            conn_fail(conn, conn->http.error_status, conn->http.error_reason);
+            break;
+        }
+        if (event == HTTP_EV_REQUEST) {
+            conn_start_work(conn);
+            continue;
+        }
+        /* Need more: headers deadline from a request's first byte (or the
+         * connection's start), the idle timer between requests. */
+        if (conn->start == conn->end)
+            conn->start = conn->end = 0;
+        bool is_mid = http_conn_is_mid_request(&conn->http);
+        if (!is_mid && conn->server->is_stopping) {
+            conn_close(conn);
+            break;
+        }
+        if (is_mid || conn->is_fresh) {
+            if (conn->timer_role != EVT_HEADERS)
+                conn_timer(conn, EVT_HEADERS, config->headers_timeout_ms);
+        } else if (conn->timer_role != EVT_IDLE) {
+            conn_timer(conn, EVT_IDLE, config->keep_alive_timeout_ms);
+        }
+        break;
+    }
+    conn->is_processing = false;
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
+    struct ev_conn *conn = arg;
+    (void)what;
+
+    if (conn->end == sizeof(conn->buf)) {
+        memmove(conn->buf, conn->buf + conn->start, conn->end - conn->start);
+        conn->end -= conn->start;
+        conn->start = 0;
+    }
+    ssize_t n = recv(fd, conn->buf + conn->end, sizeof(conn->buf) - conn->end, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(conn);
+        return;
+    }
+    if (conn->state == EV_LINGERING) {
+        conn->start = conn->end = 0; /* drained and dropped */
+        return;
+    }
+    bool was_between = !http_conn_is_mid_request(&conn->http);
+    conn->end += (size_t)n;
+    if (was_between && conn->timer_role == EVT_IDLE)
+        conn_timer_stop(conn); /* a new request: its headers deadline starts now */
+    conn_process(conn);
+}
+
+static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    conn_write(arg);
+}
+
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
+    struct ev_conn *conn = arg;
+    enum ev_timer role = conn->timer_role;
+    (void)fd;
+    (void)what;
+
+    conn->timer_role = EVT_NONE;
+    if (role == EVT_WORK)
+        conn_respond(conn);
+    else if (role == EVT_HEADERS)
+        conn_fail(conn, 408, "request headers not received in time\n");
+    else
+        conn_close(conn);
+}
+
+static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
+    struct ev_server *server = arg;
+    int one = 1;
+    (void)what;
+
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct ev_conn *conn = malloc(sizeof(*conn));
+        if (!conn) {
+            close(fd);
+            continue;
+        }
+        memset(conn, 0, offsetof(struct ev_conn, buf));
+        conn->server = server;
+        conn->fd = fd;
+        conn->is_fresh = true;
+        conn->state = EV_READING;
+        http_conn_init(&conn->http);
+        conn->read_event = event_new(server->base, fd, EV_READ | EV_PERSIST, conn_on_read, conn);
+        conn->write_event = event_new(server->base, fd, EV_WRITE, conn_on_writable, conn);
+        conn->timer_event = evtimer_new(server->base, conn_on_timer, conn);
+        conn->next = server->conns;
+        if (server->conns)
+            server->conns->prev = conn;
+        server->conns = conn;
+        if (!conn->read_event || !conn->write_event || !conn->timer_event) {
+            conn_close(conn);
+            continue;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        conn_reading(conn, true);
+        conn_process(conn);
+    }
+}
+
+static void server_close_all(struct ev_server *server) {
+    while (server->conns)
+        conn_close(server->conns);
+    event_base_loopbreak(server->base);
+}
+
+static void server_on_grace_end(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    fprintf(stderr, "server: grace period over, closing the rest\n");
+    server_close_all(arg);
+}
+
+static void server_on_signal(evutil_socket_t signum, short what, void *arg) {
+    struct ev_server *server = arg;
+    (void)what;
+
+    if (server->is_stopping) {
+        server_close_all(server);
+        return;
+    }
+    fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    server->is_stopping = true;
+    event_del(server->accept_event);
+    close(server->listen_fd);
+    /* Idle connections close now; the others when their answer is out. */
+    for (struct ev_conn *conn = server->conns, *next; conn; conn = next) {
+        next = conn->next;
+        if (conn->state == EV_READING && !http_conn_is_mid_request(&conn->http))
+            conn_close(conn);
+    }
+    add_timer_ms(server->grace_event, server->config->graceful_timeout_ms);
+    server_maybe_done(server);
+}
+
+int engine_event_run(const struct server_config *config, int listen_fd) {
+    struct ev_server *server = calloc(1, sizeof(*server));
+    struct event_config *event_config = event_config_new();
+    int rc = 0;
+
+    if (!server || !event_config) {
+        fprintf(stderr, "server: out of memory\n");
+        return 1;
+    }
+    event_config_set_flag(event_config, EVENT_BASE_FLAG_NOLOCK);
+    event_config_set_flag(event_config, EVENT_BASE_FLAG_PRECISE_TIMER);
+    server->base = event_base_new_with_config(event_config);
+    event_config_free(event_config);
+    server->config = config;
+    server->listen_fd = listen_fd;
+    server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+    server->accept_event =
+        event_new(server->base, listen_fd, EV_READ | EV_PERSIST, server_on_accept, server);
+    server->sigint_event = evsignal_new(server->base, SIGINT, server_on_signal, server);
+    server->sigterm_event = evsignal_new(server->base, SIGTERM, server_on_signal, server);
+    server->grace_event = evtimer_new(server->base, server_on_grace_end, server);
+    if (!server->base || !server->accept_event || !server->sigint_event || !server->sigterm_event ||
+        !server->grace_event) {
+        fprintf(stderr, "server: cannot set up the event loop\n");
+        return 1;
+    }
+    event_add(server->accept_event, NULL);
+    event_add(server->sigint_event, NULL);
+    event_add(server->sigterm_event, NULL);
+    /* Only now can SIGTERM be handled: announce. */
+    if (listen_announce(config->host, config->port, config->ready_fd) < 0) {
+        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
+        rc = 1;
+    } else {
+        event_base_dispatch(server->base);
+    }
+    while (server->conns)
+        conn_close(server->conns);
+    event_base_loop(server->base, EVLOOP_NONBLOCK); /* runs the deferred frees */
+    if (!server->is_stopping)
+        close(listen_fd);
+    event_free(server->accept_event);
+    event_free(server->sigint_event);
+    event_free(server->sigterm_event);
+    event_free(server->grace_event);
+    event_base_free(server->base);
+    free(server);
+    fprintf(stderr, "server: stopped\n");
+    return rc;
+}
