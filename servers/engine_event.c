@@ -49,7 +49,7 @@ struct ev_server {
     struct event_base *base;
     const struct server_config *config;
     int listen_fd;
-    struct event *accept_event, *sigint_event, *sigterm_event, *grace_event;
+    struct event *accept_event, *sigint_event, *sigterm_event, *grace_event, *heartbeat_event;
     struct ev_conn *conns;
     unsigned keep_alive_s;
     bool is_stopping;
@@ -407,6 +407,13 @@ static void server_on_signal(evutil_socket_t signum, short what, void *arg) {
     server_maybe_done(server);
 }
 
+static void server_on_heartbeat(evutil_socket_t fd, short what, void *arg) {
+    struct ev_server *server = arg;
+    (void)fd;
+    (void)what;
+    server_heartbeat(server->config);
+}
+
 int engine_event_run(const struct server_config *config, int listen_fd) {
     struct ev_server *server = calloc(1, sizeof(*server));
     struct event_config *event_config = event_config_new();
@@ -429,6 +436,7 @@ int engine_event_run(const struct server_config *config, int listen_fd) {
     server->sigint_event = evsignal_new(server->base, SIGINT, server_on_signal, server);
     server->sigterm_event = evsignal_new(server->base, SIGTERM, server_on_signal, server);
     server->grace_event = evtimer_new(server->base, server_on_grace_end, server);
+    server->heartbeat_event = event_new(server->base, -1, EV_PERSIST, server_on_heartbeat, server);
     if (!server->base || !server->accept_event || !server->sigint_event || !server->sigterm_event ||
         !server->grace_event) {
         fprintf(stderr, "server: cannot set up the event loop\n");
@@ -437,8 +445,10 @@ int engine_event_run(const struct server_config *config, int listen_fd) {
     event_add(server->accept_event, NULL);
     event_add(server->sigint_event, NULL);
     event_add(server->sigterm_event, NULL);
+    server_heartbeat(config);
+    add_timer_ms(server->heartbeat_event, 1000);
     /* Only now can SIGTERM be handled: announce. */
-    if (listen_announce(config->host, config->port, config->ready_fd) < 0) {
+    if (server_ready(config) < 0) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;
     } else {
@@ -453,6 +463,7 @@ int engine_event_run(const struct server_config *config, int listen_fd) {
     event_free(server->sigint_event);
     event_free(server->sigterm_event);
     event_free(server->grace_event);
+    event_free(server->heartbeat_event);
     event_base_free(server->base);
     free(server);
     fprintf(stderr, "server: stopped\n");

@@ -173,6 +173,7 @@ static void poll_loop(struct pool_server *pool) {
     uint64_t next_sweep = clock_now_us() + SWEEP_MS * 1000;
 
     for (;;) {
+        server_heartbeat(server->config);
         int n = epoll_wait(pool->epoll_fd, events, 64, SWEEP_MS);
         if (n < 0 && errno != EINTR)
             return;
@@ -226,7 +227,7 @@ int engine_pool_run(const struct server_config *config, int listen_fd) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     blk_signals_install(server);
 
-    if (listen_announce(config->host, config->port, config->ready_fd) < 0) {
+    if (server_ready(config) < 0) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;
     } else {

@@ -90,8 +90,12 @@ static void accept_loop(struct blk_server *server) {
                 pthread_cond_wait(&server->changed, &server->mutex);
             pthread_mutex_unlock(&server->mutex);
         }
-        if (poll(pfds, 2, -1) < 0 && errno != EINTR)
+        server_heartbeat(config);
+        int ready = poll(pfds, 2, 1000); /* wakes once a second for the heartbeat */
+        if (ready < 0 && errno != EINTR)
             return;
+        if (ready <= 0)
+            continue;
         if (pfds[1].revents || blk_signals_seen())
             return;
         if (!(pfds[0].revents & POLLIN))
@@ -115,7 +119,7 @@ int engine_threads_run(const struct server_config *config, int listen_fd) {
         return 1;
     }
     blk_signals_install(server);
-    if (listen_announce(config->host, config->port, config->ready_fd) < 0) {
+    if (server_ready(config) < 0) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;
     } else {

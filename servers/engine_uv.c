@@ -58,6 +58,7 @@ struct uv_server {
     uv_tcp_t listener;
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
+    uv_timer_t heartbeat; /* under the arbiter: "I am alive", once a second */
     const struct server_config *config;
     struct uv_conn *conns; /* every open connection, for shutdown */
     bool is_stopping;
@@ -534,6 +535,11 @@ static void server_on_signal(uv_signal_t *signal, int signum) {
     uv_unref((uv_handle_t *)&server->grace);
 }
 
+static void server_on_heartbeat(uv_timer_t *timer) {
+    struct uv_server *server = timer->data;
+    server_heartbeat(server->config);
+}
+
 int engine_uv_run(const struct server_config *config, int listen_fd) {
     struct uv_server *server = calloc(1, sizeof(*server));
     int rc;
@@ -564,6 +570,10 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     }
     uv_timer_init(&server->loop, &server->grace);
     server->grace.data = server;
+    uv_timer_init(&server->loop, &server->heartbeat);
+    server->heartbeat.data = server;
+    uv_timer_start(&server->heartbeat, server_on_heartbeat, 0, 1000);
+    uv_unref((uv_handle_t *)&server->heartbeat); /* it alone does not keep the loop alive */
     uv_signal_init(&server->loop, &server->sigint);
     uv_signal_init(&server->loop, &server->sigterm);
     server->sigint.data = server->sigterm.data = server;
@@ -574,7 +584,7 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     uv_unref((uv_handle_t *)&server->sigterm);
     /* Only now can SIGTERM be handled: a runner may send it as soon as it
      * learns the port. */
-    if (listen_announce(config->host, config->port, config->ready_fd) < 0) {
+    if (server_ready(config) < 0) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         uv_stop(&server->loop);
         server_close_all(server);
@@ -586,6 +596,7 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
 
     uv_close((uv_handle_t *)&server->sigint, NULL);
     uv_close((uv_handle_t *)&server->sigterm, NULL);
+    uv_close((uv_handle_t *)&server->heartbeat, NULL);
     if (!uv_is_closing((uv_handle_t *)&server->grace))
         uv_close((uv_handle_t *)&server->grace, NULL);
     uv_run(&server->loop, UV_RUN_DEFAULT);

@@ -1,6 +1,9 @@
 /* listen.c — see listen.h. */
 #include "listen.h"
 
+#include "../common/clock.h"
+#include "server.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -71,4 +74,15 @@ int listen_announce(const char *host, unsigned port, int ready_fd) {
     ssize_t n = write(ready_fd, line, (size_t)len);
     close(ready_fd);
     return n == len ? 0 : -1;
+}
+
+int server_ready(const struct server_config *config) {
+    if (config->is_worker)
+        return 0;
+    return listen_announce(config->host, config->port, config->ready_fd);
+}
+
+void server_heartbeat(const struct server_config *config) {
+    if (config->heartbeat)
+        *config->heartbeat = clock_now_us();
 }

@@ -10,9 +10,11 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -56,6 +58,8 @@ int main(int argc, char **argv) {
         OPT_CPU_CALIBRATION,
         OPT_THREADS,
         OPT_POOL,
+        OPT_WORKERS,
+        OPT_TIMEOUT,
         OPT_MAX_THREADS,
         OPT_SWITCH_INTERVAL,
         OPT_HELP
@@ -72,6 +76,8 @@ int main(int argc, char **argv) {
         {"cpu-calibration", required_argument, NULL, OPT_CPU_CALIBRATION},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"pool", required_argument, NULL, OPT_POOL},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
         {"switch-interval", required_argument, NULL, OPT_SWITCH_INTERVAL},
         {"help", no_argument, NULL, OPT_HELP},
@@ -87,8 +93,10 @@ int main(int argc, char **argv) {
         .keep_alive_timeout_ms = 5000, /* Node's server.keepAliveTimeout */
         .graceful_timeout_ms = 30000,  /* Gunicorn's graceful_timeout */
         .switch_interval_us = 5000,    /* CPython's sys.getswitchinterval() */
+        .worker_timeout_ms = 30000,    /* Gunicorn's --timeout */
     };
-    unsigned threads = 0, pool = 0;
+    unsigned threads = 0, pool = 0, workers = 0;
+    bool keep_alive_given = false;
     double calibration = 0;
     char err[OPT_ERR_MAX];
     uint64_t value;
@@ -135,7 +143,7 @@ int main(int argc, char **argv) {
             if (opt == OPT_HEADERS_TIMEOUT)
                 config.headers_timeout_ms = value;
             else if (opt == OPT_KEEP_ALIVE_TIMEOUT)
-                config.keep_alive_timeout_ms = value;
+                config.keep_alive_timeout_ms = value, keep_alive_given = true;
             else
                 config.graceful_timeout_ms = value;
             break;
@@ -144,6 +152,18 @@ int main(int argc, char **argv) {
             calibration = strtod(optarg, NULL);
             if (!(calibration > 0 && calibration < 1e6))
                 return bad_flag("--cpu-calibration", "expected iterations per µs, e.g. 150.5");
+            break;
+        case OPT_WORKERS:
+            if (opt_parse_uint(optarg, 1, 512, &value, err, sizeof(err)) < 0)
+                return bad_flag("--workers", err);
+            workers = (unsigned)value;
+            break;
+        case OPT_TIMEOUT:
+            if (opt_parse_duration_us(optarg, &value, err, sizeof(err)) < 0)
+                return bad_flag("--timeout", err);
+            if (value < 1000000)
+                return bad_flag("--timeout", "must be at least 1s");
+            config.worker_timeout_ms = value / 1000;
             break;
         case OPT_POOL:
             if (opt_parse_uint(optarg, 1, 1024, &value, err, sizeof(err)) < 0)
@@ -178,9 +198,20 @@ int main(int argc, char **argv) {
     if (config.backlog < 0)
         config.backlog = config.model->backlog;
     config.threads = threads ? threads : config.model->threads;
+    if (!keep_alive_given && config.model->keep_alive_ms)
+        config.keep_alive_timeout_ms = config.model->keep_alive_ms;
     if (pool && !config.model->cpu_pool)
         return bad_flag("--pool", "only models with a CPU-work pool take it (node-workers)");
     config.pool = pool ? pool : config.model->cpu_pool;
+    if (workers && config.model->processes == 1)
+        return bad_flag("--workers", "only pre-fork models take it");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    config.workers = workers                                         ? workers
+                     : config.model->processes == PROCESSES_CORES    ? (unsigned)cores
+                     : config.model->processes == PROCESSES_2CORES_1 ? (unsigned)(2 * cores + 1)
+                                                                     : 1;
 
     handlers_init();
     if (calibration > 0)
@@ -199,5 +230,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "server: model %s (%s engine), backlog %d, cpu work %.1f iterations/us\n",
             config.model->name, config.model->engine, config.backlog, calibration);
     config.port = port; /* the engine announces it once it can take signals */
+    if (config.model->processes != 1)
+        return arbiter_run(&config, fd);
     return config.model->run(&config, fd);
 }

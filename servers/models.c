@@ -59,6 +59,27 @@ const struct model models[] = {
         .backlog = 2048, /* Gunicorn's and uvicorn's default backlog */
         .mimics = "free-threaded CPython 3.13t: a pool of --threads threads, no GIL",
     },
+    {
+        .name = "gunicorn-gthread",
+        .engine = "pool",
+        .run = engine_pool_run,
+        .processes = PROCESSES_CORES,
+        .threads = 8,          /* --threads */
+        .is_gil = 1,           /* one GIL per process */
+        .backlog = 2048,       /* Gunicorn's --backlog */
+        .keep_alive_ms = 2000, /* Gunicorn's --keep-alive */
+        .mimics = "Gunicorn gthread workers: pre-fork, a thread pool and a GIL per process",
+    },
+    {
+        .name = "uvicorn-workers",
+        .engine = "libevent",
+        .run = engine_event_run,
+        .processes = PROCESSES_CORES,
+        .threads = 1,
+        .is_gil = 0,
+        .backlog = 2048,
+        .mimics = "gunicorn -k uvicorn.workers.UvicornWorker: pre-fork event loops, one socket",
+    },
 };
 
 const unsigned models_count = sizeof(models) / sizeof(models[0]);

@@ -11,6 +11,7 @@
 #ifndef SHOWDOWN_SERVER_H
 #define SHOWDOWN_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct server_config;
@@ -23,13 +24,17 @@ struct model {
     const char *name;
     const char *engine; /* the CSV's `engine` column */
     engine_run_fn run;
-    unsigned processes;
+    int processes;    /* 1; PROCESSES_CORES; PROCESSES_2CORES_1 (pre-fork under the arbiter) */
     unsigned threads; /* 0: one per connection; else the default pool size */
     int is_gil;
     unsigned cpu_pool; /* default threadpool for CPU work; 0: none */
     int backlog;
+    uint64_t keep_alive_ms; /* the runtime's keep-alive default; 0: Node's 5 s */
     const char *mimics;
 };
+
+#define PROCESSES_CORES    (-1) /* as many workers as cores */
+#define PROCESSES_2CORES_1 (-2) /* 2 x cores + 1, Gunicorn's recommendation */
 
 struct server_config {
     const struct model *model;
@@ -44,7 +49,24 @@ struct server_config {
     unsigned pool;               /* CPU-work threadpool size; 0: CPU work on the loop */
     unsigned max_threads;        /* 0: no cap on threads per connection */
     uint64_t switch_interval_us; /* the GIL's */
+    unsigned workers;            /* pre-fork models: worker processes */
+    uint64_t worker_timeout_ms;  /* the arbiter kills a worker silent this long */
+    /* Set in a worker process by the arbiter. */
+    bool is_worker;
+    unsigned worker_index;
+    volatile uint64_t *heartbeat; /* the worker's slot in shared memory */
 };
+
+/* The engine is accepting: announce it (once, from the process a runner
+ * started: a worker leaves that to its arbiter). Returns 0 or -1. */
+int server_ready(const struct server_config *config);
+
+/* Called from an engine's loop at least once a second: the arbiter kills a
+ * worker whose heartbeat stops for --timeout. */
+void server_heartbeat(const struct server_config *config);
+
+/* Pre-forks config->workers processes running the model's engine. */
+int arbiter_run(const struct server_config *config, int listen_fd);
 
 extern const struct model models[];
 extern const unsigned models_count;

@@ -353,7 +353,10 @@ int e2e_get(unsigned port, const char *target, struct e2e_response *resp) {
         return -4;
     }
     snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", target);
+    uint64_t start = clock_now_us(); /* from the send: the server may answer before we read */
     rc = e2e_send_str(conn->fd, req) ? e2e_read_response(conn, resp, false, E2E_TIMEOUT_MS) : -1;
+    if (rc == 0)
+        resp->elapsed_us = clock_now_us() - start;
     e2e_conn_close(conn);
     free(conn);
     return rc;

@@ -61,7 +61,8 @@ struct e2e_response {
     unsigned header_count;
     char *body; /* malloc'd, NUL-terminated */
     size_t body_len;
-    uint64_t elapsed_us; /* from e2e_read_response()'s call to the last byte */
+    uint64_t
+        elapsed_us; /* from e2e_read_response()'s call (e2e_get(): the send) to the last byte */
 };
 
 /* One connection with its unread bytes, so pipelined responses can be read

@@ -1,0 +1,243 @@
+/*
+ * arbiter.c — pre-fork process supervision after gunicorn/arbiter.py,
+ * wrapping any engine:
+ *  - the socket is bound before forking (main.c); N workers each run the
+ *    model's engine on it;
+ *  - the arbiter wakes at least once a second (and on every signal): it
+ *    reaps dead workers and starts replacements at once, logging why they
+ *    died, so no zombie is left;
+ *  - heartbeat: each worker's engine stamps a slot of shared memory from
+ *    its loop (Gunicorn touches a temp file); a worker silent for more than
+ *    --timeout (default 30 s, Gunicorn's) — one busy in a single long
+ *    request, say — gets SIGABRT, then SIGKILL a second later;
+ *  - SIGTERM/SIGINT: every worker gets SIGTERM and finishes what it has;
+ *    after --graceful-timeout the rest get SIGKILL;
+ *  - SIGHUP: a fresh set of workers is started, then the old ones get
+ *    SIGTERM; the listening socket never closes.
+ */
+#include "../common/clock.h"
+#include "listen.h"
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_WORKERS         1024
+#define KILL_AFTER_ABORT_US 1000000
+
+struct arb_worker {
+    pid_t pid; /* 0: slot free */
+    unsigned generation;
+    bool is_aborted;
+    uint64_t aborted_at_us;
+};
+
+static int wake_pipe[2] = {-1, -1};
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_signal(int signum) {
+    char byte = 0;
+    if (signum == SIGTERM || signum == SIGINT)
+        got_term = signum;
+    else if (signum == SIGHUP)
+        got_hup = 1;
+    if (write(wake_pipe[1], &byte, 1) < 0) {
+        /* the pipe is full: a wake-up is pending anyway */
+    }
+}
+
+static void on_abort(int signum) {
+    (void)signum;
+    _exit(1); /* Gunicorn's worker handle_abort(): sys.exit(1) */
+}
+
+static pid_t spawn(const struct server_config *config, int listen_fd, volatile uint64_t *heartbeat,
+                   unsigned index) {
+    *heartbeat = clock_now_us();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+
+    /* The worker: it dies with the arbiter (Gunicorn's workers exit when
+     * their parent changes), default signals, then the engine. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        _exit(0);
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, abort_action = {.sa_handler = on_abort};
+    sigset_t none;
+    close(wake_pipe[0]);
+    close(wake_pipe[1]);
+    sigaction(SIGHUP, &dfl, NULL);
+    sigaction(SIGCHLD, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGABRT, &abort_action, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct server_config worker = *config;
+    worker.is_worker = true;
+    worker.worker_index = index;
+    worker.ready_fd = -1;
+    worker.heartbeat = heartbeat;
+    _exit(config->model->run(&worker, listen_fd));
+}
+
+static void describe_exit(pid_t pid, int status, char *buf, size_t len) {
+    if (WIFEXITED(status))
+        snprintf(buf, len, "worker %d exited with status %d", (int)pid, WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "worker %d was killed by signal %d (%s)", (int)pid, WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "worker %d stopped", (int)pid);
+}
+
+static unsigned live_workers(const struct arb_worker *workers, unsigned slots) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < slots; i++)
+        n += workers[i].pid != 0;
+    return n;
+}
+
+int arbiter_run(const struct server_config *config, int listen_fd) {
+    unsigned count = config->workers;
+    unsigned slots = count * 2 <= MAX_WORKERS ? count * 2 : MAX_WORKERS; /* room for a HUP */
+    struct arb_worker workers[MAX_WORKERS];
+    volatile uint64_t *heartbeats;
+    unsigned generation = 0;
+    bool is_stopping = false;
+    uint64_t stop_deadline = 0;
+    char message[160];
+
+    if (count == 0 || count > MAX_WORKERS / 2) {
+        fprintf(stderr, "server: --workers must be 1..%d\n", MAX_WORKERS / 2);
+        return 2;
+    }
+    heartbeats = mmap(NULL, slots * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (heartbeats == MAP_FAILED || pipe(wake_pipe) < 0) {
+        fprintf(stderr, "server: arbiter: %s\n", strerror(errno));
+        return 1;
+    }
+    fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
+    fcntl(wake_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(wake_pipe[1], F_SETFD, FD_CLOEXEC);
+    struct sigaction action = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+    sigaction(SIGCHLD, &action, NULL);
+
+    memset(workers, 0, sizeof(workers));
+    for (unsigned i = 0; i < count; i++) {
+        workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i);
+        workers[i].generation = generation;
+    }
+    fprintf(stderr, "server: arbiter %d: %u workers of %s, worker timeout %llus\n", (int)getpid(),
+            count, config->model->name, (unsigned long long)(config->worker_timeout_ms / 1000));
+    if (listen_announce(config->host, config->port, config->ready_fd) < 0)
+        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
+
+    for (;;) {
+        struct pollfd pfd = {.fd = wake_pipe[0], .events = POLLIN};
+        poll(&pfd, 1, 1000); /* Gunicorn's arbiter wakes at least once a second */
+        char drain[64];
+        while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
+            ;
+
+        /* Reap, and replace the dead of the current generation. */
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            for (unsigned i = 0; i < slots; i++) {
+                if (workers[i].pid != pid)
+                    continue;
+                workers[i].pid = 0;
+                if (is_stopping || workers[i].generation != generation)
+                    break;
+                describe_exit(pid, status, message, sizeof(message));
+                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i);
+                workers[i].is_aborted = false;
+                fprintf(stderr, "server: %s; started worker %d\n", message, (int)workers[i].pid);
+                break;
+            }
+        }
+
+        uint64_t now = clock_now_us();
+        if (is_stopping) {
+            if (live_workers(workers, slots) == 0)
+                break;
+            if (now >= stop_deadline) {
+                for (unsigned i = 0; i < slots; i++) {
+                    if (workers[i].pid)
+                        kill(workers[i].pid, SIGKILL);
+                }
+                stop_deadline = UINT64_MAX;
+            }
+            continue;
+        }
+        if (got_term) {
+            fprintf(stderr, "server: arbiter: %s, stopping %u workers\n",
+                    got_term == SIGINT ? "SIGINT" : "SIGTERM", live_workers(workers, slots));
+            is_stopping = true;
+            stop_deadline = now + config->graceful_timeout_ms * 1000;
+            for (unsigned i = 0; i < slots; i++) {
+                if (workers[i].pid)
+                    kill(workers[i].pid, SIGTERM);
+            }
+            continue;
+        }
+        if (got_hup) {
+            got_hup = 0;
+            generation++;
+            fprintf(stderr, "server: arbiter: SIGHUP, replacing the workers\n");
+            unsigned started = 0;
+            for (unsigned i = 0; i < slots && started < count; i++) {
+                if (workers[i].pid)
+                    continue;
+                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i);
+                workers[i].generation = generation;
+                workers[i].is_aborted = false;
+                started++;
+            }
+            for (unsigned i = 0; i < slots; i++) {
+                if (workers[i].pid && workers[i].generation != generation)
+                    kill(workers[i].pid, SIGTERM);
+            }
+            continue;
+        }
+        /* Silent workers: SIGABRT, then SIGKILL. */
+        for (unsigned i = 0; i < slots; i++) {
+            struct arb_worker *worker = &workers[i];
+            if (!worker->pid || worker->generation != generation)
+                continue;
+            uint64_t beat = heartbeats[i];
+            if (!worker->is_aborted && beat < now &&
+                now - beat > config->worker_timeout_ms * 1000) {
+                fprintf(stderr, "server: worker %d silent for %llu ms (--timeout), SIGABRT\n",
+                        (int)worker->pid, (unsigned long long)((now - beat) / 1000));
+                kill(worker->pid, SIGABRT);
+                worker->is_aborted = true;
+                worker->aborted_at_us = now;
+            } else if (worker->is_aborted && now - worker->aborted_at_us > KILL_AFTER_ABORT_US) {
+                kill(worker->pid, SIGKILL);
+            }
+        }
+    }
+    munmap((void *)heartbeats, slots * sizeof(uint64_t));
+    close(wake_pipe[0]);
+    close(wake_pipe[1]);
+    fprintf(stderr, "server: arbiter: stopped\n");
+    return 0;
+}
