@@ -74,7 +74,7 @@ endif
 COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
 SERVER_LIB_SRC := servers/http.c servers/handlers.c servers/listen.c servers/models.c \
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
-	servers/blocking.c servers/arbiter.c \
+	servers/engine_sync.c servers/blocking.c servers/arbiter.c \
 	servers/gil.c
 SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
@@ -141,8 +141,8 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 	$(Q)set -e; for t in $^; do echo "== $$t"; $$t; done
 
 # End-to-end: real servers on 127.0.0.1, port 0, real HTTP. MODELS picks which.
-MODELS ?= node node-workers uvicorn python-threads python-nogil gunicorn-gthread \
-	uvicorn-workers
+MODELS ?= node node-workers uvicorn python-threads python-nogil gunicorn-sync \
+	gunicorn-gthread uvicorn-workers
 e2e: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; done

@@ -63,10 +63,17 @@ static void on_abort(int signum) {
 
 static pid_t spawn(const struct server_config *config, int listen_fd, volatile uint64_t *heartbeat,
                    unsigned index) {
+    sigset_t all, old;
     *heartbeat = clock_now_us();
+    /* No signal may reach the child while it still has the arbiter's
+     * handlers: it would be lost. The child unblocks once it has its own. */
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         return pid;
+    }
 
     /* The worker: it dies with the arbiter (Gunicorn's workers exit when
      * their parent changes), default signals, then the engine. */

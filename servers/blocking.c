@@ -126,7 +126,8 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
             ;
         blk_python_enter(server, holder);
     }
-    bool keep_alive = req->keep_alive && !atomic_load(&server->is_stopping);
+    bool keep_alive = req->keep_alive && !atomic_load(&server->is_stopping) &&
+                      !server->config->model->closes_connections;
     if (respond(conn, holder, &work, keep_alive, req->is_head) < 0)
         return -1;
     return keep_alive ? 0 : -1;
@@ -283,7 +284,13 @@ struct blk_conn *blk_conn_open(struct blk_server *server, int fd) {
 
 static void conn_free(struct blk_conn *conn, bool is_lingering) {
     struct blk_server *server = conn->server;
-    if (is_lingering)
+    /* Lingering costs a blocked thread: only when closing with bytes the
+     * peer sent still unread (an error, pipelined requests after a close),
+     * which would make the kernel send a RST that can destroy the answer. */
+    char probe;
+    bool has_unread = conn->start < conn->end || http_conn_is_mid_request(&conn->http) ||
+                      recv(conn->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    if (is_lingering && has_unread)
         blk_close_lingering(conn->fd);
     else
         close(conn->fd);

@@ -60,6 +60,17 @@ const struct model models[] = {
         .mimics = "free-threaded CPython 3.13t: a pool of --threads threads, no GIL",
     },
     {
+        .name = "gunicorn-sync",
+        .engine = "sync",
+        .run = engine_sync_run,
+        .processes = PROCESSES_2CORES_1,
+        .threads = 1,
+        .is_gil = 0, /* one thread per process: nothing to contend for */
+        .backlog = 2048,
+        .closes_connections = true,
+        .mimics = "Gunicorn sync workers: pre-fork, one request at a time, no keep-alive",
+    },
+    {
         .name = "gunicorn-gthread",
         .engine = "pool",
         .run = engine_pool_run,

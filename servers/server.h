@@ -29,7 +29,8 @@ struct model {
     int is_gil;
     unsigned cpu_pool; /* default threadpool for CPU work; 0: none */
     int backlog;
-    uint64_t keep_alive_ms; /* the runtime's keep-alive default; 0: Node's 5 s */
+    uint64_t keep_alive_ms;  /* the runtime's keep-alive default; 0: Node's 5 s */
+    bool closes_connections; /* every answer says Connection: close (Gunicorn sync) */
     const char *mimics;
 };
 
@@ -79,5 +80,6 @@ int engine_uv_run(const struct server_config *config, int listen_fd);
 int engine_threads_run(const struct server_config *config, int listen_fd);
 int engine_pool_run(const struct server_config *config, int listen_fd);
 int engine_event_run(const struct server_config *config, int listen_fd);
+int engine_sync_run(const struct server_config *config, int listen_fd);
 
 #endif

@@ -42,6 +42,19 @@ static int stop_own(void **state) {
     return 0;
 }
 
+/* Gunicorn's sync worker closes every connection after one answer. */
+static bool keeps_alive(void) {
+    return strcmp(e2e_model(), "gunicorn-sync") != 0;
+}
+
+#define NEEDS_KEEP_ALIVE()                                                                         \
+    do {                                                                                           \
+        if (!keeps_alive()) {                                                                      \
+            skip();                                                                                \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 static void sleep_ms(unsigned ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -82,7 +95,8 @@ static void test_hello_has_body_and_headers(void **state) {
     assert_int_equal(*end, '\0');
     time_t sent = timegm(&tm), now = time(NULL);
     assert_true(sent <= now + 1 && sent >= now - 5);
-    assert_true(resp.keep_alive);
+    assert_true(resp.keep_alive == keeps_alive());
+    assert_string_equal(e2e_header(&resp, "Connection"), keeps_alive() ? "keep-alive" : "close");
     e2e_response_free(&resp);
 }
 
@@ -187,6 +201,8 @@ static unsigned model_concurrency(void) {
         return 8; /* --threads */
     if (strcmp(e2e_model(), "gunicorn-gthread") == 0)
         return 8 * (unsigned)(cores > 0 ? cores : 1); /* --threads x --workers */
+    if (strcmp(e2e_model(), "gunicorn-sync") == 0)
+        return 2 * (unsigned)(cores > 0 ? cores : 1) + 1; /* --workers */
     return CONCURRENT;
 }
 
@@ -263,6 +279,7 @@ static void test_cpu_work_and_a_concurrent_hello(void **state) {
 /* Several requests in one write come back complete and in order, even when
  * the first one waits longest. */
 static void test_pipelined_requests_answer_in_order(void **state) {
+    NEEDS_KEEP_ALIVE();
     static const char reqs[] = "GET /io?ms=30 HTTP/1.1\r\n\r\n"
                                "GET /hello HTTP/1.1\r\n\r\n"
                                "HEAD /json HTTP/1.1\r\n\r\n"
@@ -322,6 +339,7 @@ static void test_request_split_into_single_bytes(void **state) {
 
 /* Keep-alive: many requests on one connection, one after the other. */
 static void test_keep_alive_serves_many_requests(void **state) {
+    NEEDS_KEEP_ALIVE();
     struct e2e_conn *conn = malloc(sizeof(*conn));
     (void)state;
     assert_non_null(conn);
@@ -374,6 +392,7 @@ static void test_malformed_request_gets_400_and_close(void **state) {
 }
 
 static void test_bad_request_after_good_ones_on_same_connection(void **state) {
+    NEEDS_KEEP_ALIVE();
     static const char reqs[] = "GET /hello HTTP/1.1\r\n\r\nBAD REQUEST LINE\r\n\r\n";
     struct e2e_conn *conn = malloc(sizeof(*conn));
     struct e2e_response resp;
@@ -424,6 +443,8 @@ static void test_connection_close_and_http10(void **state) {
     expect_answer_then_close(http10, strlen(http10), 200, false);
 
     /* HTTP/1.0 with keep-alive asked for stays open. */
+    if (!keeps_alive())
+        return;
     struct e2e_conn *conn = malloc(sizeof(*conn));
     struct e2e_response resp;
     assert_non_null(conn);
@@ -441,6 +462,7 @@ static void test_connection_close_and_http10(void **state) {
 }
 
 static void test_head_has_length_but_no_body(void **state) {
+    NEEDS_KEEP_ALIVE();
     struct e2e_conn *conn = malloc(sizeof(*conn));
     struct e2e_response resp;
     (void)state;
@@ -537,6 +559,7 @@ static void test_bad_flags_exit_2(void **state) {
 }
 
 static void test_idle_keep_alive_connection_is_closed(void **state) {
+    NEEDS_KEEP_ALIVE();
     static const char *const args[] = {"--keep-alive-timeout", "200ms", NULL};
     struct e2e_conn *conn = malloc(sizeof(*conn));
     struct e2e_response resp;
@@ -604,6 +627,7 @@ static void test_slow_headers_get_408(void **state) {
 
 /* SIGTERM: stop accepting, finish what is in flight, exit 0. */
 static void test_sigterm_finishes_in_flight_requests(void **state) {
+    NEEDS_KEEP_ALIVE();
     struct e2e_conn *busy = malloc(sizeof(*busy));
     struct e2e_conn *idle = malloc(sizeof(*idle));
     struct e2e_response resp;
@@ -759,6 +783,32 @@ static void test_prefork_silent_worker_is_killed(void **state) {
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
 
+/* Gunicorn's sync worker: every answer closes its connection, even when
+ * the client asked for keep-alive; pipelined requests after the first are
+ * dropped with the connection. */
+static void test_sync_closes_every_connection(void **state) {
+    static const char reqs[] = "GET /hello HTTP/1.1\r\nConnection: keep-alive\r\n\r\n"
+                               "GET /json HTTP/1.1\r\n\r\n";
+    struct e2e_conn *conn;
+    struct e2e_response resp;
+    (void)state;
+    if (keeps_alive()) {
+        skip();
+        return;
+    }
+    conn = malloc(sizeof(*conn));
+    assert_non_null(conn);
+    assert_true(e2e_conn_open(conn, server.port));
+    assert_true(e2e_send_str(conn->fd, reqs));
+    assert_int_equal(e2e_read_response(conn, &resp, false, E2E_TIMEOUT_MS), 0);
+    assert_string_equal(resp.body, "Hello, World!");
+    assert_false(resp.keep_alive);
+    e2e_response_free(&resp);
+    assert_true(e2e_wait_closed(conn, E2E_TIMEOUT_MS));
+    e2e_conn_close(conn);
+    free(conn);
+}
+
 int main(void) {
     const struct CMUnitTest shared[] = {
         cmocka_unit_test(test_hello_has_body_and_headers),
@@ -780,6 +830,7 @@ int main(void) {
         cmocka_unit_test(test_connection_close_and_http10),
         cmocka_unit_test(test_head_has_length_but_no_body),
         cmocka_unit_test(test_client_closing_mid_response),
+        cmocka_unit_test(test_sync_closes_every_connection),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test_teardown(test_listening_line_on_stdout, stop_own),
