@@ -141,7 +141,7 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 	$(Q)set -e; for t in $^; do echo "== $$t"; $$t; done
 
 # End-to-end: real servers on 127.0.0.1, port 0, real HTTP. MODELS picks which.
-MODELS ?= node node-workers uvicorn python-threads python-nogil gunicorn-sync \
+MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
 e2e: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server --model $$m"; \

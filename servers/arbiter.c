@@ -15,6 +15,7 @@
  *  - SIGHUP: a fresh set of workers is started, then the old ones get
  *    SIGTERM; the listening socket never closes.
  */
+#define _GNU_SOURCE /* accept4 */
 #include "../common/clock.h"
 #include "listen.h"
 #include "server.h"
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,7 +38,9 @@
 #define KILL_AFTER_ABORT_US 1000000
 
 struct arb_worker {
-    pid_t pid; /* 0: slot free */
+    pid_t pid;    /* 0: slot free */
+    int ipc_fd;   /* round-robin: our end of the worker's socketpair, or -1 */
+    bool is_free; /* round-robin: has acknowledged its last connection */
     unsigned generation;
     bool is_aborted;
     uint64_t aborted_at_us;
@@ -62,9 +66,16 @@ static void on_abort(int signum) {
 }
 
 static pid_t spawn(const struct server_config *config, int listen_fd, volatile uint64_t *heartbeat,
-                   unsigned index) {
+                   unsigned index, struct arb_worker *slot) {
     sigset_t all, old;
+    int pair[2] = {-1, -1};
     *heartbeat = clock_now_us();
+    slot->ipc_fd = -1;
+    slot->is_free = false;
+    if (config->is_round_robin && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        fprintf(stderr, "server: arbiter: socketpair: %s\n", strerror(errno));
+        return -1;
+    }
     /* No signal may reach the child while it still has the arbiter's
      * handlers: it would be lost. The child unblocks once it has its own. */
     sigfillset(&all);
@@ -72,6 +83,13 @@ static pid_t spawn(const struct server_config *config, int listen_fd, volatile u
     pid_t pid = fork();
     if (pid != 0) {
         sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pair[1] >= 0) {
+            close(pair[1]);
+            slot->ipc_fd = pair[0];
+            slot->is_free = pid > 0;
+            if (pid < 0)
+                close(pair[0]), slot->ipc_fd = -1;
+        }
         return pid;
     }
 
@@ -96,6 +114,9 @@ static pid_t spawn(const struct server_config *config, int listen_fd, volatile u
     worker.worker_index = index;
     worker.ready_fd = -1;
     worker.heartbeat = heartbeat;
+    worker.ipc_fd = pair[1];
+    if (pair[0] >= 0)
+        close(pair[0]);
     _exit(config->model->run(&worker, listen_fd));
 }
 
@@ -107,6 +128,53 @@ static void describe_exit(pid_t pid, int status, char *buf, size_t len) {
                  strsignal(WTERMSIG(status)));
     else
         snprintf(buf, len, "worker %d stopped", (int)pid);
+}
+
+/* Hands one accepted connection to a worker over its socketpair. */
+static int send_fd(int channel, int fd) {
+    char byte = 'c';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.bytes,
+                         .msg_controllen = sizeof(control.bytes)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return sendmsg(channel, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/*
+ * Node's round-robin scheduler (lib/internal/cluster/round_robin_handle.js):
+ * the primary accepts and hands each connection to the next free worker; a
+ * worker is free again once it has acknowledged the last one.
+ */
+static void round_robin(struct arb_worker *workers, unsigned slots, int listen_fd, unsigned *next) {
+    for (;;) {
+        unsigned chosen = slots;
+        for (unsigned k = 0; k < slots; k++) {
+            unsigned i = (*next + k) % slots;
+            if (workers[i].pid > 0 && workers[i].ipc_fd >= 0 && workers[i].is_free) {
+                chosen = i;
+                break;
+            }
+        }
+        if (chosen == slots)
+            return; /* everyone busy: the connection waits in the backlog */
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (send_fd(workers[chosen].ipc_fd, fd) == 0)
+            workers[chosen].is_free = false;
+        close(fd);
+        *next = (chosen + 1) % slots;
+    }
 }
 
 static unsigned live_workers(const struct arb_worker *workers, unsigned slots) {
@@ -147,8 +215,10 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     sigaction(SIGCHLD, &action, NULL);
 
     memset(workers, 0, sizeof(workers));
+    for (unsigned i = 0; i < MAX_WORKERS; i++)
+        workers[i].ipc_fd = -1;
     for (unsigned i = 0; i < count; i++) {
-        workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i);
+        workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i, &workers[i]);
         workers[i].generation = generation;
     }
     fprintf(stderr, "server: arbiter %d: %u workers of %s, worker timeout %llus\n", (int)getpid(),
@@ -156,12 +226,34 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     if (listen_announce(config->host, config->port, config->ready_fd) < 0)
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
 
+    unsigned next_worker = 0;
+    if (config->is_round_robin)
+        fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
     for (;;) {
-        struct pollfd pfd = {.fd = wake_pipe[0], .events = POLLIN};
-        poll(&pfd, 1, 1000); /* Gunicorn's arbiter wakes at least once a second */
+        struct pollfd pfds[2 + MAX_WORKERS];
+        unsigned n = 0;
+        pfds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
+        if (config->is_round_robin && !is_stopping) {
+            pfds[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+            for (unsigned i = 0; i < slots; i++) {
+                if (workers[i].pid > 0 && workers[i].ipc_fd >= 0)
+                    pfds[n++] = (struct pollfd){.fd = workers[i].ipc_fd, .events = POLLIN};
+            }
+        }
+        poll(pfds, n, 1000); /* Gunicorn's arbiter wakes at least once a second */
         char drain[64];
         while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
             ;
+        if (config->is_round_robin && !is_stopping) {
+            for (unsigned i = 0; i < slots; i++) {
+                if (workers[i].pid <= 0 || workers[i].ipc_fd < 0)
+                    continue;
+                ssize_t got = recv(workers[i].ipc_fd, drain, sizeof(drain), MSG_DONTWAIT);
+                if (got > 0)
+                    workers[i].is_free = true; /* acknowledged */
+            }
+            round_robin(workers, slots, listen_fd, &next_worker);
+        }
 
         /* Reap, and replace the dead of the current generation. */
         int status;
@@ -171,10 +263,13 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
                 if (workers[i].pid != pid)
                     continue;
                 workers[i].pid = 0;
+                if (workers[i].ipc_fd >= 0)
+                    close(workers[i].ipc_fd);
+                workers[i].ipc_fd = -1;
                 if (is_stopping || workers[i].generation != generation)
                     break;
                 describe_exit(pid, status, message, sizeof(message));
-                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i);
+                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i, &workers[i]);
                 workers[i].is_aborted = false;
                 fprintf(stderr, "server: %s; started worker %d\n", message, (int)workers[i].pid);
                 break;
@@ -213,7 +308,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
             for (unsigned i = 0; i < slots && started < count; i++) {
                 if (workers[i].pid)
                     continue;
-                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i);
+                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i, &workers[i]);
                 workers[i].generation = generation;
                 workers[i].is_aborted = false;
                 started++;

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define READ_BUF_SIZE 65536
@@ -56,6 +57,8 @@ enum timer_role { TIMER_NONE, TIMER_IDLE, TIMER_HEADERS, TIMER_WORK, TIMER_LINGE
 struct uv_server {
     uv_loop_t loop;
     uv_tcp_t listener;
+    uv_pipe_t ipc;       /* node-cluster, round-robin: connections come from the primary */
+    uv_stream_t *source; /* where connections come from: the listener or the pipe */
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     uv_timer_t heartbeat; /* under the arbiter: "I am alive", once a second */
@@ -465,15 +468,9 @@ static void conn_wait_for_input(struct uv_conn *conn) {
     }
 }
 
-static void server_on_connection(uv_stream_t *listener, int status) {
-    struct uv_server *server = listener->data;
-    struct uv_conn *conn;
-
-    if (status < 0) {
-        fprintf(stderr, "server: accept: %s\n", uv_strerror(status));
-        return;
-    }
-    conn = calloc(1, sizeof(*conn));
+/* Takes one connection from stream (the listener, or the IPC pipe). */
+static void conn_accept(struct uv_server *server, uv_stream_t *stream) {
+    struct uv_conn *conn = calloc(1, sizeof(*conn));
     if (!conn) {
         fprintf(stderr, "server: out of memory for a connection\n");
         return;
@@ -491,7 +488,7 @@ static void server_on_connection(uv_stream_t *listener, int status) {
         server->conns->prev = conn;
     server->conns = conn;
 
-    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) < 0) {
+    if (uv_accept(stream, (uv_stream_t *)&conn->tcp) < 0) {
         conn_close(conn);
         return;
     }
@@ -499,6 +496,39 @@ static void server_on_connection(uv_stream_t *listener, int status) {
     /* A new connection gets the headers deadline, as in Node. */
     conn_timer_start(conn, TIMER_HEADERS, server->config->headers_timeout_ms);
     conn_wait_for_input(conn);
+}
+
+static void server_on_connection(uv_stream_t *listener, int status) {
+    if (status < 0) {
+        fprintf(stderr, "server: accept: %s\n", uv_strerror(status));
+        return;
+    }
+    conn_accept(listener->data, listener);
+}
+
+static void ipc_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+    static char bytes[64];
+    (void)handle;
+    (void)suggested;
+    *buf = uv_buf_init(bytes, sizeof(bytes));
+}
+
+/* A connection handed over by the primary (SCM_RIGHTS); acknowledge it so
+ * the primary may send the next one, as Node's round-robin handles do. */
+static void ipc_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+    struct uv_server *server = stream->data;
+    uv_pipe_t *pipe = (uv_pipe_t *)stream;
+    (void)buf;
+
+    if (nread < 0) {
+        uv_read_stop(stream); /* the primary is gone; the arbiter's SIGTERM follows */
+        return;
+    }
+    while (uv_pipe_pending_count(pipe) > 0) {
+        conn_accept(server, stream);
+        uv_buf_t ack = uv_buf_init("a", 1);
+        uv_try_write(stream, &ack, 1);
+    }
 }
 
 static void server_close_all(struct uv_server *server) {
@@ -524,7 +554,7 @@ static void server_on_signal(uv_signal_t *signal, int signum) {
     }
     fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
     server->is_stopping = true;
-    uv_close((uv_handle_t *)&server->listener, NULL);
+    uv_close((uv_handle_t *)server->source, NULL);
     for (struct uv_conn *conn = server->conns, *next; conn; conn = next) {
         next = conn->next;
         if (conn->state == CONN_READING && !http_conn_is_mid_request(&conn->http))
@@ -557,12 +587,24 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     }
     server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
     uv_loop_init(&server->loop);
-    uv_tcp_init(&server->loop, &server->listener);
-    server->listener.data = server;
-    /* libuv 1.44 cannot bind with SO_REUSEPORT itself; main binds and hands over. */
-    rc = uv_tcp_open(&server->listener, listen_fd);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&server->listener, config->backlog, server_on_connection);
+    if (config->ipc_fd >= 0) {
+        /* Round-robin cluster worker: the primary accepts, we never do. */
+        close(listen_fd);
+        uv_pipe_init(&server->loop, &server->ipc, 1);
+        server->ipc.data = server;
+        server->source = (uv_stream_t *)&server->ipc;
+        rc = uv_pipe_open(&server->ipc, config->ipc_fd);
+        if (rc == 0)
+            rc = uv_read_start(server->source, ipc_alloc, ipc_on_read);
+    } else {
+        uv_tcp_init(&server->loop, &server->listener);
+        server->listener.data = server;
+        server->source = (uv_stream_t *)&server->listener;
+        /* libuv 1.44 cannot bind with SO_REUSEPORT itself; main binds and hands over. */
+        rc = uv_tcp_open(&server->listener, listen_fd);
+        if (rc == 0)
+            rc = uv_listen(server->source, config->backlog, server_on_connection);
+    }
     if (rc < 0) {
         fprintf(stderr, "server: listen: %s\n", uv_strerror(rc));
         free(server);
@@ -588,7 +630,7 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         uv_stop(&server->loop);
         server_close_all(server);
-        uv_close((uv_handle_t *)&server->listener, NULL);
+        uv_close((uv_handle_t *)server->source, NULL);
         rc = 1;
     }
 

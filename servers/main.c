@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
         OPT_THREADS,
         OPT_POOL,
         OPT_WORKERS,
+        OPT_BALANCE,
         OPT_TIMEOUT,
         OPT_MAX_THREADS,
         OPT_SWITCH_INTERVAL,
@@ -77,6 +78,7 @@ int main(int argc, char **argv) {
         {"threads", required_argument, NULL, OPT_THREADS},
         {"pool", required_argument, NULL, OPT_POOL},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"balance", required_argument, NULL, OPT_BALANCE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
         {"switch-interval", required_argument, NULL, OPT_SWITCH_INTERVAL},
@@ -94,9 +96,11 @@ int main(int argc, char **argv) {
         .graceful_timeout_ms = 30000,  /* Gunicorn's graceful_timeout */
         .switch_interval_us = 5000,    /* CPython's sys.getswitchinterval() */
         .worker_timeout_ms = 30000,    /* Gunicorn's --timeout */
+        .ipc_fd = -1,
     };
     unsigned threads = 0, pool = 0, workers = 0;
     bool keep_alive_given = false;
+    const char *balance = NULL;
     double calibration = 0;
     char err[OPT_ERR_MAX];
     uint64_t value;
@@ -158,6 +162,11 @@ int main(int argc, char **argv) {
                 return bad_flag("--workers", err);
             workers = (unsigned)value;
             break;
+        case OPT_BALANCE:
+            if (strcmp(optarg, "rr") != 0 && strcmp(optarg, "os") != 0)
+                return bad_flag("--balance", "expected rr or os");
+            balance = optarg;
+            break;
         case OPT_TIMEOUT:
             if (opt_parse_duration_us(optarg, &value, err, sizeof(err)) < 0)
                 return bad_flag("--timeout", err);
@@ -203,6 +212,9 @@ int main(int argc, char **argv) {
     if (pool && !config.model->cpu_pool)
         return bad_flag("--pool", "only models with a CPU-work pool take it (node-workers)");
     config.pool = pool ? pool : config.model->cpu_pool;
+    if (balance && !config.model->is_cluster)
+        return bad_flag("--balance", "only node-cluster takes it");
+    config.is_round_robin = config.model->is_cluster && (!balance || strcmp(balance, "rr") == 0);
     if (workers && config.model->processes == 1)
         return bad_flag("--workers", "only pre-fork models take it");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

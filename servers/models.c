@@ -30,6 +30,17 @@ const struct model models[] = {
         .mimics = "Node.js with CPU work offloaded to a pool (worker_threads, libuv threadpool)",
     },
     {
+        .name = "node-cluster",
+        .engine = "libuv",
+        .run = engine_uv_run,
+        .processes = PROCESSES_CORES, /* os.availableParallelism() workers */
+        .threads = 1,
+        .is_gil = 0,
+        .backlog = 511,
+        .is_cluster = true,
+        .mimics = "Node.js cluster / PM2: a primary hands connections to worker loops (SCHED_RR)",
+    },
+    {
         .name = "uvicorn",
         .engine = "libevent",
         .run = engine_event_run,

@@ -31,6 +31,7 @@ struct model {
     int backlog;
     uint64_t keep_alive_ms;  /* the runtime's keep-alive default; 0: Node's 5 s */
     bool closes_connections; /* every answer says Connection: close (Gunicorn sync) */
+    bool is_cluster;         /* node-cluster: --balance rr (default) or os */
     const char *mimics;
 };
 
@@ -52,6 +53,8 @@ struct server_config {
     uint64_t switch_interval_us; /* the GIL's */
     unsigned workers;            /* pre-fork models: worker processes */
     uint64_t worker_timeout_ms;  /* the arbiter kills a worker silent this long */
+    bool is_round_robin;         /* node-cluster --balance rr: the arbiter accepts and hands over */
+    int ipc_fd;                  /* in such a worker: where connections arrive; else -1 */
     /* Set in a worker process by the arbiter. */
     bool is_worker;
     unsigned worker_index;

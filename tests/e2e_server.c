@@ -669,7 +669,8 @@ static void test_sigterm_finishes_in_flight_requests(void **state) {
 
 static bool is_prefork(void) {
     return strcmp(e2e_model(), "gunicorn-gthread") == 0 ||
-           strcmp(e2e_model(), "uvicorn-workers") == 0 || strcmp(e2e_model(), "gunicorn-sync") == 0;
+           strcmp(e2e_model(), "uvicorn-workers") == 0 ||
+           strcmp(e2e_model(), "gunicorn-sync") == 0 || strcmp(e2e_model(), "node-cluster") == 0;
 }
 
 /* The worker pids of an arbiter, from /proc. */
