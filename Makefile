@@ -74,7 +74,7 @@ endif
 COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
 SERVER_LIB_SRC := servers/http.c servers/handlers.c servers/listen.c servers/models.c \
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
-	servers/engine_sync.c servers/blocking.c servers/arbiter.c \
+	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
 	servers/gil.c
 SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \

@@ -19,6 +19,7 @@
 #include "../common/clock.h"
 #include "listen.h"
 #include "server.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -65,11 +65,12 @@ static void on_abort(int signum) {
     _exit(1); /* Gunicorn's worker handle_abort(): sys.exit(1) */
 }
 
-static pid_t spawn(const struct server_config *config, int listen_fd, volatile uint64_t *heartbeat,
+static pid_t spawn(const struct server_config *config, int listen_fd, struct stats_slot *stats,
                    unsigned index, struct arb_worker *slot) {
     sigset_t all, old;
     int pair[2] = {-1, -1};
-    *heartbeat = clock_now_us();
+    atomic_store(&stats->heartbeat_us, clock_now_us());
+    atomic_store(&stats->requests, 0);
     slot->ipc_fd = -1;
     slot->is_free = false;
     if (config->is_round_robin && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -83,6 +84,7 @@ static pid_t spawn(const struct server_config *config, int listen_fd, volatile u
     pid_t pid = fork();
     if (pid != 0) {
         sigprocmask(SIG_SETMASK, &old, NULL);
+        atomic_store(&stats->pid, pid > 0 ? pid : 0);
         if (pair[1] >= 0) {
             close(pair[1]);
             slot->ipc_fd = pair[0];
@@ -113,7 +115,7 @@ static pid_t spawn(const struct server_config *config, int listen_fd, volatile u
     worker.is_worker = true;
     worker.worker_index = index;
     worker.ready_fd = -1;
-    worker.heartbeat = heartbeat;
+    atomic_store(&stats->pid, getpid());
     worker.ipc_fd = pair[1];
     if (pair[0] >= 0)
         close(pair[0]);
@@ -188,7 +190,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     unsigned count = config->workers;
     unsigned slots = count * 2 <= MAX_WORKERS ? count * 2 : MAX_WORKERS; /* room for a HUP */
     struct arb_worker workers[MAX_WORKERS];
-    volatile uint64_t *heartbeats;
+    struct stats_board board;
     unsigned generation = 0;
     bool is_stopping = false;
     uint64_t stop_deadline = 0;
@@ -198,9 +200,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
         fprintf(stderr, "server: --workers must be 1..%d\n", MAX_WORKERS / 2);
         return 2;
     }
-    heartbeats = mmap(NULL, slots * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (heartbeats == MAP_FAILED || pipe(wake_pipe) < 0) {
+    if (stats_board_create(&board, slots) < 0 || pipe(wake_pipe) < 0) {
         fprintf(stderr, "server: arbiter: %s\n", strerror(errno));
         return 1;
     }
@@ -214,11 +214,13 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     sigaction(SIGHUP, &action, NULL);
     sigaction(SIGCHLD, &action, NULL);
 
+    struct server_config shared = *config;
+    shared.board = &board;
     memset(workers, 0, sizeof(workers));
     for (unsigned i = 0; i < MAX_WORKERS; i++)
         workers[i].ipc_fd = -1;
     for (unsigned i = 0; i < count; i++) {
-        workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i, &workers[i]);
+        workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
         workers[i].generation = generation;
     }
     fprintf(stderr, "server: arbiter %d: %u workers of %s, worker timeout %llus\n", (int)getpid(),
@@ -263,13 +265,14 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
                 if (workers[i].pid != pid)
                     continue;
                 workers[i].pid = 0;
+                atomic_store(&board.slots[i].pid, 0);
                 if (workers[i].ipc_fd >= 0)
                     close(workers[i].ipc_fd);
                 workers[i].ipc_fd = -1;
                 if (is_stopping || workers[i].generation != generation)
                     break;
                 describe_exit(pid, status, message, sizeof(message));
-                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i, &workers[i]);
+                workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
                 workers[i].is_aborted = false;
                 fprintf(stderr, "server: %s; started worker %d\n", message, (int)workers[i].pid);
                 break;
@@ -308,7 +311,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
             for (unsigned i = 0; i < slots && started < count; i++) {
                 if (workers[i].pid)
                     continue;
-                workers[i].pid = spawn(config, listen_fd, &heartbeats[i], i, &workers[i]);
+                workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
                 workers[i].generation = generation;
                 workers[i].is_aborted = false;
                 started++;
@@ -324,7 +327,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
             struct arb_worker *worker = &workers[i];
             if (!worker->pid || worker->generation != generation)
                 continue;
-            uint64_t beat = heartbeats[i];
+            uint64_t beat = atomic_load(&board.slots[i].heartbeat_us);
             if (!worker->is_aborted && beat < now &&
                 now - beat > config->worker_timeout_ms * 1000) {
                 fprintf(stderr, "server: worker %d silent for %llu ms (--timeout), SIGABRT\n",
@@ -337,7 +340,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
             }
         }
     }
-    munmap((void *)heartbeats, slots * sizeof(uint64_t));
+    stats_board_destroy(&board);
     close(wake_pipe[0]);
     close(wake_pipe[1]);
     fprintf(stderr, "server: arbiter: stopped\n");

@@ -10,6 +10,7 @@
 #include "../common/cpuwork.h"
 #include "handlers.h"
 #include "listen.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,7 +116,14 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     const struct http_request *req = &conn->http.req;
     struct work work;
 
+    char stats_body[4096];
+
     handler_route(req->target, req->target_len, &work);
+    if (work.is_stats) {
+        work.body = stats_body;
+        work.body_len = stats_format(server->config, server->has_gil ? &server->gil : NULL,
+                                     stats_body, sizeof(stats_body));
+    }
     if (work.cpu_us > 0)
         cpuwork_run(work.cpu_us, server->has_gil ? holder_checkpoint : NULL, holder);
     if (work.wait_ms > 0) {
@@ -128,6 +136,7 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     }
     bool keep_alive = req->keep_alive && !atomic_load(&server->is_stopping) &&
                       !server->config->model->closes_connections;
+    stats_count(server->config, holder->thread_index);
     if (respond(conn, holder, &work, keep_alive, req->is_head) < 0)
         return -1;
     return keep_alive ? 0 : -1;

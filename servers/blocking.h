@@ -68,6 +68,7 @@ struct blk_server {
 /* Who holds the GIL: one per thread. */
 struct blk_holder {
     struct blk_server *server;
+    int thread_index; /* in a fixed pool, for /stats; else -1 */
 };
 
 enum blk_result {

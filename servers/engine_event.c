@@ -23,6 +23,7 @@
 #include "http.h"
 #include "listen.h"
 #include "server.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -68,6 +69,7 @@ struct ev_conn {
     struct http_conn http;
     struct work work;
     bool keep_alive, is_head;
+    char *stats_body; /* GET /stats: the JSON, kept until it is written */
     char head[HTTP_HEAD_MAX];
     size_t head_len, head_sent;
     uint64_t body_len, body_sent;
@@ -116,6 +118,7 @@ static void conn_free(evutil_socket_t fd, short what, void *arg) {
         if (events[i])
             event_free(events[i]);
     }
+    free(conn->stats_body);
     free(conn);
 }
 
@@ -213,6 +216,7 @@ static void conn_respond(struct ev_conn *conn) {
         .keep_alive_s = conn->server->keep_alive_s,
     };
     conn->keep_alive = head.keep_alive;
+    stats_count(conn->server->config, -1);
     conn->head_len = http_format_head(conn->head, &head);
     conn->head_sent = 0;
     conn->body_len = conn->is_head ? 0 : conn->work.body_len;
@@ -236,6 +240,13 @@ static void conn_start_work(struct ev_conn *conn) {
     conn_reading(conn, false);
     conn->is_fresh = false;
     handler_route(req->target, req->target_len, &conn->work);
+    if (conn->work.is_stats) {
+        free(conn->stats_body);
+        conn->stats_body = malloc(4096);
+        conn->work.body = conn->stats_body ? conn->stats_body : "";
+        conn->work.body_len =
+            conn->stats_body ? stats_format(conn->server->config, NULL, conn->stats_body, 4096) : 0;
+    }
     conn->keep_alive = req->keep_alive;
     conn->is_head = req->is_head;
     if (conn->work.cpu_us > 0)

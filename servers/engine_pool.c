@@ -32,11 +32,14 @@
 
 #define SWEEP_MS 100 /* how often idle connections are checked for timeouts */
 
+struct pool_thread_arg;
+
 struct pool_server {
     struct blk_server base; /* first: a blk_conn's server is this */
     int epoll_fd;
     unsigned size;
     pthread_t *threads;
+    struct pool_thread_arg *thread_args;
     struct blk_conn *queue_head, *queue_tail; /* readable connections, under base.mutex */
 };
 
@@ -67,10 +70,16 @@ static void park(struct pool_server *pool, struct blk_conn *conn) {
         blk_conn_finish(conn);
 }
 
+struct pool_thread_arg {
+    struct pool_server *pool;
+    int index;
+};
+
 static void *pool_thread(void *arg) {
-    struct pool_server *pool = arg;
+    struct pool_thread_arg *start = arg;
+    struct pool_server *pool = start->pool;
     struct blk_server *server = &pool->base;
-    struct blk_holder holder = {.server = server};
+    struct blk_holder holder = {.server = server, .thread_index = start->index};
 
     for (;;) {
         pthread_mutex_lock(&server->mutex);
@@ -140,7 +149,7 @@ static void accept_all(struct pool_server *pool) {
 /* Idle connections past their deadline: closed, or 408 if they never asked. */
 static void sweep(struct pool_server *pool, bool close_all) {
     struct blk_server *server = &pool->base;
-    struct blk_holder holder = {.server = server};
+    struct blk_holder holder = {.server = server, .thread_index = -1};
     uint64_t now = clock_now_us();
 
     for (;;) {
@@ -168,7 +177,7 @@ static void sweep(struct pool_server *pool, bool close_all) {
 
 static void poll_loop(struct pool_server *pool) {
     struct blk_server *server = &pool->base;
-    struct blk_holder holder = {.server = server};
+    struct blk_holder holder = {.server = server, .thread_index = -1};
     struct epoll_event events[64];
     uint64_t next_sweep = clock_now_us() + SWEEP_MS * 1000;
 
@@ -216,9 +225,11 @@ int engine_pool_run(const struct server_config *config, int listen_fd) {
 
     pool->size = config->threads ? config->threads : 1;
     pool->threads = calloc(pool->size, sizeof(*pool->threads));
+    pool->thread_args = calloc(pool->size, sizeof(*pool->thread_args));
     blk_block_signals(&old); /* the pool leaves SIGINT/SIGTERM to the poller */
-    for (unsigned i = 0; pool->threads && i < pool->size; i++) {
-        if (pthread_create(&pool->threads[i], NULL, pool_thread, pool) != 0) {
+    for (unsigned i = 0; pool->threads && pool->thread_args && i < pool->size; i++) {
+        pool->thread_args[i] = (struct pool_thread_arg){.pool = pool, .index = (int)i};
+        if (pthread_create(&pool->threads[i], NULL, pool_thread, &pool->thread_args[i]) != 0) {
             fprintf(stderr, "server: cannot start pool thread %u\n", i);
             pool->size = i;
             break;
@@ -244,6 +255,7 @@ int engine_pool_run(const struct server_config *config, int listen_fd) {
     for (unsigned i = 0; i < pool->size; i++)
         pthread_join(pool->threads[i], NULL);
     free(pool->threads);
+    free(pool->thread_args);
     close(pool->epoll_fd);
     blk_server_destroy(server);
     free(pool);

@@ -30,7 +30,7 @@ int engine_sync_run(const struct server_config *config, int listen_fd) {
         return 1;
     }
     blk_signals_install(server);
-    struct blk_holder holder = {.server = server};
+    struct blk_holder holder = {.server = server, .thread_index = -1};
     if (server_ready(config) < 0) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;

@@ -35,7 +35,7 @@
 static void *connection_thread(void *arg) {
     struct blk_conn *conn = arg;
     struct blk_server *server = conn->server;
-    struct blk_holder holder = {.server = server};
+    struct blk_holder holder = {.server = server, .thread_index = -1};
 
     blk_python_enter(server, &holder);
     blk_serve(conn, &holder, false);
@@ -78,7 +78,7 @@ static void dispatch(struct blk_server *server, int fd) {
 
 /* serve_forever(): wait (GIL released), then accept and dispatch (GIL held). */
 static void accept_loop(struct blk_server *server) {
-    struct blk_holder holder = {.server = server};
+    struct blk_holder holder = {.server = server, .thread_index = -1};
     const struct server_config *config = server->config;
 
     for (;;) {

@@ -33,6 +33,7 @@
 #include "http.h"
 #include "listen.h"
 #include "server.h"
+#include "stats.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -92,6 +93,7 @@ struct uv_conn {
     char *pending;    /* bytes read behind a request still being answered */
     size_t pending_len, pending_cap;
     uv_work_t cpu_req; /* node-workers: /cpu work on the libuv threadpool */
+    char *stats_body;  /* GET /stats: the JSON, kept until it is written */
 };
 
 static void conn_wait_for_input(struct uv_conn *conn);
@@ -101,6 +103,7 @@ static size_t conn_parse(struct uv_conn *conn, const char *data, size_t len);
  * still refers to it. */
 static void conn_unref(struct uv_conn *conn) {
     if (--conn->open_handles == 0) {
+        free(conn->stats_body);
         free(conn->pending);
         free(conn);
     }
@@ -272,6 +275,7 @@ static void conn_respond(struct uv_conn *conn) {
     };
 
     conn->keep_alive = head.keep_alive;
+    stats_count(conn->server->config, -1);
     conn->head_len = http_format_head(conn->head, &head);
     conn->head_sent = 0;
     conn->body_len = conn->is_head ? 0 : conn->work.body_len;
@@ -345,6 +349,13 @@ static void conn_start_work(struct uv_conn *conn) {
 
     conn_timer_stop(conn);
     handler_route(req->target, req->target_len, &conn->work);
+    if (conn->work.is_stats) {
+        free(conn->stats_body);
+        conn->stats_body = malloc(4096);
+        conn->work.body = conn->stats_body ? conn->stats_body : "";
+        conn->work.body_len =
+            conn->stats_body ? stats_format(conn->server->config, NULL, conn->stats_body, 4096) : 0;
+    }
     conn->keep_alive = req->keep_alive;
     conn->is_head = req->is_head;
     if (conn->work.cpu_us > 0 && conn->server->config->pool > 0) {

@@ -84,6 +84,9 @@ void handler_route(const char *target, size_t target_len, struct work *work) {
 
     if (path_is(target, path_len, "/hello")) {
         work_reply(work, 200, "text/plain", hello_body, sizeof(hello_body) - 1);
+    } else if (path_is(target, path_len, "/stats")) {
+        work_reply(work, 200, "application/json", "", 0);
+        work->is_stats = 1;
     } else if (path_is(target, path_len, "/json")) {
         work_reply(work, 200, "application/json", json_body, sizeof(json_body) - 1);
     } else if (path_is(target, path_len, "/io")) {

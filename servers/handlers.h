@@ -14,6 +14,7 @@
  *   GET /cpu?us=N                 N µs of CPU work (0..10000000), then 200 "OK"
  *   GET /mixed?cpu_us=A&io_ms=B   A µs of CPU work, then B ms of waiting
  *   GET /bytes?n=N                200 with N bytes (0..64 MiB): 'a'..'z' repeating
+ *   GET /stats                    200 application/json: the model's counters
  *   anything else                 404; a bad parameter: 400 with a one-line reason
  */
 #ifndef SHOWDOWN_HANDLERS_H
@@ -33,6 +34,7 @@ struct work {
     uint64_t body_len;
     uint64_t cpu_us;  /* CPU work first ... */
     uint64_t wait_ms; /* ... then the wait */
+    int is_stats;     /* GET /stats: the engine fills the body (stats.h) */
 };
 
 /* Fills the /bytes pattern; call once before any thread starts. */

@@ -3,6 +3,7 @@
 
 #include "../common/clock.h"
 #include "server.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -83,6 +84,6 @@ int server_ready(const struct server_config *config) {
 }
 
 void server_heartbeat(const struct server_config *config) {
-    if (config->heartbeat)
-        *config->heartbeat = clock_now_us();
+    if (config->is_worker && config->board && config->worker_index < config->board->slot_count)
+        atomic_store(&config->board->slots[config->worker_index].heartbeat_us, clock_now_us());
 }

@@ -7,6 +7,7 @@
 #include "handlers.h"
 #include "listen.h"
 #include "server.h"
+#include "stats.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -244,5 +245,10 @@ int main(int argc, char **argv) {
     config.port = port; /* the engine announces it once it can take signals */
     if (config.model->processes != 1)
         return arbiter_run(&config, fd);
+    struct stats_board board;
+    if (stats_board_create(&board, 1) == 0) {
+        atomic_store(&board.slots[0].pid, getpid());
+        config.board = &board;
+    }
     return config.model->run(&config, fd);
 }

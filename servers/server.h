@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct server_config;
+struct stats_board;
 
 /* Serves on listen_fd until SIGINT/SIGTERM; returns the exit status. Once it
  * handles signals, it announces the port with listen_announce(). */
@@ -58,7 +59,7 @@ struct server_config {
     /* Set in a worker process by the arbiter. */
     bool is_worker;
     unsigned worker_index;
-    volatile uint64_t *heartbeat; /* the worker's slot in shared memory */
+    struct stats_board *board; /* per-process slots: requests, heartbeat (stats.h) */
 };
 
 /* The engine is accepting: announce it (once, from the process a runner

@@ -784,6 +784,41 @@ static void test_prefork_silent_worker_is_killed(void **state) {
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
 
+/* Total of "requests" over the processes in a /stats body. */
+static unsigned long long stats_requests(const char *body) {
+    unsigned long long total = 0;
+    for (const char *p = strstr(body, "\"requests\":"); p; p = strstr(p + 1, "\"requests\":"))
+        total += strtoull(p + strlen("\"requests\":"), NULL, 10);
+    return total;
+}
+
+/* GET /stats on every model: JSON naming the model, requests per process
+ * that grow as requests are answered, and the GIL's counters where there
+ * is one. */
+static void test_stats_reports_requests_and_gil(void **state) {
+    struct e2e_response resp;
+    char name[80];
+    (void)state;
+    assert_int_equal(e2e_get(server.port, "/stats", &resp), 0);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(e2e_header(&resp, "Content-Type"), "application/json");
+    snprintf(name, sizeof(name), "{\"model\":\"%s\"", e2e_model());
+    assert_true(strncmp(resp.body, name, strlen(name)) == 0);
+    assert_non_null(strstr(resp.body, "\"processes\":[{\"pid\":"));
+    bool has_gil =
+        strcmp(e2e_model(), "python-threads") == 0 || strcmp(e2e_model(), "gunicorn-gthread") == 0;
+    assert_true((strstr(resp.body, "\"gil\":{\"switch_interval_us\":5000") != NULL) == has_gil);
+    unsigned long long before = stats_requests(resp.body);
+    e2e_response_free(&resp);
+    for (int i = 0; i < 20; i++)
+        expect_get("/hello", 200, "Hello, World!");
+    assert_int_equal(e2e_get(server.port, "/stats", &resp), 0);
+    unsigned long long after = stats_requests(resp.body);
+    if (after < before + 21)
+        fail_msg("requests went from %llu to %llu after 21 more: %s", before, after, resp.body);
+    e2e_response_free(&resp);
+}
+
 /* Gunicorn's sync worker: every answer closes its connection, even when
  * the client asked for keep-alive; pipelined requests after the first are
  * dropped with the connection. */
@@ -832,6 +867,7 @@ int main(void) {
         cmocka_unit_test(test_head_has_length_but_no_body),
         cmocka_unit_test(test_client_closing_mid_response),
         cmocka_unit_test(test_sync_closes_every_connection),
+        cmocka_unit_test(test_stats_reports_requests_and_gil),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test_teardown(test_listening_line_on_stdout, stop_own),
