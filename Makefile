@@ -83,7 +83,7 @@ LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist test_loadgen test_gil
-E2E_TESTS  := e2e_server e2e_loadgen
+E2E_TESTS  := e2e_server e2e_loadgen e2e_shapes
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -133,6 +133,7 @@ $(BUILD)/tests/test_http: $(BUILD)/tests/test_http.o $(BUILD)/servers/http.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) $(TEST_LIBS)
@@ -148,6 +149,8 @@ e2e: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; done
 	$(Q)echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
+	$(Q)echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
 
 test: unit e2e
 

@@ -292,7 +292,10 @@ static void conn_on_response(struct lg_conn *conn) {
     conn->is_done = false;
     llhttp_resume(&conn->parser);
     atomic_fetch_add_explicit(&thread->completed, 1, memory_order_relaxed);
-    if (is_measured(thread, conn->due_ns) && now < thread->end_ns) {
+    /* Every answer completed inside the window counts, whenever it was sent:
+     * counting by send time would drop the last `latency` worth of answers
+     * and undercount a slow server's rate. */
+    if (is_measured(thread, now)) {
         struct lg_stats *stats = &thread->stats[conn->path];
         stats->counters.requests++;
         if (status < 200 || status >= 400)

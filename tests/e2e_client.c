@@ -31,6 +31,11 @@ static int ms_left(uint64_t deadline_us) {
 }
 
 int e2e_server_start(struct e2e_server *server, const char *const *extra_args) {
+    return e2e_server_start_model(server, e2e_model(), extra_args);
+}
+
+int e2e_server_start_model(struct e2e_server *server, const char *model,
+                           const char *const *extra_args) {
     const char *path = getenv("SHOWDOWN_SERVER");
     const char *argv[32];
     char fd_arg[16];
@@ -48,7 +53,7 @@ int e2e_server_start(struct e2e_server *server, const char *const *extra_args) {
     snprintf(fd_arg, sizeof(fd_arg), "%d", pipe_fds[1]);
     argv[argc++] = path;
     argv[argc++] = "--model";
-    argv[argc++] = e2e_model();
+    argv[argc++] = model;
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc++] = "--ready-fd";
@@ -94,7 +99,7 @@ int e2e_server_start(struct e2e_server *server, const char *const *extra_args) {
     server->pid = pid;
     server->port = (unsigned)strtoul(line, NULL, 10);
     if (!memchr(line, '\n', len) || server->port == 0) {
-        fprintf(stderr, "e2e: %s --model %s did not report a port\n", path, e2e_model());
+        fprintf(stderr, "e2e: %s --model %s did not report a port\n", path, model);
         e2e_server_stop(server, SIGKILL, 1000);
         return -1;
     }

@@ -30,6 +30,9 @@ struct e2e_server {
  * the port. Returns 0, or -1 with a message on stderr.
  */
 int e2e_server_start(struct e2e_server *server, const char *const *extra_args);
+/* The same for a named model. */
+int e2e_server_start_model(struct e2e_server *server, const char *model,
+                           const char *const *extra_args);
 
 /* Sends sig and waits up to timeout_ms for the exit. Returns the exit
  * status, 128+signal if it was killed, or -1 on a timeout (then it is

@@ -1,0 +1,235 @@
+/*
+ * e2e_shapes.c — each model behaves like the runtime it is named after,
+ * checked with bin/loadgen against real servers on 127.0.0.1: Little's law
+ * on /io, CPU scaling (or not) on /cpu, /hello behind /cpu, and a pre-fork
+ * worker killed under load. These are shapes, not speeds: bounds are wide,
+ * for a shared 2-core machine. Servers and loadgen are not pinned: the CPU
+ * shapes need both cores.
+ */
+#include "../common/clock.h"
+#include "e2e_client.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static struct e2e_server own;
+
+static int stop_own(void **state) {
+    (void)state;
+    if (own.pid > 0)
+        e2e_server_stop(&own, SIGKILL, E2E_TIMEOUT_MS);
+    return 0;
+}
+
+static void sleep_ms(unsigned ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Runs bin/loadgen --json against own's port; returns the JSON (malloc'd). */
+static char *loadgen(const char *path, const char *connections, const char *extra) {
+    char cmd[1024];
+    /* The warmup lets every connection in first: python-threads' backlog of
+     * 5 drops SYNs in a burst of 64, and the retransmits (1 s, 3 s) are a
+     * start-up cost, not the steady state Little's law describes. */
+    snprintf(cmd, sizeof(cmd),
+             "%s -t1 -c%s -d2s --warmup 1s --json %s 'http://127.0.0.1:%u%s' 2>/dev/null",
+             getenv("SHOWDOWN_LOADGEN"), connections, extra ? extra : "", own.port, path);
+    FILE *out = popen(cmd, "r");
+    assert_non_null(out);
+    size_t cap = 65536, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n;
+    while ((n = fread(text + len, 1, cap - 1 - len, out)) > 0)
+        len += n;
+    text[len] = '\0';
+    pclose(out);
+    return text;
+}
+
+static double json_number(const char *text, const char *from, const char *key) {
+    char needle[128];
+    const char *at = text;
+    if (from) {
+        snprintf(needle, sizeof(needle), "\"%s\":", from);
+        at = strstr(text, needle);
+        if (!at)
+            fail_msg("no %s in %s", from, text);
+    }
+    snprintf(needle, sizeof(needle), "\"%s\":", key);
+    at = strstr(at, needle);
+    if (!at)
+        fail_msg("no %s in %s", key, text);
+    return strtod(at + strlen(needle), NULL);
+}
+
+/* Requests/s of model (with flags) for path at the given connections. */
+static double rate_of(const char *model, const char *const *flags, const char *path,
+                      const char *connections) {
+    assert_int_equal(e2e_server_start_model(&own, model, flags), 0);
+    sleep_ms(200);
+    char *json = loadgen(path, connections, NULL);
+    double rps = json_number(json, NULL, "rps");
+    free(json);
+    assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
+    return rps;
+}
+
+static void between(const char *what, double value, double low, double high) {
+    print_message("%-48s %10.1f req/s (expected %.0f .. %.0f)\n", what, value, low, high);
+    if (value < low || value > high)
+        fail_msg("%s: %.1f req/s, expected %.0f .. %.0f", what, value, low, high);
+}
+
+/* Little's law: throughput = concurrency / wait. */
+static void test_io_throughput_follows_concurrency(void **state) {
+    static const char *const sync_w2[] = {"--workers", "2", NULL};
+    static const char *const gthread_w1[] = {"--workers", "1", "--threads", "8", NULL};
+    (void)state;
+    between("gunicorn-sync -w2, /io?ms=20, 64 conns",
+            rate_of("gunicorn-sync", sync_w2, "/io?ms=20", "64"), 70, 105);
+    between("gunicorn-gthread -w1 --threads 8, /io?ms=20",
+            rate_of("gunicorn-gthread", gthread_w1, "/io?ms=20", "64"), 280, 420);
+    between("python-threads, /io?ms=20, 64 conns",
+            rate_of("python-threads", NULL, "/io?ms=20", "64"), 1000, 3300);
+    between("node, /io?ms=20, 64 conns", rate_of("node", NULL, "/io?ms=20", "64"), 1500, 3300);
+    between("uvicorn, /io?ms=20, 64 conns", rate_of("uvicorn", NULL, "/io?ms=20", "64"), 1500,
+            3300);
+}
+
+/* CPU work: a GIL does not scale with threads; processes and free threads do. */
+static void test_cpu_scales_only_without_a_shared_gil(void **state) {
+    static const char *const gthread_t8[] = {"--workers", "1", "--threads", "8", NULL};
+    static const char *const gthread_t1[] = {"--workers", "1", "--threads", "1", NULL};
+    static const char *const nogil_t8[] = {"--threads", "8", NULL};
+    static const char *const sync_w2[] = {"--workers", "2", NULL};
+    static const char *const cluster_w2[] = {"--workers", "2", NULL};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    (void)state;
+    double node = rate_of("node", NULL, "/cpu?us=2000", "8");
+    double t8 = rate_of("gunicorn-gthread", gthread_t8, "/cpu?us=2000", "8");
+    double t1 = rate_of("gunicorn-gthread", gthread_t1, "/cpu?us=2000", "8");
+    print_message("node %.0f req/s; gthread -w1: 8 threads %.0f, 1 thread %.0f\n", node, t8, t1);
+    if (t8 > t1 * 1.15)
+        fail_msg("gthread with 8 threads did %.0f req/s, 1 thread %.0f: a GIL should not scale", t8,
+                 t1);
+    if (cores < 2) {
+        print_message("one core: the scaling half of this test cannot apply\n");
+        return;
+    }
+    between("python-nogil --threads 8, /cpu?us=2000",
+            rate_of("python-nogil", nogil_t8, "/cpu?us=2000", "8"), node * 1.5, node * 3);
+    between("gunicorn-sync -w2, /cpu?us=2000",
+            rate_of("gunicorn-sync", sync_w2, "/cpu?us=2000", "8"), node * 1.5, node * 3);
+    between("node-cluster --workers 2, /cpu?us=2000",
+            rate_of("node-cluster", cluster_w2, "/cpu?us=2000", "8"), node * 1.5, node * 3);
+}
+
+static double hello_p99_beside_cpu(const char *model) {
+    assert_int_equal(e2e_server_start_model(&own, model, NULL), 0);
+    sleep_ms(200);
+    char *json = loadgen("/", "8", "--mix '/hello:1,/cpu?us=20000:1'");
+    const char *hello = strstr(json, "{\"path\": \"/hello\"");
+    assert_non_null(hello);
+    double p99 = json_number(hello, "latency_us", "p99");
+    free(json);
+    assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
+    return p99;
+}
+
+/* /hello behind /cpu?us=20000: node's loop is blocked; node-workers' is not. */
+static void test_hello_waits_behind_cpu_only_on_a_blocked_loop(void **state) {
+    (void)state;
+    double node = hello_p99_beside_cpu("node");
+    double workers = hello_p99_beside_cpu("node-workers");
+    print_message("/hello p99 beside /cpu?us=20000: node %.1f ms, node-workers %.1f ms\n",
+                  node / 1000, workers / 1000);
+    assert_true(node >= 20000);
+    assert_true(workers < node / 3);
+}
+
+static void kill_a_worker_under_load(const char *model) {
+    static const char *const w2[] = {"--workers", "2", NULL};
+    char path[64], text[256] = "";
+    assert_int_equal(e2e_server_start_model(&own, model, w2), 0);
+    sleep_ms(300);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)own.pid, (int)own.pid);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(text, sizeof(text), in));
+    fclose(in);
+    pid_t victim = (pid_t)strtol(text, NULL, 10);
+    assert_true(victim > 0);
+
+    /* Load runs in the background while one worker is killed. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s -t1 -c16 -d3s --json 'http://127.0.0.1:%u/hello' 2>/dev/null",
+             getenv("SHOWDOWN_LOADGEN"), own.port);
+    FILE *load = popen(cmd, "r");
+    assert_non_null(load);
+    sleep_ms(1000);
+    assert_int_equal(kill(victim, SIGKILL), 0);
+    uint64_t killed = clock_now_us();
+    unsigned workers = 0;
+    bool replaced = false;
+    while (clock_now_us() - killed < 1000000 && !replaced) {
+        in = fopen(path, "r");
+        text[0] = '\0';
+        if (in) {
+            if (!fgets(text, sizeof(text), in))
+                text[0] = '\0';
+            fclose(in);
+        }
+        workers = 0;
+        replaced = true;
+        for (char *p = text, *end;; p = end) {
+            long v = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            workers++;
+            replaced = replaced && v != victim;
+        }
+        replaced = replaced && workers == 2;
+        if (!replaced)
+            sleep_ms(20);
+    }
+    char json[65536];
+    size_t len = fread(json, 1, sizeof(json) - 1, load);
+    json[len] = '\0';
+    pclose(load);
+    print_message("%s: worker %d killed; replaced within 1 s: %s; %.0f requests in the run\n",
+                  model, (int)victim, replaced ? "yes" : "no", json_number(json, NULL, "requests"));
+    assert_true(replaced);
+    assert_true(json_number(json, NULL, "requests") > 1000);
+    assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
+}
+
+static void test_prefork_worker_killed_under_load_is_replaced(void **state) {
+    (void)state;
+    kill_a_worker_under_load("node-cluster");
+    kill_a_worker_under_load("gunicorn-sync");
+    kill_a_worker_under_load("gunicorn-gthread");
+    kill_a_worker_under_load("uvicorn-workers");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_io_throughput_follows_concurrency, stop_own),
+        cmocka_unit_test_teardown(test_cpu_scales_only_without_a_shared_gil, stop_own),
+        cmocka_unit_test_teardown(test_hello_waits_behind_cpu_only_on_a_blocked_loop, stop_own),
+        cmocka_unit_test_teardown(test_prefork_worker_killed_under_load_is_replaced, stop_own),
+    };
+    return cmocka_run_group_tests_name("model shapes", tests, NULL, NULL);
+}
