@@ -32,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_WORKERS         1024
@@ -111,6 +112,21 @@ static pid_t spawn(const struct server_config *config, int listen_fd, struct sta
     sigaction(SIGABRT, &abort_action, NULL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* --balance reuseport: a socket of its own on the same port; the kernel
+     * spreads connections across the group by hash. */
+    if (config->is_reuseport) {
+        char err[160];
+        unsigned bound;
+        int own =
+            listen_tcp(config->host, config->port, config->backlog, true, &bound, err, sizeof(err));
+        if (own < 0) {
+            fprintf(stderr, "server: worker %u: %s\n", index, err);
+            _exit(1);
+        }
+        if (listen_fd >= 0)
+            close(listen_fd);
+        listen_fd = own;
+    }
     struct server_config worker = *config;
     worker.is_worker = true;
     worker.worker_index = index;
@@ -222,6 +238,21 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     for (unsigned i = 0; i < count; i++) {
         workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
         workers[i].generation = generation;
+    }
+    if (config->is_reuseport) {
+        /* Every worker has its own socket in the port's group: once they all
+         * beat (their loops run), the arbiter's socket leaves the group, or
+         * the connections the kernel hashed to it would wait forever. */
+        uint64_t spawned = clock_now_us(), deadline = spawned + 5000000;
+        for (unsigned ready = 0; ready < count && clock_now_us() < deadline;) {
+            ready = 0;
+            for (unsigned i = 0; i < count; i++)
+                ready += atomic_load(&board.slots[i].heartbeat_us) > spawned;
+            struct timespec tick = {0, 5000000};
+            nanosleep(&tick, NULL);
+        }
+        close(listen_fd);
+        listen_fd = -1;
     }
     fprintf(stderr, "server: arbiter %d: %u workers of %s, worker timeout %llus\n", (int)getpid(),
             count, config->model->name, (unsigned long long)(config->worker_timeout_ms / 1000));

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int listen_tcp(const char *host, unsigned port, int backlog, unsigned *bound_port, char *err,
-               size_t err_len) {
+int listen_tcp(const char *host, unsigned port, int backlog, bool reuseport, unsigned *bound_port,
+               char *err, size_t err_len) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -35,6 +35,11 @@ int listen_tcp(const char *host, unsigned port, int backlog, unsigned *bound_por
     }
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
         snprintf(err, err_len, "SO_REUSEADDR: %s", strerror(errno));
+        goto fail;
+    }
+    /* libuv 1.44 has no UV_TCP_REUSEPORT: set it here, before bind. */
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+        snprintf(err, err_len, "SO_REUSEPORT: %s", strerror(errno));
         goto fail;
     }
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {

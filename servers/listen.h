@@ -5,15 +5,17 @@
 #ifndef SHOWDOWN_LISTEN_H
 #define SHOWDOWN_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
- * Binds host:port (port 0 picks a free one) with SO_REUSEADDR and listens
- * with the given backlog. Returns the socket (blocking, close-on-exec) and
+ * Binds host:port (port 0 picks a free one) with SO_REUSEADDR (and
+ * SO_REUSEPORT if asked, so other sockets may bind the same port) and
+ * listens with the given backlog. Returns the socket (blocking, close-on-exec) and
  * the bound port in *bound_port, or -1 with the reason in err.
  */
-int listen_tcp(const char *host, unsigned port, int backlog, unsigned *bound_port, char *err,
-               size_t err_len);
+int listen_tcp(const char *host, unsigned port, int backlog, bool reuseport, unsigned *bound_port,
+               char *err, size_t err_len);
 
 /*
  * Tells whoever started the server where it listens: "listening on

@@ -164,8 +164,9 @@ int main(int argc, char **argv) {
             workers = (unsigned)value;
             break;
         case OPT_BALANCE:
-            if (strcmp(optarg, "rr") != 0 && strcmp(optarg, "os") != 0)
-                return bad_flag("--balance", "expected rr or os");
+            if (strcmp(optarg, "rr") != 0 && strcmp(optarg, "os") != 0 &&
+                strcmp(optarg, "reuseport") != 0)
+                return bad_flag("--balance", "expected rr, os or reuseport");
             balance = optarg;
             break;
         case OPT_TIMEOUT:
@@ -216,6 +217,7 @@ int main(int argc, char **argv) {
     if (balance && !config.model->is_cluster)
         return bad_flag("--balance", "only node-cluster takes it");
     config.is_round_robin = config.model->is_cluster && (!balance || strcmp(balance, "rr") == 0);
+    config.is_reuseport = balance && strcmp(balance, "reuseport") == 0;
     if (workers && config.model->processes == 1)
         return bad_flag("--workers", "only pre-fork models take it");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -235,7 +237,8 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     unsigned port;
-    int fd = listen_tcp(config.host, config.port, config.backlog, &port, err, sizeof(err));
+    int fd = listen_tcp(config.host, config.port, config.backlog, config.is_reuseport, &port, err,
+                        sizeof(err));
     if (fd < 0) {
         fprintf(stderr, "server: %s\n", err);
         return 1;

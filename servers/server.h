@@ -55,6 +55,7 @@ struct server_config {
     unsigned workers;            /* pre-fork models: worker processes */
     uint64_t worker_timeout_ms;  /* the arbiter kills a worker silent this long */
     bool is_round_robin;         /* node-cluster --balance rr: the arbiter accepts and hands over */
+    bool is_reuseport;           /* node-cluster --balance reuseport: a socket per worker */
     int ipc_fd;                  /* in such a worker: where connections arrive; else -1 */
     /* Set in a worker process by the arbiter. */
     bool is_worker;

@@ -224,12 +224,50 @@ static void test_prefork_worker_killed_under_load_is_replaced(void **state) {
     kill_a_worker_under_load("uvicorn-workers");
 }
 
+/* node-cluster's three ways to balance: round-robin hands connections to
+ * whichever worker is free; a socket per worker (reuseport) spreads them by
+ * hash; os leaves it to whichever worker wakes first, so only the total is
+ * checked there. */
+static void test_node_cluster_balancing(void **state) {
+    static const char *const modes[] = {"rr", "reuseport", "os"};
+    (void)state;
+    for (size_t m = 0; m < 3; m++) {
+        const char *const flags[] = {"--workers", "2", "--balance", modes[m], NULL};
+        struct e2e_response resp;
+        assert_int_equal(e2e_server_start_model(&own, "node-cluster", flags), 0);
+        sleep_ms(300); /* both workers' loops running */
+        char *json = loadgen("/hello", "16", NULL);
+        double requests = json_number(json, NULL, "requests");
+        free(json);
+        assert_int_equal(e2e_get(own.port, "/stats", &resp), 0);
+        unsigned long long counts[2] = {0, 0};
+        const char *p = resp.body;
+        for (int i = 0; i < 2; i++) {
+            p = strstr(p, "\"requests\":");
+            assert_non_null(p);
+            p += strlen("\"requests\":");
+            counts[i] = strtoull(p, NULL, 10);
+        }
+        e2e_response_free(&resp);
+        print_message("node-cluster --balance %-9s %.0f requests; per worker %llu / %llu\n",
+                      modes[m], requests, counts[0], counts[1]);
+        assert_true(requests > 1000);
+        /* Both workers serve (how much each depends on how fast it acknowledges
+         * hand-offs and on the CPU it gets beside bin/loadgen). */
+        if (m < 2)
+            assert_true(counts[0] > (counts[0] + counts[1]) / 100 &&
+                        counts[1] > (counts[0] + counts[1]) / 100);
+        assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_io_throughput_follows_concurrency, stop_own),
         cmocka_unit_test_teardown(test_cpu_scales_only_without_a_shared_gil, stop_own),
         cmocka_unit_test_teardown(test_hello_waits_behind_cpu_only_on_a_blocked_loop, stop_own),
         cmocka_unit_test_teardown(test_prefork_worker_killed_under_load_is_replaced, stop_own),
+        cmocka_unit_test_teardown(test_node_cluster_balancing, stop_own),
     };
     return cmocka_run_group_tests_name("model shapes", tests, NULL, NULL);
 }
