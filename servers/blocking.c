@@ -75,14 +75,7 @@ static int respond(struct blk_conn *conn, const struct blk_holder *holder, const
                    bool keep_alive, bool is_head) {
     struct blk_server *server = conn->server;
     char out[HTTP_HEAD_MAX + 4096];
-    struct http_head head = {
-        .status = work->status,
-        .content_type = work->content_type,
-        .content_length = work->body_len,
-        .keep_alive = keep_alive,
-        .keep_alive_s = server->keep_alive_s,
-    };
-    size_t len = http_format_head(out, &head);
+    size_t len = work_format_head(work, keep_alive, server->keep_alive_s, out);
     uint64_t body_len = is_head ? 0 : work->body_len;
     int rc = 0;
 
@@ -349,6 +342,17 @@ void blk_stop(struct blk_server *server) {
         pthread_mutex_lock(&server->mutex);
     }
     pthread_mutex_unlock(&server->mutex);
+}
+
+struct blk_server *blk_server_new(const struct server_config *config, int listen_fd) {
+    struct blk_server *server = calloc(1, sizeof(*server));
+    if (!server || blk_server_init(server, config, listen_fd) < 0) {
+        fprintf(stderr, "server: cannot set up: %s\n", strerror(errno));
+        free(server);
+        return NULL;
+    }
+    blk_signals_install(server);
+    return server;
 }
 
 int blk_server_init(struct blk_server *server, const struct server_config *config, int listen_fd) {

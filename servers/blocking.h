@@ -77,6 +77,9 @@ enum blk_result {
 };
 
 int blk_server_init(struct blk_server *server, const struct server_config *config, int listen_fd);
+/* Allocates, initialises and installs the signal handlers; NULL (said on
+ * stderr) on failure. Free with blk_server_destroy() and free(). */
+struct blk_server *blk_server_new(const struct server_config *config, int listen_fd);
 void blk_server_destroy(struct blk_server *server);
 
 /* SIGINT/SIGTERM write to server->wake; blk_signals_seen() counts them. */

@@ -208,16 +208,10 @@ static void conn_write(struct ev_conn *conn) {
 }
 
 static void conn_respond(struct ev_conn *conn) {
-    struct http_head head = {
-        .status = conn->work.status,
-        .content_type = conn->work.content_type,
-        .content_length = conn->work.body_len,
-        .keep_alive = conn->keep_alive && !conn->server->is_stopping,
-        .keep_alive_s = conn->server->keep_alive_s,
-    };
-    conn->keep_alive = head.keep_alive;
+    conn->keep_alive = conn->keep_alive && !conn->server->is_stopping;
     stats_count(conn->server->config, -1);
-    conn->head_len = http_format_head(conn->head, &head);
+    conn->head_len =
+        work_format_head(&conn->work, conn->keep_alive, conn->server->keep_alive_s, conn->head);
     conn->head_sent = 0;
     conn->body_len = conn->is_head ? 0 : conn->work.body_len;
     conn->body_sent = 0;

@@ -110,15 +110,11 @@ static void accept_loop(struct blk_server *server) {
 }
 
 int engine_threads_run(const struct server_config *config, int listen_fd) {
-    struct blk_server *server = calloc(1, sizeof(*server));
+    struct blk_server *server = blk_server_new(config, listen_fd);
     int rc = 0;
 
-    if (!server || blk_server_init(server, config, listen_fd) < 0) {
-        fprintf(stderr, "server: cannot set up: %s\n", strerror(errno));
-        free(server);
+    if (!server)
         return 1;
-    }
-    blk_signals_install(server);
     if (server_ready(config) < 0) {
         fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;

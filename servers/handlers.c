@@ -1,5 +1,6 @@
 /* handlers.c — see handlers.h. */
 #include "handlers.h"
+#include "http.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -139,4 +140,15 @@ const char *work_body_at(const struct work *work, uint64_t offset, size_t *len) 
     size_t room = PATTERN_LEN - start;
     *len = left < room ? (size_t)left : room;
     return pattern + start;
+}
+
+size_t work_format_head(const struct work *work, int keep_alive, unsigned keep_alive_s, char *buf) {
+    struct http_head head = {
+        .status = work->status,
+        .content_type = work->content_type,
+        .content_length = work->body_len,
+        .keep_alive = keep_alive,
+        .keep_alive_s = keep_alive_s,
+    };
+    return http_format_head(buf, &head);
 }

@@ -44,6 +44,11 @@ void handlers_init(void);
  * a plain Node `http.createServer` handler; HEAD is the engine's business. */
 void handler_route(const char *target, size_t target_len, struct work *work);
 
+/* Formats the response head for work into buf (HTTP_HEAD_MAX bytes), with
+ * Content-Length from the work; returns its length. Every engine's answer
+ * starts here. */
+size_t work_format_head(const struct work *work, int keep_alive, unsigned keep_alive_s, char *buf);
+
 /* A work that answers an error status with a static reason, no waiting. */
 void handler_error(int status, const char *reason, struct work *work);
 

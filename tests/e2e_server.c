@@ -234,7 +234,7 @@ static void test_concurrent_io_waits_overlap(void **state) {
 }
 
 /*
- * A /cpu?us=200000 request in flight, then a /hello: on `node` and `uvicorn`
+ * A /cpu?us=300000 request in flight, then a /hello: on `node` and `uvicorn`
  * the loop is blocked and /hello waits for the CPU work (>= 150 ms) — that
  * is the model; with uvicorn-workers it depends on which worker the kernel
  * hands the connection;
@@ -255,7 +255,7 @@ static void test_cpu_work_and_a_concurrent_hello(void **state) {
     }
     assert_true(e2e_conn_open(&cpu, server.port));
     assert_true(e2e_conn_open(&hello, server.port));
-    assert_true(e2e_send_str(cpu.fd, "GET /cpu?us=200000 HTTP/1.1\r\n\r\n"));
+    assert_true(e2e_send_str(cpu.fd, "GET /cpu?us=300000 HTTP/1.1\r\n\r\n"));
     sleep_ms(20); /* let the server start the work */
     uint64_t start = clock_now_us();
     assert_true(e2e_send_str(hello.fd, "GET /hello HTTP/1.1\r\n\r\n"));
@@ -264,10 +264,10 @@ static void test_cpu_work_and_a_concurrent_hello(void **state) {
     assert_int_equal(resp.status, 200);
     e2e_response_free(&resp);
     if (is_blocking && waited < 150000)
-        fail_msg("/hello behind /cpu?us=200000 answered after %llu us; expected >= 150 ms",
+        fail_msg("/hello behind /cpu?us=300000 answered after %llu us; expected >= 150 ms",
                  (unsigned long long)waited);
     if (!is_blocking && waited >= 100000)
-        fail_msg("/hello beside /cpu?us=200000 answered after %llu us; expected < 100 ms",
+        fail_msg("/hello beside /cpu?us=300000 answered after %llu us; expected < 100 ms",
                  (unsigned long long)waited);
     assert_int_equal(e2e_read_response(&cpu, &resp, false, E2E_TIMEOUT_MS), 0);
     assert_int_equal(resp.status, 200);
