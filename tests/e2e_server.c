@@ -709,18 +709,22 @@ static bool wait_for_workers(pid_t arbiter, unsigned want, const pid_t *old, uns
     return false;
 }
 
-static void test_prefork_killed_worker_is_replaced_within_a_second(void **state) {
+/* Starts the model with two workers and lists them in before (16 slots). */
+static void start_two_workers(pid_t *before) {
     static const char *const args[] = {"--workers", "2", NULL};
+    assert_int_equal(e2e_server_start(&own, args), 0);
+    assert_int_equal(children_of(own.pid, before, 16), 2);
+}
+
+static void test_prefork_killed_worker_is_replaced_within_a_second(void **state) {
     pid_t before[16], after[16];
-    unsigned n_before, n_after;
+    unsigned n_after;
     (void)state;
     if (!is_prefork()) {
         skip();
         return;
     }
-    assert_int_equal(e2e_server_start(&own, args), 0);
-    n_before = children_of(own.pid, before, 16);
-    assert_int_equal(n_before, 2);
+    start_two_workers(before);
     assert_int_equal(kill(before[0], SIGKILL), 0);
     assert_true(wait_for_workers(own.pid, 2, before, 1, 1000, after, &n_after));
     for (int i = 0; i < 10; i++)
@@ -732,19 +736,16 @@ static void test_prefork_killed_worker_is_replaced_within_a_second(void **state)
 }
 
 static void test_prefork_hup_replaces_every_worker(void **state) {
-    static const char *const args[] = {"--workers", "2", NULL};
     pid_t before[16], after[16];
-    unsigned n_before, n_after;
+    unsigned n_after;
     (void)state;
     if (!is_prefork()) {
         skip();
         return;
     }
-    assert_int_equal(e2e_server_start(&own, args), 0);
-    n_before = children_of(own.pid, before, 16);
-    assert_int_equal(n_before, 2);
+    start_two_workers(before);
     assert_int_equal(kill(own.pid, SIGHUP), 0);
-    assert_true(wait_for_workers(own.pid, 2, before, n_before, 3000, after, &n_after));
+    assert_true(wait_for_workers(own.pid, 2, before, 2, 3000, after, &n_after));
     expect_get_on(own.port, "/hello", 200, "Hello, World!"); /* the same socket */
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
