@@ -72,7 +72,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 endif
 
 COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
-SERVER_LIB_SRC := servers/http.c servers/handlers.c servers/listen.c servers/models.c \
+SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/listen.c servers/models.c \
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
 	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
 	servers/gil.c
@@ -82,7 +82,7 @@ LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http test_handlers test_hist test_loadgen test_gil
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil
 E2E_TESTS  := e2e_server e2e_loadgen e2e_shapes
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -129,9 +129,9 @@ $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
-$(BUILD)/tests/test_http: $(BUILD)/tests/test_http.o $(BUILD)/servers/http.o
+$(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o \
-	$(BUILD)/servers/http.o
+	$(BUILD)/servers/http1.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o

@@ -19,7 +19,7 @@
 #define SHOWDOWN_BLOCKING_H
 
 #include "gil.h"
-#include "http.h"
+#include "http1.h"
 #include "server.h"
 
 #include <pthread.h>

@@ -20,7 +20,7 @@
 #define _GNU_SOURCE /* accept4 */
 #include "../common/cpuwork.h"
 #include "handlers.h"
-#include "http.h"
+#include "http1.h"
 #include "listen.h"
 #include "server.h"
 #include "stats.h"

@@ -30,7 +30,7 @@
  */
 #include "../common/cpuwork.h"
 #include "handlers.h"
-#include "http.h"
+#include "http1.h"
 #include "listen.h"
 #include "server.h"
 #include "stats.h"

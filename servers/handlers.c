@@ -1,6 +1,6 @@
 /* handlers.c — see handlers.h. */
 #include "handlers.h"
-#include "http.h"
+#include "http1.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* http.c — see http.h. */
-#include "http.h"
+/* http1.c — see http1.h. */
+#include "http1.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * http.h — HTTP/1.1 request parsing and response framing on llhttp, the
+ * http1.h — HTTP/1.1 request parsing and response framing on llhttp, the
  * parser Node.js itself uses. Shared by every engine: an event loop and a
  * blocking thread drive the same struct http_conn the same way.
  *
@@ -17,8 +17,8 @@
  *  - Nothing here allocates, blocks or keeps global state except the
  *    per-thread Date cache.
  */
-#ifndef SHOWDOWN_HTTP_H
-#define SHOWDOWN_HTTP_H
+#ifndef SHOWDOWN_HTTP1_H
+#define SHOWDOWN_HTTP1_H
 
 #include <llhttp.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /*
- * test_http.c — the llhttp glue: requests split over many reads, several
+ * test_http1.c — the llhttp glue: requests split over many reads, several
  * in one read, the header limit, bad input, keep-alive rules, and the
  * response head.
  */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "servers/http.h"
+#include "servers/http1.h"
 
 static struct http_conn conn;
 
