@@ -19,6 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h> /* cmocka.h needs these three first */
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
 const char *e2e_model(void) {
     const char *model = getenv("SHOWDOWN_MODEL");
     return model && *model ? model : "node";
@@ -365,4 +371,25 @@ int e2e_get(unsigned port, const char *target, struct e2e_response *resp) {
     e2e_conn_close(conn);
     free(conn);
     return rc;
+}
+
+double e2e_json_number(const char *text, const char *from_key, const char *key) {
+    char needle[128];
+    const char *at = text;
+    if (from_key) {
+        snprintf(needle, sizeof(needle), "\"%s\":", from_key);
+        at = strstr(text, needle);
+        if (!at)
+            fail_msg("no \"%s\" in: %s", from_key, text);
+    }
+    snprintf(needle, sizeof(needle), "\"%s\":", key);
+    at = strstr(at, needle);
+    if (!at)
+        fail_msg("no \"%s\" in: %s", key, text);
+    return strtod(at + strlen(needle), NULL);
+}
+
+void e2e_sleep_ms(unsigned ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }

@@ -109,4 +109,10 @@ bool e2e_wait_closed(struct e2e_conn *conn, int timeout_ms);
  * Returns as e2e_read_response(), or -4 if it could not connect. */
 int e2e_get(unsigned port, const char *target, struct e2e_response *resp);
 
+/* The number after "key": in text, after "from_key": when that is not NULL
+ * (bin/loadgen --json, GET /stats). A missing key fails the test. */
+double e2e_json_number(const char *text, const char *from_key, const char *key);
+
+void e2e_sleep_ms(unsigned ms);
+
 #endif

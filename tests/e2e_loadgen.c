@@ -34,11 +34,6 @@ struct run {
     char err[4096];  /* stderr */
 };
 
-static void sleep_ms(unsigned ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Reads a whole pipe into buf (NUL-terminated). */
 static void slurp(int fd, char *buf, size_t cap) {
     size_t len = 0;
@@ -84,7 +79,7 @@ static void run_loadgen(struct run *run, const char *path, const char *const *ar
     close(out[1]);
     close(err[1]);
     if (during) {
-        sleep_ms(at_ms);
+        e2e_sleep_ms(at_ms);
         during();
     }
     /* The JSON is small: stderr first is safe as long as stdout fits the pipe. */
@@ -95,23 +90,6 @@ static void run_loadgen(struct run *run, const char *path, const char *const *ar
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* The number after "key": in text, starting at from (NULL: the whole text). */
-static double json_number(const char *text, const char *from_key, const char *key) {
-    char needle[128];
-    const char *at = text;
-    if (from_key) {
-        snprintf(needle, sizeof(needle), "\"%s\":", from_key);
-        at = strstr(text, needle);
-        if (!at)
-            fail_msg("no \"%s\" in: %s", from_key, text);
-    }
-    snprintf(needle, sizeof(needle), "\"%s\":", key);
-    at = strstr(at, needle);
-    if (!at)
-        fail_msg("no \"%s\" in: %s", key, text);
-    return strtod(at + strlen(needle), NULL);
 }
 
 static void expect_ok(const struct run *run) {
@@ -151,19 +129,19 @@ static void test_closed_loop_completes_without_errors(void **state) {
     (void)state;
     run_loadgen(run, "/hello", args, 0, NULL);
     expect_ok(run);
-    assert_true(json_number(run->out, NULL, "requests") > 500);
-    assert_true(json_number(run->out, NULL, "rps") > 500);
-    assert_int_equal(json_number(run->out, "errors", "connect"), 0);
-    assert_int_equal(json_number(run->out, "errors", "read"), 0);
-    assert_int_equal(json_number(run->out, "errors", "write"), 0);
-    assert_int_equal(json_number(run->out, "errors", "timeout"), 0);
-    assert_int_equal(json_number(run->out, "errors", "status"), 0);
+    assert_true(e2e_json_number(run->out, NULL, "requests") > 500);
+    assert_true(e2e_json_number(run->out, NULL, "rps") > 500);
+    assert_int_equal(e2e_json_number(run->out, "errors", "connect"), 0);
+    assert_int_equal(e2e_json_number(run->out, "errors", "read"), 0);
+    assert_int_equal(e2e_json_number(run->out, "errors", "write"), 0);
+    assert_int_equal(e2e_json_number(run->out, "errors", "timeout"), 0);
+    assert_int_equal(e2e_json_number(run->out, "errors", "status"), 0);
     /* 13 body bytes plus headers per response */
-    assert_true(json_number(run->out, NULL, "bytes") >
-                13 * json_number(run->out, NULL, "requests"));
-    assert_true(json_number(run->out, "latency_us", "p50") > 0);
-    assert_true(json_number(run->out, "latency_us", "max") >=
-                json_number(run->out, "latency_us", "p99"));
+    assert_true(e2e_json_number(run->out, NULL, "bytes") >
+                13 * e2e_json_number(run->out, NULL, "requests"));
+    assert_true(e2e_json_number(run->out, "latency_us", "p50") > 0);
+    assert_true(e2e_json_number(run->out, "latency_us", "max") >=
+                e2e_json_number(run->out, "latency_us", "p99"));
     free(run);
 }
 
@@ -195,16 +173,16 @@ static void test_mix_reports_each_path(void **state) {
     const char *io = strstr(run->out, "{\"path\": \"/io?ms=1\"");
     assert_non_null(hello);
     assert_non_null(io);
-    double total = json_number(run->out, NULL, "requests");
-    double n_hello = json_number(hello, NULL, "requests");
-    double n_io = json_number(io, NULL, "requests");
+    double total = e2e_json_number(run->out, NULL, "requests");
+    double n_hello = e2e_json_number(hello, NULL, "requests");
+    double n_io = e2e_json_number(io, NULL, "requests");
     assert_true(n_hello > 0 && n_io > 0);
     assert_int_equal(n_hello + n_io, total);
     /* drawn 3:1 */
     assert_true(n_hello / n_io > 2.0 && n_hello / n_io < 4.5);
     /* the /io requests wait at least 1 ms; /hello ones do not */
-    assert_true(json_number(io, "latency_us", "p50") >= 1000);
-    assert_true(json_number(hello, "latency_us", "p50") < 1000);
+    assert_true(e2e_json_number(io, "latency_us", "p50") >= 1000);
+    assert_true(e2e_json_number(hello, "latency_us", "p50") < 1000);
     free(run);
 }
 
@@ -214,12 +192,12 @@ static void test_close_opens_a_connection_per_request(void **state) {
     (void)state;
     run_loadgen(run, "/hello", args, 0, NULL);
     expect_ok(run);
-    double requests = json_number(run->out, NULL, "requests");
+    double requests = e2e_json_number(run->out, NULL, "requests");
     assert_true(requests > 100);
     /* every request after the first of each connection is a reconnect */
-    assert_true(json_number(run->out, NULL, "reconnects") >= requests - 8);
-    assert_int_equal(json_number(run->out, "errors", "read"), 0);
-    assert_int_equal(json_number(run->out, "errors", "connect"), 0);
+    assert_true(e2e_json_number(run->out, NULL, "reconnects") >= requests - 8);
+    assert_int_equal(e2e_json_number(run->out, "errors", "read"), 0);
+    assert_int_equal(e2e_json_number(run->out, "errors", "connect"), 0);
     free(run);
 }
 
@@ -231,13 +209,13 @@ static void test_requests_without_answer_time_out(void **state) {
     (void)state;
     run_loadgen(run, "/", args, 0, NULL);
     expect_ok(run);
-    assert_true(json_number(run->out, "errors", "timeout") > 0);
+    assert_true(e2e_json_number(run->out, "errors", "timeout") > 0);
     const char *hello = strstr(run->out, "{\"path\": \"/hello\"");
     assert_non_null(hello);
-    assert_true(json_number(hello, NULL, "requests") > 0);
+    assert_true(e2e_json_number(hello, NULL, "requests") > 0);
     const char *io = strstr(run->out, "{\"path\": \"/io?ms=5000\"");
     assert_non_null(io);
-    assert_int_equal(json_number(io, NULL, "requests"), 0);
+    assert_int_equal(e2e_json_number(io, NULL, "requests"), 0);
     free(run);
 }
 
@@ -249,21 +227,21 @@ static void test_open_loop_on_a_fast_server_stays_small(void **state) {
     (void)state;
     run_loadgen(run, "/hello", args, 0, NULL);
     expect_ok(run);
-    double requests = json_number(run->out, NULL, "requests");
+    double requests = e2e_json_number(run->out, NULL, "requests");
     assert_true(requests >= 9500 && requests <= 10001);
-    double max = json_number(run->out, "latency_us", "max");
+    double max = e2e_json_number(run->out, "latency_us", "max");
     if (max > 500000)
         fail_msg("corrected max %.0f us against an idle server", max);
-    assert_true(json_number(run->out, "latency_us", "p50") >=
-                json_number(run->out, "uncorrected_latency_us", "p50"));
-    assert_true(json_number(run->out, "latency_us", "max") >=
-                json_number(run->out, "uncorrected_latency_us", "max"));
+    assert_true(e2e_json_number(run->out, "latency_us", "p50") >=
+                e2e_json_number(run->out, "uncorrected_latency_us", "p50"));
+    assert_true(e2e_json_number(run->out, "latency_us", "max") >=
+                e2e_json_number(run->out, "uncorrected_latency_us", "max"));
     free(run);
 }
 
 static void stall_server(void) {
     kill(server.pid, SIGSTOP);
-    sleep_ms(1000);
+    e2e_sleep_ms(1000);
     kill(server.pid, SIGCONT);
 }
 
@@ -277,10 +255,10 @@ static void test_stalled_server_shows_in_corrected_latency(void **state) {
     (void)state;
     run_loadgen(run, "/hello", args, 2500, stall_server);
     expect_ok(run);
-    double p90 = json_number(run->out, "latency_us", "p90");
-    double p99 = json_number(run->out, "latency_us", "p99");
-    double raw_p99 = json_number(run->out, "uncorrected_latency_us", "p99");
-    double requests = json_number(run->out, NULL, "requests");
+    double p90 = e2e_json_number(run->out, "latency_us", "p90");
+    double p99 = e2e_json_number(run->out, "latency_us", "p99");
+    double raw_p99 = e2e_json_number(run->out, "uncorrected_latency_us", "p99");
+    double requests = e2e_json_number(run->out, NULL, "requests");
     print_message("stall: %.0f requests, corrected p90 %.0f us, p99 %.0f us; uncorrected p99 "
                   "%.0f us\n",
                   requests, p90, p99, raw_p99);
@@ -305,9 +283,10 @@ static void test_killed_server_ends_in_a_completed_run_with_errors(void **state)
     uint64_t took = clock_now_us() - start;
     expect_ok(run);
     assert_true(took >= 2000000 && took < 5000000); /* ran to its duration */
-    assert_true(json_number(run->out, NULL, "requests") > 0);
-    assert_true(
-        json_number(run->out, "errors", "connect") + json_number(run->out, "errors", "read") > 0);
+    assert_true(e2e_json_number(run->out, NULL, "requests") > 0);
+    assert_true(e2e_json_number(run->out, "errors", "connect") +
+                    e2e_json_number(run->out, "errors", "read") >
+                0);
     free(run);
 }
 
@@ -464,9 +443,9 @@ static void run_against_fake(const char *response, bool is_close) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     expect_ok(run);
-    assert_true(json_number(run->out, NULL, "requests") > 20);
-    assert_int_equal(json_number(run->out, "errors", "read"), 0);
-    assert_int_equal(json_number(run->out, "errors", "timeout"), 0);
+    assert_true(e2e_json_number(run->out, NULL, "requests") > 20);
+    assert_int_equal(e2e_json_number(run->out, "errors", "read"), 0);
+    assert_int_equal(e2e_json_number(run->out, "errors", "timeout"), 0);
     free(run);
 }
 
@@ -486,10 +465,10 @@ static void test_warmup_is_not_recorded(void **state) {
     (void)state;
     run_loadgen(run, "/hello", args, 0, NULL);
     expect_ok(run);
-    double requests = json_number(run->out, NULL, "requests");
+    double requests = e2e_json_number(run->out, NULL, "requests");
     if (requests < 190 || requests > 201)
         fail_msg("%.0f requests recorded; expected the measured second's 200", requests);
-    assert_int_equal(json_number(run->out, NULL, "duration_s"), 1);
+    assert_int_equal(e2e_json_number(run->out, NULL, "duration_s"), 1);
     free(run);
 }
 
@@ -503,7 +482,7 @@ static void test_source_addresses(void **state) {
     (void)state;
     run_loadgen(run, "/hello", spread, 0, NULL);
     expect_ok(run);
-    assert_true(json_number(run->out, NULL, "requests") > 20);
+    assert_true(e2e_json_number(run->out, NULL, "requests") > 20);
     /* An address that is not this machine's: bind() says EADDRNOTAVAIL, as
      * when the port range runs out, and the summary says what to do. */
     run_loadgen(run, "/hello", foreign, 0, NULL);

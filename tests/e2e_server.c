@@ -55,11 +55,6 @@ static bool keeps_alive(void) {
         }                                                                                          \
     } while (0)
 
-static void sleep_ms(unsigned ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* GET target, assert the status and (when not NULL) the exact body. */
 static void expect_get_on(unsigned port, const char *target, int status, const char *body) {
     struct e2e_response resp;
@@ -256,7 +251,7 @@ static void test_cpu_work_and_a_concurrent_hello(void **state) {
     assert_true(e2e_conn_open(&cpu, server.port));
     assert_true(e2e_conn_open(&hello, server.port));
     assert_true(e2e_send_str(cpu.fd, "GET /cpu?us=300000 HTTP/1.1\r\n\r\n"));
-    sleep_ms(20); /* let the server start the work */
+    e2e_sleep_ms(20); /* let the server start the work */
     uint64_t start = clock_now_us();
     assert_true(e2e_send_str(hello.fd, "GET /hello HTTP/1.1\r\n\r\n"));
     assert_int_equal(e2e_read_response(&hello, &resp, false, E2E_TIMEOUT_MS), 0);
@@ -328,7 +323,7 @@ static void test_request_split_into_single_bytes(void **state) {
     for (size_t i = 0; i < sizeof(req) - 1; i++) {
         assert_true(e2e_send(conn->fd, req + i, 1));
         if (i % 8 == 0)
-            sleep_ms(1);
+            e2e_sleep_ms(1);
     }
     assert_int_equal(e2e_read_response(conn, &resp, false, E2E_TIMEOUT_MS), 0);
     assert_string_equal(resp.body, "Hello, World!");
@@ -594,7 +589,7 @@ static void test_slow_headers_get_408(void **state) {
     uint64_t start = clock_now_us();
     assert_true(e2e_send_str(conn->fd, "GET /hello HTTP/1.1\r\n"));
     for (int i = 0; i < 3; i++) {
-        sleep_ms(50);
+        e2e_sleep_ms(50);
         assert_true(e2e_send_str(conn->fd, "X-Slow: 1\r\n"));
     }
     assert_int_equal(e2e_read_response(conn, &resp, false, E2E_TIMEOUT_MS), 0);
@@ -641,7 +636,7 @@ static void test_sigterm_finishes_in_flight_requests(void **state) {
     assert_int_equal(e2e_read_response(idle, &resp, false, E2E_TIMEOUT_MS), 0);
     e2e_response_free(&resp);
     assert_true(e2e_send_str(busy->fd, "GET /io?ms=300 HTTP/1.1\r\n\r\n"));
-    sleep_ms(50);
+    e2e_sleep_ms(50);
 
     pid_t pid = own.pid;
     assert_int_equal(kill(pid, SIGTERM), 0);
@@ -704,7 +699,7 @@ static bool wait_for_workers(pid_t arbiter, unsigned want, const pid_t *old, uns
                 fresh = fresh && now[i] != old[j];
         if (fresh)
             return true;
-        sleep_ms(20);
+        e2e_sleep_ms(20);
     }
     return false;
 }

@@ -34,11 +34,6 @@ static int stop_own(void **state) {
     return 0;
 }
 
-static void sleep_ms(unsigned ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Runs bin/loadgen --json against own's port; returns the JSON (malloc'd). */
 static char *loadgen(const char *path, const char *connections, const char *extra) {
     char cmd[1024];
@@ -61,22 +56,6 @@ static char *loadgen(const char *path, const char *connections, const char *extr
     return text;
 }
 
-static double json_number(const char *text, const char *from, const char *key) {
-    char needle[128];
-    const char *at = text;
-    if (from) {
-        snprintf(needle, sizeof(needle), "\"%s\":", from);
-        at = strstr(text, needle);
-        if (!at)
-            fail_msg("no %s in %s", from, text);
-    }
-    snprintf(needle, sizeof(needle), "\"%s\":", key);
-    at = strstr(at, needle);
-    if (!at)
-        fail_msg("no %s in %s", key, text);
-    return strtod(at + strlen(needle), NULL);
-}
-
 /* Requests/s of model (with flags) for path at the given connections. */
 /* Starts model with flags plus the shared --cpu-calibration. */
 static void start(const char *model, const char *const *flags) {
@@ -93,9 +72,9 @@ static void start(const char *model, const char *const *flags) {
 static double rate_of(const char *model, const char *const *flags, const char *path,
                       const char *connections) {
     start(model, flags);
-    sleep_ms(200);
+    e2e_sleep_ms(200);
     char *json = loadgen(path, connections, NULL);
-    double rps = json_number(json, NULL, "rps");
+    double rps = e2e_json_number(json, NULL, "rps");
     free(json);
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
     return rps;
@@ -155,11 +134,11 @@ static void test_cpu_scales_only_without_a_shared_gil(void **state) {
 
 static double hello_p99_beside_cpu(const char *model) {
     start(model, NULL);
-    sleep_ms(200);
+    e2e_sleep_ms(200);
     char *json = loadgen("/", "8", "--mix '/hello:1,/cpu?us=20000:1'");
     const char *hello = strstr(json, "{\"path\": \"/hello\"");
     assert_non_null(hello);
-    double p99 = json_number(hello, "latency_us", "p99");
+    double p99 = e2e_json_number(hello, "latency_us", "p99");
     free(json);
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
     return p99;
@@ -180,7 +159,7 @@ static void kill_a_worker_under_load(const char *model) {
     static const char *const w2[] = {"--workers", "2", NULL};
     char path[64], text[256] = "";
     start(model, w2);
-    sleep_ms(300);
+    e2e_sleep_ms(300);
     snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)own.pid, (int)own.pid);
     FILE *in = fopen(path, "r");
     assert_non_null(in);
@@ -195,7 +174,7 @@ static void kill_a_worker_under_load(const char *model) {
              getenv("SHOWDOWN_LOADGEN"), own.port);
     FILE *load = popen(cmd, "r");
     assert_non_null(load);
-    sleep_ms(1000);
+    e2e_sleep_ms(1000);
     assert_int_equal(kill(victim, SIGKILL), 0);
     uint64_t killed = clock_now_us();
     unsigned workers = 0;
@@ -219,16 +198,17 @@ static void kill_a_worker_under_load(const char *model) {
         }
         replaced = replaced && workers == 2;
         if (!replaced)
-            sleep_ms(20);
+            e2e_sleep_ms(20);
     }
     char json[65536];
     size_t len = fread(json, 1, sizeof(json) - 1, load);
     json[len] = '\0';
     pclose(load);
     print_message("%s: worker %d killed; replaced within 1 s: %s; %.0f requests in the run\n",
-                  model, (int)victim, replaced ? "yes" : "no", json_number(json, NULL, "requests"));
+                  model, (int)victim, replaced ? "yes" : "no",
+                  e2e_json_number(json, NULL, "requests"));
     assert_true(replaced);
-    assert_true(json_number(json, NULL, "requests") > 1000);
+    assert_true(e2e_json_number(json, NULL, "requests") > 1000);
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
 
@@ -251,9 +231,9 @@ static void test_node_cluster_balancing(void **state) {
         const char *const flags[] = {"--workers", "2", "--balance", modes[m], NULL};
         struct e2e_response resp;
         start("node-cluster", flags);
-        sleep_ms(300); /* both workers' loops running */
+        e2e_sleep_ms(300); /* both workers' loops running */
         char *json = loadgen("/hello", "16", NULL);
-        double requests = json_number(json, NULL, "requests");
+        double requests = e2e_json_number(json, NULL, "requests");
         free(json);
         assert_int_equal(e2e_get(own.port, "/stats", &resp), 0);
         unsigned long long counts[2] = {0, 0};
