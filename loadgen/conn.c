@@ -92,17 +92,16 @@ static void conn_close_socket(struct lg_conn *conn) {
     conn->state = LG_CLOSED;
 }
 
-static void conn_begin(struct lg_conn *conn);
+static void conn_begin(struct lg_conn *conn, uint64_t now);
 
 /*
  * Schedules the connection's next request: now in closed loop, at its due
  * time in open loop. defer: go through the loop even when it is due now,
  * so that an error path never recurses.
  */
-static void conn_next(struct lg_conn *conn, bool defer) {
+static void conn_next(struct lg_conn *conn, bool defer, uint64_t now) {
     struct lg_thread *thread = conn->thread;
     const struct lg_config *config = thread->config;
-    uint64_t now = thread_now(thread);
 
     conn->path = pick_path(thread);
     if (config->rate > 0)
@@ -116,14 +115,14 @@ static void conn_next(struct lg_conn *conn, bool defer) {
     else if (defer)
         timer_in(conn, 0);
     else
-        conn_begin(conn);
+        conn_begin(conn, now);
 }
 
 /* The connection is unusable (error or timeout): drop it and go on. */
 static void conn_fail(struct lg_conn *conn) {
     conn_close_socket(conn);
     conn->free_ns = thread_now(conn->thread);
-    conn_next(conn, true);
+    conn_next(conn, true, conn->free_ns);
 }
 
 static void conn_write(struct lg_conn *conn) {
@@ -151,9 +150,9 @@ static void conn_write(struct lg_conn *conn) {
     conn->state = LG_READING;
 }
 
-static void conn_send(struct lg_conn *conn) {
+/* now: the caller's clock reading, taken just before (one per answer). */
+static void conn_send(struct lg_conn *conn, uint64_t now) {
     struct lg_thread *thread = conn->thread;
-    uint64_t now = thread_now(thread);
 
     conn->sent_ns = now;
     conn->written = 0;
@@ -190,7 +189,7 @@ static void conn_connected(struct lg_conn *conn) {
         path_counters(conn)->reconnects++;
     conn->is_connected = true;
     conn->free_ns = now;
-    conn_send(conn);
+    conn_send(conn, now);
 }
 
 static void conn_connect_failed(struct lg_conn *conn, int error) {
@@ -243,11 +242,11 @@ static void conn_connect(struct lg_conn *conn) {
     event_add(conn->write_event, NULL);
 }
 
-static void conn_begin(struct lg_conn *conn) {
+static void conn_begin(struct lg_conn *conn, uint64_t now) {
     if (conn->fd < 0)
         conn_connect(conn);
     else
-        conn_send(conn);
+        conn_send(conn, now);
 }
 
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
@@ -261,7 +260,7 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
         timer_in(conn, conn->due_ns - now);
         return;
     }
-    conn_begin(conn);
+    conn_begin(conn, now);
 }
 
 static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
@@ -283,9 +282,8 @@ static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* A complete response: record it and go on to the next request. */
-static void conn_on_response(struct lg_conn *conn) {
+static void conn_on_response(struct lg_conn *conn, uint64_t now) {
     struct lg_thread *thread = conn->thread;
-    uint64_t now = thread_now(thread);
     int status = conn->parser.status_code;
     bool keep_alive = llhttp_should_keep_alive(&conn->parser);
 
@@ -306,7 +304,7 @@ static void conn_on_response(struct lg_conn *conn) {
     conn->free_ns = now;
     if (!keep_alive || thread->config->close)
         conn_close_socket(conn);
-    conn_next(conn, false);
+    conn_next(conn, false, now);
 }
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
@@ -316,23 +314,24 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
 
     for (;;) {
         ssize_t n = read(fd, thread->buf, sizeof(thread->buf));
+        uint64_t now = thread_now(thread); /* the one clock reading of this answer */
         if (n > 0) {
-            if (is_measured(thread, thread_now(thread)))
+            if (is_measured(thread, now))
                 path_counters(conn)->bytes += (uint64_t)n;
             if (conn->state != LG_READING && conn->state != LG_WRITING) {
                 /* An answer nobody asked for (a 408 on an idle connection, say). */
-                if (is_measured(thread, thread_now(thread)))
+                if (is_measured(thread, now))
                     path_counters(conn)->err_read++;
                 conn_close_socket(conn); /* the armed timer reconnects */
                 return;
             }
             llhttp_errno_t err = llhttp_execute(&conn->parser, thread->buf, (size_t)n);
             if (conn->is_done) {
-                conn_on_response(conn);
+                conn_on_response(conn, now);
                 return;
             }
             if (err != HPE_OK) {
-                if (is_measured(thread, thread_now(thread)))
+                if (is_measured(thread, now))
                     path_counters(conn)->err_read++;
                 conn_fail(conn);
                 return;
@@ -355,10 +354,10 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         if (n == 0) /* on_message_complete's pause comes back as the result: is_done says */
             llhttp_finish(&conn->parser);
         if (n == 0 && conn->is_done) {
-            conn_on_response(conn);
+            conn_on_response(conn, now);
             return;
         }
-        if (is_measured(thread, thread_now(thread)))
+        if (is_measured(thread, now))
             path_counters(conn)->err_read++;
         conn_fail(conn);
         return;
@@ -466,7 +465,7 @@ void *lg_thread_run(void *arg) {
     add_timer_ns(thread->stop_event, thread->end_ns > now ? thread->end_ns - now : 0);
     add_timer_ns(thread->sweep_event, sweep_ns);
     for (unsigned i = 0; i < thread->conn_count; i++)
-        conn_next(&thread->conns[i], false);
+        conn_next(&thread->conns[i], false, now);
     event_base_dispatch(thread->base);
     thread_teardown(thread);
     return NULL;
