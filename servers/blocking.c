@@ -109,14 +109,11 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     const struct http_request *req = &conn->http.req;
     struct work work;
 
-    char stats_body[4096];
+    char stats_body[STATS_BODY_MAX]; /* respond() writes before we return */
 
     handler_route(req->target, req->target_len, &work);
-    if (work.is_stats) {
-        work.body = stats_body;
-        work.body_len = stats_format(server->config, server->has_gil ? &server->gil : NULL,
-                                     stats_body, sizeof(stats_body));
-    }
+    if (work.is_stats)
+        stats_answer(server->config, server->has_gil ? &server->gil : NULL, &work, stats_body);
     if (work.cpu_us > 0)
         cpuwork_run(work.cpu_us, server->has_gil ? holder_checkpoint : NULL, holder);
     if (work.wait_ms > 0) {

@@ -235,11 +235,9 @@ static void conn_start_work(struct ev_conn *conn) {
     conn->is_fresh = false;
     handler_route(req->target, req->target_len, &conn->work);
     if (conn->work.is_stats) {
-        free(conn->stats_body);
-        conn->stats_body = malloc(4096);
-        conn->work.body = conn->stats_body ? conn->stats_body : "";
-        conn->work.body_len =
-            conn->stats_body ? stats_format(conn->server->config, NULL, conn->stats_body, 4096) : 0;
+        if (!conn->stats_body) /* kept for the connection's life */
+            conn->stats_body = malloc(STATS_BODY_MAX);
+        stats_answer(conn->server->config, NULL, &conn->work, conn->stats_body);
     }
     conn->keep_alive = req->keep_alive;
     conn->is_head = req->is_head;

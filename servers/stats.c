@@ -2,6 +2,7 @@
 #include "stats.h"
 
 #include "gil.h"
+#include "handlers.h"
 #include "server.h"
 
 #include <stdarg.h>
@@ -89,4 +90,10 @@ size_t stats_format(const struct server_config *config, struct gil *gil, char *b
     }
     put(&out, "}\n");
     return out.len;
+}
+
+void stats_answer(const struct server_config *config, struct gil *gil, struct work *work,
+                  char *buf) {
+    work->body = buf ? buf : "";
+    work->body_len = buf ? stats_format(config, gil, buf, STATS_BODY_MAX) : 0;
 }

@@ -38,6 +38,16 @@ void stats_board_destroy(struct stats_board *board);
 /* Counts one answered request for this process (and thread index, or -1). */
 void stats_count(const struct server_config *config, int thread_index);
 
+#define STATS_BODY_MAX 4096
+
+struct work;
+
+/* Makes work (routed GET /stats) answer with this process's figures,
+ * formatted into buf (STATS_BODY_MAX bytes, the caller's, alive until the
+ * answer is written); gil may be NULL. With no buf, an empty body. */
+void stats_answer(const struct server_config *config, struct gil *gil, struct work *work,
+                  char *buf);
+
 /*
  * Formats the /stats JSON into buf for the process serving it; gil may be
  * NULL. Returns its length (truncated to cap).
