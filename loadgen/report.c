@@ -16,38 +16,32 @@
 
 static const double spectrum[] = {50, 75, 90, 99, 99.9, 99.99, 99.999, 100};
 
-/* "795.00us", "1.23ms", "2.00s", as wrk prints times. */
-static const char *format_us(double us, char *buf, size_t len) {
-    if (us < 1000)
-        snprintf(buf, len, "%.2fus", us);
-    else if (us < 1000000)
-        snprintf(buf, len, "%.2fms", us / 1000);
-    else
-        snprintf(buf, len, "%.2fs", us / 1000000);
+/* Prints value with the largest unit it reaches ("1.23ms", "80.00k",
+ * "18.55MB"), as wrk does; units[i] is worth `step` times units[i - 1]. */
+static const char *format_scaled(double value, double step, const char *const *units,
+                                 unsigned count, char *buf, size_t len) {
+    unsigned i = 0;
+    while (i + 1 < count && value >= step) {
+        value /= step;
+        i++;
+    }
+    snprintf(buf, len, "%.2f%s", value, units[i]);
     return buf;
 }
 
-/* "80.00k", "1.20M", as wrk prints counts. */
+static const char *format_us(double us, char *buf, size_t len) {
+    static const char *const units[] = {"us", "ms", "s"};
+    return format_scaled(us, 1000, units, 3, buf, len);
+}
+
 static const char *format_metric(double value, char *buf, size_t len) {
-    if (value < 1000)
-        snprintf(buf, len, "%.2f", value);
-    else if (value < 1000000)
-        snprintf(buf, len, "%.2fk", value / 1000);
-    else
-        snprintf(buf, len, "%.2fM", value / 1000000);
-    return buf;
+    static const char *const units[] = {"", "k", "M"};
+    return format_scaled(value, 1000, units, 3, buf, len);
 }
 
 static const char *format_bytes(double value, char *buf, size_t len) {
-    if (value < 1024)
-        snprintf(buf, len, "%.2fB", value);
-    else if (value < 1024 * 1024)
-        snprintf(buf, len, "%.2fKB", value / 1024);
-    else if (value < 1024.0 * 1024 * 1024)
-        snprintf(buf, len, "%.2fMB", value / 1024 / 1024);
-    else
-        snprintf(buf, len, "%.2fGB", value / 1024 / 1024 / 1024);
-    return buf;
+    static const char *const units[] = {"B", "KB", "MB", "GB"};
+    return format_scaled(value, 1024, units, 4, buf, len);
 }
 
 static double rps_of(const struct lg_result *result, uint64_t requests) {
