@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,11 +273,7 @@ struct blk_conn *blk_conn_open(struct blk_server *server, int fd) {
     conn->headers_deadline_us = clock_now_us() + server->config->headers_timeout_ms * 1000;
     http_conn_init(&conn->http);
     pthread_mutex_lock(&server->mutex);
-    conn->prev = NULL;
-    conn->next = server->conns;
-    if (server->conns)
-        server->conns->prev = conn;
-    server->conns = conn;
+    LIST_INSERT_HEAD(&server->conns, conn, link);
     pthread_mutex_unlock(&server->mutex);
     return conn;
 }
@@ -294,12 +291,7 @@ static void conn_free(struct blk_conn *conn, bool is_lingering) {
     else
         close(conn->fd);
     pthread_mutex_lock(&server->mutex);
-    if (conn->prev)
-        conn->prev->next = conn->next;
-    else
-        server->conns = conn->next;
-    if (conn->next)
-        conn->next->prev = conn->prev;
+    LIST_REMOVE(conn, link);
     pthread_mutex_unlock(&server->mutex);
     free(conn);
 }
@@ -320,17 +312,18 @@ void blk_stop(struct blk_server *server) {
 
     pthread_mutex_lock(&server->mutex);
     atomic_store(&server->is_stopping, true);
-    for (struct blk_conn *conn = server->conns; conn; conn = conn->next) {
+    struct blk_conn *conn;
+    LIST_FOREACH(conn, &server->conns, link) {
         if (conn->is_idle)
             shutdown(conn->fd, SHUT_RDWR);
     }
     pthread_cond_broadcast(&server->changed);
     sig_atomic_t seen = signals_seen;
-    while (server->live > 0 || server->conns) {
+    while (server->live > 0 || !LIST_EMPTY(&server->conns)) {
         if (!is_forced && (clock_now_us() >= deadline || signals_seen > seen)) {
             /* Grace is over, or a second signal: close everything. */
-            for (struct blk_conn *conn = server->conns; conn; conn = conn->next)
-                shutdown(conn->fd, SHUT_RDWR);
+            LIST_FOREACH(conn, &server->conns, link)
+            shutdown(conn->fd, SHUT_RDWR);
             is_forced = true;
         }
         pthread_mutex_unlock(&server->mutex);

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #define BLK_CONN_BUF 65536
 
@@ -42,7 +43,7 @@ struct blk_conn {
     bool is_fresh; /* no request yet: on the headers deadline, as Node */
     uint64_t headers_deadline_us;
     struct http_conn http;
-    struct blk_conn *prev, *next;
+    LIST_ENTRY(blk_conn) link;
     /* engine_pool.c's */
     enum blk_state state;
     uint64_t park_deadline_us;
@@ -59,9 +60,9 @@ struct blk_server {
     int wake[2]; /* the signal handler writes a byte here */
     unsigned keep_alive_s;
     pthread_mutex_t mutex;
-    pthread_cond_t changed; /* a thread ended, or a queue changed */
-    struct blk_conn *conns; /* every open connection */
-    unsigned live;          /* threads serving a connection */
+    pthread_cond_t changed;      /* a thread ended, or a queue changed */
+    LIST_HEAD(, blk_conn) conns; /* every open connection */
+    unsigned live;               /* threads serving a connection */
     atomic_bool is_stopping;
 };
 

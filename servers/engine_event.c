@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -51,7 +52,7 @@ struct ev_server {
     const struct server_config *config;
     int listen_fd;
     struct event *accept_event, *sigint_event, *sigterm_event, *grace_event, *heartbeat_event;
-    struct ev_conn *conns;
+    LIST_HEAD(, ev_conn) conns;
     unsigned keep_alive_s;
     bool is_stopping;
 };
@@ -73,7 +74,7 @@ struct ev_conn {
     char head[HTTP_HEAD_MAX];
     size_t head_len, head_sent;
     uint64_t body_len, body_sent;
-    struct ev_conn *prev, *next;
+    LIST_ENTRY(ev_conn) link;
     size_t start, end; /* unread bytes in buf */
     char buf[CONN_BUF];
 };
@@ -105,7 +106,7 @@ static void conn_reading(struct ev_conn *conn, bool on) {
 }
 
 static void server_maybe_done(struct ev_server *server) {
-    if (server->is_stopping && !server->conns)
+    if (server->is_stopping && LIST_EMPTY(&server->conns))
         event_base_loopbreak(server->base);
 }
 
@@ -131,12 +132,7 @@ static void conn_close(struct ev_conn *conn) {
     if (conn->is_closed)
         return;
     conn->is_closed = true;
-    if (conn->prev)
-        conn->prev->next = conn->next;
-    else
-        server->conns = conn->next;
-    if (conn->next)
-        conn->next->prev = conn->prev;
+    LIST_REMOVE(conn, link);
     struct event *events[] = {conn->read_event, conn->write_event, conn->timer_event};
     for (unsigned i = 0; i < 3; i++) {
         if (events[i])
@@ -361,10 +357,7 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
         conn->read_event = event_new(server->base, fd, EV_READ | EV_PERSIST, conn_on_read, conn);
         conn->write_event = event_new(server->base, fd, EV_WRITE, conn_on_writable, conn);
         conn->timer_event = evtimer_new(server->base, conn_on_timer, conn);
-        conn->next = server->conns;
-        if (server->conns)
-            server->conns->prev = conn;
-        server->conns = conn;
+        LIST_INSERT_HEAD(&server->conns, conn, link);
         if (!conn->read_event || !conn->write_event || !conn->timer_event) {
             conn_close(conn);
             continue;
@@ -376,8 +369,8 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
 }
 
 static void server_close_all(struct ev_server *server) {
-    while (server->conns)
-        conn_close(server->conns);
+    while (!LIST_EMPTY(&server->conns))
+        conn_close(LIST_FIRST(&server->conns));
     event_base_loopbreak(server->base);
 }
 
@@ -401,8 +394,8 @@ static void server_on_signal(evutil_socket_t signum, short what, void *arg) {
     event_del(server->accept_event);
     close(server->listen_fd);
     /* Idle connections close now; the others when their answer is out. */
-    for (struct ev_conn *conn = server->conns, *next; conn; conn = next) {
-        next = conn->next;
+    for (struct ev_conn *conn = LIST_FIRST(&server->conns), *next; conn; conn = next) {
+        next = LIST_NEXT(conn, link);
         if (conn->state == EV_READING && !http_conn_is_mid_request(&conn->http))
             conn_close(conn);
     }
@@ -457,8 +450,8 @@ int engine_event_run(const struct server_config *config, int listen_fd) {
     } else {
         event_base_dispatch(server->base);
     }
-    while (server->conns)
-        conn_close(server->conns);
+    while (!LIST_EMPTY(&server->conns))
+        conn_close(LIST_FIRST(&server->conns));
     event_base_loop(server->base, EVLOOP_NONBLOCK); /* runs the deferred frees */
     if (!server->is_stopping)
         close(listen_fd);

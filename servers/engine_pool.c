@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -155,7 +156,8 @@ static void sweep(struct pool_server *pool, bool close_all) {
     for (;;) {
         struct blk_conn *expired = NULL;
         pthread_mutex_lock(&server->mutex);
-        for (struct blk_conn *conn = server->conns; conn; conn = conn->next) {
+        struct blk_conn *conn;
+        LIST_FOREACH(conn, &server->conns, link) {
             if (conn->state == BLK_PARKED && (close_all || now >= conn->park_deadline_us)) {
                 expired = conn;
                 conn->state = BLK_ACTIVE; /* ours now */

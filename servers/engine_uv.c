@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -64,7 +65,7 @@ struct uv_server {
     uv_timer_t grace;
     uv_timer_t heartbeat; /* under the arbiter: "I am alive", once a second */
     const struct server_config *config;
-    struct uv_conn *conns; /* every open connection, for shutdown */
+    LIST_HEAD(, uv_conn) conns; /* every open connection, for shutdown */
     bool is_stopping;
     unsigned keep_alive_s;
     char read_buf[READ_BUF_SIZE];
@@ -76,7 +77,7 @@ struct uv_conn {
     uv_write_t write_req;
     uv_shutdown_t shutdown_req;
     struct uv_server *server;
-    struct uv_conn *prev, *next;
+    LIST_ENTRY(uv_conn) link;
     enum conn_state state;
     enum timer_role timer_role;
     int open_handles;
@@ -114,17 +115,10 @@ static void conn_on_close(uv_handle_t *handle) {
 }
 
 static void conn_close(struct uv_conn *conn) {
-    struct uv_server *server = conn->server;
-
     if (conn->state == CONN_CLOSING)
         return;
     conn->state = CONN_CLOSING;
-    if (conn->prev)
-        conn->prev->next = conn->next;
-    else
-        server->conns = conn->next;
-    if (conn->next)
-        conn->next->prev = conn->prev;
+    LIST_REMOVE(conn, link);
     uv_close((uv_handle_t *)&conn->tcp, conn_on_close);
     uv_close((uv_handle_t *)&conn->timer, conn_on_close);
 }
@@ -485,10 +479,7 @@ static void conn_accept(struct uv_server *server, uv_stream_t *stream) {
     conn->open_handles = 2;
     conn->state = CONN_READING;
     http_conn_init(&conn->http);
-    conn->next = server->conns;
-    if (server->conns)
-        server->conns->prev = conn;
-    server->conns = conn;
+    LIST_INSERT_HEAD(&server->conns, conn, link);
 
     if (uv_accept(stream, (uv_stream_t *)&conn->tcp) < 0) {
         conn_close(conn);
@@ -534,8 +525,8 @@ static void ipc_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 }
 
 static void server_close_all(struct uv_server *server) {
-    while (server->conns)
-        conn_close(server->conns);
+    while (!LIST_EMPTY(&server->conns))
+        conn_close(LIST_FIRST(&server->conns));
     if (!uv_is_closing((uv_handle_t *)&server->grace))
         uv_close((uv_handle_t *)&server->grace, NULL);
 }
@@ -557,8 +548,8 @@ static void server_on_signal(uv_signal_t *signal, int signum) {
     fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
     server->is_stopping = true;
     uv_close((uv_handle_t *)server->source, NULL);
-    for (struct uv_conn *conn = server->conns, *next; conn; conn = next) {
-        next = conn->next;
+    for (struct uv_conn *conn = LIST_FIRST(&server->conns), *next; conn; conn = next) {
+        next = LIST_NEXT(conn, link);
         if (conn->state == CONN_READING && !http_conn_is_mid_request(&conn->http))
             conn_close(conn);
     }
