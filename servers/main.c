@@ -32,6 +32,9 @@ static void usage(FILE *out) {
             "  --max-threads N           cap on threads per connection (python-threads)\n"
             "  --switch-interval DUR     the GIL's switch interval (default: 5ms, as CPython)\n"
             "  --cpu-calibration N       CPU work iterations per µs, instead of measuring\n"
+            "  --calibrate               print the measured iterations per µs and exit\n"
+            "  --describe                print \"ENGINE PROCESSES THREADS GIL\" for the model\n"
+            "                            with these flags, and exit (bin/bench's CSV columns)\n"
             "  --help                    this text\n"
             "\nmodels:\n");
     for (unsigned i = 0; i < models_count; i++)
@@ -64,6 +67,8 @@ int main(int argc, char **argv) {
         OPT_TIMEOUT,
         OPT_MAX_THREADS,
         OPT_SWITCH_INTERVAL,
+        OPT_CALIBRATE,
+        OPT_DESCRIBE,
         OPT_HELP
     };
     static const struct option long_options[] = {
@@ -76,6 +81,8 @@ int main(int argc, char **argv) {
         {"keep-alive-timeout", required_argument, NULL, OPT_KEEP_ALIVE_TIMEOUT},
         {"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT},
         {"cpu-calibration", required_argument, NULL, OPT_CPU_CALIBRATION},
+        {"calibrate", no_argument, NULL, OPT_CALIBRATE},
+        {"describe", no_argument, NULL, OPT_DESCRIBE},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"pool", required_argument, NULL, OPT_POOL},
         {"workers", required_argument, NULL, OPT_WORKERS},
@@ -103,6 +110,7 @@ int main(int argc, char **argv) {
     bool keep_alive_given = false;
     const char *balance = NULL;
     double calibration = 0;
+    bool is_describe = false;
     char err[OPT_ERR_MAX];
     uint64_t value;
     int opt;
@@ -197,6 +205,12 @@ int main(int argc, char **argv) {
                 return bad_flag("--switch-interval", "must be at least 1us");
             config.switch_interval_us = value;
             break;
+        case OPT_CALIBRATE:
+            printf("%.3f\n", cpuwork_calibrate());
+            return 0;
+        case OPT_DESCRIBE:
+            is_describe = true;
+            break;
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -227,6 +241,13 @@ int main(int argc, char **argv) {
                      : config.model->processes == PROCESSES_CORES    ? (unsigned)cores
                      : config.model->processes == PROCESSES_2CORES_1 ? (unsigned)(2 * cores + 1)
                                                                      : 1;
+    if (is_describe) {
+        /* Threads per process: 0 means one per connection (python-threads). */
+        printf("%s %u %u %d\n", config.model->engine,
+               config.model->processes == 1 ? 1 : config.workers,
+               config.threads ? config.threads + config.pool : 0, config.model->is_gil);
+        return 0;
+    }
 
     handlers_init();
     if (calibration > 0)
