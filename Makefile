@@ -1,8 +1,11 @@
 # showdown — one plain GNU Makefile.
 #
-#   make            build bin/server and bin/loadgen
+#   make            build bin/server, bin/loadgen and bin/bench
 #   make test       install missing dependencies, build, run unit and end-to-end tests
-#   make bench      start the node model and show how to drive it
+#   make bench      the default suite (--quick; FULL=1 for the full one), report, claims
+#                   SCENARIOS="io-bound cpu-bound" MODELS="node gunicorn-sync" narrow it
+#   make claims     the quick suite, then the claims: fails on a required one (CI)
+#   make compare A=old.csv B=new.csv [THRESHOLD=10%]    make report R=results/X.csv
 #   make baseline   node model vs nginx under wrk (make deps-bench installs them)
 #   make bench-loadgen  bin/loadgen vs wrk against nginx
 #   make sanitize   the tests again, built with ASan + UBSan in build/sanitize
@@ -16,7 +19,8 @@ BIN     ?= bin
 CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
-DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev
+DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
+	gnuplot-nox
 PKG_MODULES     := libuv libevent cmocka inih
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
@@ -44,6 +48,7 @@ define install_deps
 endef
 
 deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1 || \
+	! command -v gnuplot >/dev/null 2>&1 || \
 	! pkg-config --exists $(PKG_MODULES) || [ ! -f $(LLHTTP_SRC)/llhttp.c ]
 
 .DEFAULT_GOAL := all
@@ -71,7 +76,7 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c
+COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/listen.c servers/models.c \
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
 	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
@@ -80,17 +85,21 @@ SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
+BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/results.c bench/proctree.c bench/run.c \
+	bench/claims.c bench/compare.c bench/report.c
+BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil \
+	test_expr test_scenario test_csv
 E2E_TESTS  := e2e_server e2e_loadgen e2e_shapes
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e bench baseline bench-loadgen deps-bench sanitize deps clean install help
+.PHONY: all test unit e2e bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help
 ROUNDS ?= 3
 DURATION ?= 10s
-all: $(BIN)/server $(BIN)/loadgen
+all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
 
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	$(call say,CC,$<)
@@ -121,8 +130,13 @@ $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllht
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(LDLIBS)
 
+$(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(LDLIBS)
+
 # Unit tests: each links the modules it tests.
-TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(LDLIBS)
+TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
@@ -132,6 +146,10 @@ $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/op
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o \
 	$(BUILD)/servers/http1.o
+$(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
+$(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
+	$(BUILD)/bench/expr.o
+$(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
@@ -145,27 +163,44 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 # End-to-end: real servers on 127.0.0.1, port 0, real HTTP. MODELS picks which.
 MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
-e2e: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
+e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; done
 	$(Q)echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
 	$(Q)echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
+	$(Q)echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
+	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
 
 test: unit e2e
 
 sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/sanitize BIN=build/sanitize/bin SAN=1 test
 
-bench: $(BIN)/server
-	@echo "The suite runner (bin/bench) is not built yet; starting the node model."
-	@echo "Drive it from another shell, e.g.:"
-	@echo "  curl http://127.0.0.1:8080/hello"
-	@echo "  wrk -t1 -c64 -d10s http://127.0.0.1:8080/hello        (apt-get install wrk)"
-	@echo "  wrk -t1 -c64 -d10s 'http://127.0.0.1:8080/io?ms=20'"
-	@echo "Stop it with Ctrl-C."
-	$(BIN)/server --model node --port 8080
+# The suite: every scenario (SCENARIOS narrows it, MODELS too), --quick
+# unless FULL=1; then the report and the claims. `make claims` is what CI
+# runs: the quick suite, failing on a required claim.
+SCENARIOS ?= $(basename $(notdir $(wildcard scenarios/*.ini)))
+BENCH_MODELS = $(if $(filter command line environment,$(origin MODELS)),--models "$(MODELS)")
+BENCH_RUN = out=results/$$(date -u +%Y%m%dT%H%M%SZ)-$$(hostname -s).csv; \
+	$(BIN)/bench run $(if $(FULL),,--quick) $(BENCH_MODELS) --out $$out $(SCENARIOS) && \
+	$(BIN)/bench report $$out
+bench: all
+	$(Q)$(BENCH_RUN) || exit $$?; $(BIN)/bench claims $$out || [ $$? = 1 ]
+
+claims: all
+	$(Q)$(BENCH_RUN); rc=$$?; [ $$rc = 0 ] || exit $$rc; \
+	if [ -n "$$GITHUB_STEP_SUMMARY" ]; then $(BIN)/bench claims --markdown $$out >> "$$GITHUB_STEP_SUMMARY"; fi; \
+	$(BIN)/bench claims $$out
+
+compare: $(BIN)/bench
+	$(Q)[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=old.csv B=new.csv [THRESHOLD=10%]"; exit 2; }
+	$(BIN)/bench compare $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(A) $(B)
+
+report: $(BIN)/bench
+	$(Q)[ -n "$(R)" ] || { echo "usage: make report R=results/FILE.csv"; exit 2; }
+	$(BIN)/bench report $(R)
 
 # Comparisons against nginx (one worker, return 200), pinned, alternating:
 # the node model vs nginx under wrk, and bin/loadgen vs wrk. They need wrk
@@ -197,11 +232,12 @@ deps:
 install: all
 	install -D -m 755 $(BIN)/server $(DESTDIR)$(PREFIX)/bin/showdown-server
 	install -D -m 755 $(BIN)/loadgen $(DESTDIR)$(PREFIX)/bin/showdown-loadgen
+	install -D -m 755 $(BIN)/bench $(DESTDIR)$(PREFIX)/bin/showdown-bench
 
 clean:
 	rm -rf build bin
 
 help:
-	@sed -n '3,12s/^# //p' Makefile
+	@sed -n '3,15s/^# //p' Makefile
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -31,7 +31,7 @@ static const char usage_text[] =
     "      --seed N           seed for --mix (default 1)\n"
     "      --close            a new connection per request (Connection: close)\n"
     "      --source A[-B]     connect from these 127.x source addresses, round-robin\n"
-    "      --csv FILE         append one result row to FILE (header when new)\n"
+    "      --csv FILE         append a result row to FILE (header when new; +1 per --mix path)\n"
     "      --hgrm FILE        write the latency distribution (HdrHistogram text, ms)\n"
     "      --json             print the results as JSON instead of the summary\n"
     "  -h, --help             this text\n"

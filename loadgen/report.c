@@ -4,6 +4,7 @@
  * columns are the load-generator subset of DESIGN.md's results columns,
  * and --hgrm files in HdrHistogram's text format (values in ms, as wrk2).
  */
+#include "../common/csv.h"
 #include "loadgen.h"
 
 #include <errno.h>
@@ -253,22 +254,6 @@ static const char csv_header[] =
     "err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,"
     "lat_max_us,loadgen_cpu_s\n";
 
-/* A field with a comma, quote or newline goes in quotes, its quotes doubled. */
-static size_t csv_field(char *out, size_t cap, const char *value) {
-    size_t n = 0;
-    bool quote = strpbrk(value, ",\"\r\n") != NULL;
-    if (quote && n < cap)
-        out[n++] = '"';
-    for (; *value && n + 2 < cap; value++) {
-        if (*value == '"')
-            out[n++] = '"';
-        out[n++] = *value;
-    }
-    if (quote && n < cap)
-        out[n++] = '"';
-    return n;
-}
-
 int lg_csv_check(const char *path, char *err, size_t err_len) {
     FILE *in = fopen(path, "r");
     char line[1024];
@@ -288,24 +273,48 @@ int lg_csv_check(const char *path, char *err, size_t err_len) {
     return 0;
 }
 
+/* One row: the figures of stats (the whole run, or one path of a --mix). */
+static size_t csv_row(char *row, size_t cap, const struct lg_result *result, const char *target,
+                      const struct lg_stats *stats, uint64_t err_connect) {
+    const struct lg_counters *n = &stats->counters;
+    const struct hist *h = &stats->corrected;
+    size_t len = csv_field(row, cap, target);
+    len += (size_t)snprintf(row + len, cap - len,
+                            ",%u,%.3f,%.3f,%llu,%.2f,%.2f,%llu,%llu,%llu,%llu,%llu,%.1f,%llu,%llu,%"
+                            "llu,%llu,%llu,%.3f\n",
+                            result->config->connections, result->config->rate, result->elapsed_s,
+                            (unsigned long long)n->requests, rps_of(result, n->requests),
+                            rps_of(result, n->bytes), (unsigned long long)err_connect,
+                            (unsigned long long)n->err_read, (unsigned long long)n->err_write,
+                            (unsigned long long)n->err_timeout, (unsigned long long)n->err_status,
+                            hist_mean(h), (unsigned long long)hist_value_at_percentile(h, 50),
+                            (unsigned long long)hist_value_at_percentile(h, 90),
+                            (unsigned long long)hist_value_at_percentile(h, 99),
+                            (unsigned long long)hist_value_at_percentile(h, 99.9),
+                            (unsigned long long)hist_max(h), result->cpu_s);
+    return len < cap ? len : cap - 1;
+}
+
+/* One row for the run; with --mix, then one per path (path = its target),
+ * the run's row naming the mix as "P:W,P:W". Connect errors belong to no
+ * path: they are in the run's row only. */
 int lg_report_csv(const struct lg_result *result, const char *path, char *err, size_t err_len) {
     const struct lg_config *config = result->config;
-    const struct lg_counters *n = &result->total.counters;
-    const struct hist *h = &result->total.corrected;
-    char row[LG_MAX_PATHS * (LG_MAX_TARGET + 16) + 1024],
-        target[LG_MAX_PATHS * (LG_MAX_TARGET + 16)];
-    size_t len = 0;
+    static char target[LG_MAX_PATHS * (LG_MAX_TARGET + 16)];
+    size_t len = 0, cap = (config->path_count + 1) * (sizeof(target) + 512);
 
     if (lg_csv_check(path, err, err_len) < 0)
         return -1;
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    char *row = malloc(cap);
+    int fd = row ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
     if (fd < 0) {
-        snprintf(err, err_len, "--csv %s: %s", path, strerror(errno));
+        snprintf(err, err_len, "--csv %s: %s", path, strerror(row ? errno : ENOMEM));
+        free(row);
         return -1;
     }
     off_t size = lseek(fd, 0, SEEK_END);
     if (size == 0)
-        len += (size_t)snprintf(row, sizeof(row), "%s", csv_header);
+        len += (size_t)snprintf(row, cap, "%s", csv_header);
     if (config->is_mix) {
         size_t t = 0;
         for (unsigned i = 0; i < config->path_count; i++)
@@ -314,24 +323,14 @@ int lg_report_csv(const struct lg_result *result, const char *path, char *err, s
     } else {
         snprintf(target, sizeof(target), "%s", config->paths[0].target);
     }
-    len += csv_field(row + len, sizeof(row) - len, target);
-    len += (size_t)snprintf(row + len, sizeof(row) - len,
-                            ",%u,%.3f,%.3f,%llu,%.2f,%.2f,%llu,%llu,%llu,%llu,%llu,%.1f,%llu,%llu,%"
-                            "llu,%llu,%llu,%.3f\n",
-                            config->connections, config->rate, result->elapsed_s,
-                            (unsigned long long)n->requests, rps_of(result, n->requests),
-                            rps_of(result, n->bytes), (unsigned long long)connect_errors(result),
-                            (unsigned long long)n->err_read, (unsigned long long)n->err_write,
-                            (unsigned long long)n->err_timeout, (unsigned long long)n->err_status,
-                            hist_mean(h), (unsigned long long)hist_value_at_percentile(h, 50),
-                            (unsigned long long)hist_value_at_percentile(h, 90),
-                            (unsigned long long)hist_value_at_percentile(h, 99),
-                            (unsigned long long)hist_value_at_percentile(h, 99.9),
-                            (unsigned long long)hist_max(h), result->cpu_s);
+    len += csv_row(row + len, cap - len, result, target, &result->total, connect_errors(result));
+    for (unsigned i = 0; config->is_mix && i < config->path_count; i++)
+        len += csv_row(row + len, cap - len, result, config->paths[i].target, &result->paths[i], 0);
     /* One write with O_APPEND: rows from runs side by side never interleave. */
     ssize_t written = write(fd, row, len);
     int saved = errno;
     close(fd);
+    free(row);
     if (written != (ssize_t)len) {
         snprintf(err, err_len, "--csv %s: %s", path, written < 0 ? strerror(saved) : "short write");
         return -1;

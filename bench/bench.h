@@ -1,0 +1,52 @@
+/*
+ * bench.h — bin/bench's commands: run (scenarios → a results CSV),
+ * claims (verdicts), compare (two CSVs), report (an HTML page with
+ * gnuplot charts). Each returns the process's exit status: 0 fine,
+ * 1 a claim or regression failed / the run did not finish, 2 bad input.
+ */
+#ifndef SHOWDOWN_BENCH_H
+#define SHOWDOWN_BENCH_H
+
+#include "expr.h"
+#include "scenario.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct run_options {
+    bool is_quick;
+    const char *models; /* "a b" or "a,b": only these; NULL: the scenario's */
+    const char *out;    /* the CSV; NULL: results/<UTC stamp>-<host>.csv */
+    const char *server, *loadgen, *scenario_dir;
+};
+
+int bench_run(const struct run_options *options, char **scenarios, int count);
+int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown);
+int bench_compare(const char *a, const char *b, double threshold);
+int bench_report(const char *csv, const char *scenario_dir);
+
+/* ---- claims.c, for the report too ---- */
+
+struct csv_table;
+
+struct judged_claim {
+    const struct scenario *sc;
+    const struct sc_claim *claim;
+    struct ex_result result;
+    char left[256], right[256]; /* the two sides' measured figures, as text */
+};
+
+/* Loads the scenarios a results table names (from scenario_dir) and judges
+ * their claims. Returns how many were judged (at most max), or -1 with a
+ * message on stderr. The scenarios are left in scs (free each). */
+int claims_judge(const struct csv_table *table, const char *scenario_dir, struct scenario *scs,
+                 unsigned max_scs, unsigned *nscs, struct judged_claim *out, unsigned max);
+
+/* Writes the claims as a Markdown table (for README, CI summaries, report). */
+void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n);
+
+/* "12.3k", "1.20 ms": figures for people. */
+void bench_format_number(double value, char *out, size_t cap);
+void bench_format_metric(enum ex_metric metric, double value, char *out, size_t cap);
+
+#endif

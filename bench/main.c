@@ -1,0 +1,174 @@
+/*
+ * main.c — bin/bench: run scenarios, judge claims, compare runs, report.
+ */
+#include "bench.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: bench run [--quick] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+                 "       bench claims [--markdown] FILE.csv\n"
+                 "       bench compare [--threshold PCT] A.csv B.csv\n"
+                 "       bench report FILE.csv\n"
+                 "\n"
+                 "  run       for each scenario x model x connection level x repeat: start\n"
+                 "            bin/server, drive it with bin/loadgen, append rows to\n"
+                 "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
+                 "  claims    judge the claims of the scenarios in FILE.csv: holds, fails or\n"
+                 "            inconclusive; exit 1 when a required claim fails\n"
+                 "  compare   medians of A and B per scenario, model, path and connections; a\n"
+                 "            change is marked only when the repeats do not overlap; with\n"
+                 "            --threshold 10%%, exit 1 on a marked regression beyond it\n"
+                 "  report    write FILE.html: gnuplot charts per scenario and the claims\n"
+                 "\n"
+                 "  SCENARIO        a name in the scenario folder (io-bound) or a .ini file\n"
+                 "  --models LIST   only these models (space- or comma-separated)\n"
+                 "  --scenarios DIR where scenarios are (default: ./scenarios, else next to bin/)\n"
+                 "  --server FILE, --loadgen FILE   the binaries (default: next to bin/bench;\n"
+                 "                  also $SHOWDOWN_SERVER, $SHOWDOWN_LOADGEN)\n");
+}
+
+static int bad(const char *what) {
+    fprintf(stderr, "bench: %s (see bench --help)\n", what);
+    return 2;
+}
+
+/* DIR/NAME where DIR holds this executable. */
+static void beside_me(const char *name, char *out, size_t cap) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        snprintf(out, cap, "%s", name);
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(out, cap, "%.3000s/%s", self, name);
+}
+
+int main(int argc, char **argv) {
+    enum {
+        OPT_QUICK = 256,
+        OPT_MODELS,
+        OPT_OUT,
+        OPT_SERVER,
+        OPT_LOADGEN,
+        OPT_SCENARIOS,
+        OPT_MARKDOWN,
+        OPT_THRESHOLD,
+        OPT_HELP
+    };
+    static const struct option long_options[] = {
+        {"quick", no_argument, NULL, OPT_QUICK},
+        {"models", required_argument, NULL, OPT_MODELS},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"loadgen", required_argument, NULL, OPT_LOADGEN},
+        {"scenarios", required_argument, NULL, OPT_SCENARIOS},
+        {"markdown", no_argument, NULL, OPT_MARKDOWN},
+        {"threshold", required_argument, NULL, OPT_THRESHOLD},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    static char server[4096], loadgen[4096], scenario_dir[4096];
+    struct run_options options = {0};
+    bool is_markdown = false;
+    double threshold = 0;
+
+    if (argc < 2)
+        return usage(stderr), 2;
+    const char *command = argv[1];
+    if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (getenv("SHOWDOWN_SERVER"))
+        snprintf(server, sizeof(server), "%s", getenv("SHOWDOWN_SERVER"));
+    else
+        beside_me("server", server, sizeof(server));
+    if (getenv("SHOWDOWN_LOADGEN"))
+        snprintf(loadgen, sizeof(loadgen), "%s", getenv("SHOWDOWN_LOADGEN"));
+    else
+        beside_me("loadgen", loadgen, sizeof(loadgen));
+    struct stat st;
+    if (stat("scenarios", &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(scenario_dir, sizeof(scenario_dir), "scenarios");
+    else
+        beside_me("../scenarios", scenario_dir, sizeof(scenario_dir));
+
+    optind = 2;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_QUICK:
+            options.is_quick = true;
+            break;
+        case OPT_MODELS:
+            options.models = optarg;
+            break;
+        case OPT_OUT:
+            options.out = optarg;
+            break;
+        case OPT_SERVER:
+            snprintf(server, sizeof(server), "%s", optarg);
+            break;
+        case OPT_LOADGEN:
+            snprintf(loadgen, sizeof(loadgen), "%s", optarg);
+            break;
+        case OPT_SCENARIOS:
+            snprintf(scenario_dir, sizeof(scenario_dir), "%s", optarg);
+            break;
+        case OPT_MARKDOWN:
+            is_markdown = true;
+            break;
+        case OPT_THRESHOLD: {
+            char *end;
+            threshold = strtod(optarg, &end);
+            if (*end == '%')
+                threshold /= 100, end++;
+            if (end == optarg || *end || !(threshold > 0 && threshold < 10))
+                return bad("--threshold: expected a percentage, e.g. 10%");
+            break;
+        }
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            return bad("unknown option");
+        }
+    }
+    options.server = server;
+    options.loadgen = loadgen;
+    options.scenario_dir = scenario_dir;
+    int rest = argc - optind;
+    char **args = argv + optind;
+
+    if (!strcmp(command, "run")) {
+        if (rest < 1)
+            return bad("run: name at least one scenario");
+        return bench_run(&options, args, rest);
+    }
+    if (!strcmp(command, "claims")) {
+        if (rest != 1)
+            return bad("claims: give one results CSV");
+        return bench_claims(args[0], scenario_dir, is_markdown);
+    }
+    if (!strcmp(command, "compare")) {
+        if (rest != 2)
+            return bad("compare: give two results CSVs");
+        return bench_compare(args[0], args[1], threshold);
+    }
+    if (!strcmp(command, "report")) {
+        if (rest != 1)
+            return bad("report: give one results CSV");
+        return bench_report(args[0], scenario_dir);
+    }
+    fprintf(stderr, "bench: unknown command '%s' (run, claims, compare, report)\n", command);
+    return 2;
+}

@@ -1,0 +1,426 @@
+/*
+ * report.c — `bin/bench report FILE.csv`: FILE.html, one self-contained
+ * page: per scenario, throughput, latency (p50 dashed, p99 solid) and
+ * server memory against connections, one line per model, drawn by gnuplot
+ * as SVG and inlined; a table of the medians; and the claims table.
+ * The page is derived from the CSV alone: writing it again replaces it.
+ */
+#define _GNU_SOURCE
+#include "../common/csv.h"
+#include "bench.h"
+#include "results.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_MODELS 32
+#define MAX_LEVELS 32
+#define MAX_PATHS  17
+
+struct cell {
+    double rps[EX_MAX_SAMPLES], p50[EX_MAX_SAMPLES], p99[EX_MAX_SAMPLES], rss[EX_MAX_SAMPLES];
+    unsigned n;
+};
+
+struct chart_data {
+    const char *models[MAX_MODELS];
+    unsigned nmodels;
+    unsigned levels[MAX_LEVELS];
+    unsigned nlevels;
+    const char *paths[MAX_PATHS]; /* [0]: the whole stream; then a mix's paths */
+    unsigned npaths;
+    struct cell cells[MAX_PATHS][MAX_MODELS][MAX_LEVELS];
+};
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n) {
+    qsort(v, n, sizeof(*v), by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static unsigned index_of(const char **list, unsigned *n, unsigned max, const char *name) {
+    for (unsigned i = 0; i < *n; i++) {
+        if (!strcmp(list[i], name))
+            return i;
+    }
+    if (*n == max)
+        return max;
+    list[*n] = name;
+    return (*n)++;
+}
+
+static void collect(const struct csv_table *t, const char *scenario, const struct scenario *sc,
+                    struct chart_data *d) {
+    memset(d, 0, sizeof(*d));
+    d->npaths = 1;
+    for (size_t i = 0; i < t->nrows; i++) {
+        const struct csv_row *row = &t->rows[i];
+        if (strcmp(row->fields[RC_SCENARIO], scenario) != 0)
+            continue;
+        unsigned level = (unsigned)res_number(row, RC_CONNECTIONS), l = 0;
+        while (l < d->nlevels && d->levels[l] != level)
+            l++;
+        if (l == d->nlevels && d->nlevels < MAX_LEVELS)
+            d->levels[d->nlevels++] = level;
+    }
+    /* Levels in order, for the x-axis. */
+    for (unsigned a = 0; a < d->nlevels; a++)
+        for (unsigned b = a + 1; b < d->nlevels; b++)
+            if (d->levels[b] < d->levels[a]) {
+                unsigned x = d->levels[a];
+                d->levels[a] = d->levels[b];
+                d->levels[b] = x;
+            }
+    for (size_t i = 0; i < t->nrows; i++) {
+        const struct csv_row *row = &t->rows[i];
+        if (strcmp(row->fields[RC_SCENARIO], scenario) != 0)
+            continue;
+        const char *path = row->fields[RC_PATH];
+        unsigned p = 0;
+        if (!sc || scenario_is_main_path(sc, path)) {
+            d->paths[0] = path;
+        } else {
+            unsigned count = d->npaths - 1;
+            p = index_of(d->paths + 1, &count, MAX_PATHS - 1, path) + 1;
+            d->npaths = count + 1;
+        }
+        unsigned m = index_of(d->models, &d->nmodels, MAX_MODELS, row->fields[RC_MODEL]);
+        unsigned level = (unsigned)res_number(row, RC_CONNECTIONS), l = 0;
+        while (l < d->nlevels && d->levels[l] != level)
+            l++;
+        if (p >= MAX_PATHS || m >= MAX_MODELS || l >= d->nlevels)
+            continue;
+        struct cell *c = &d->cells[p][m][l];
+        if (c->n == EX_MAX_SAMPLES)
+            continue;
+        c->rps[c->n] = res_number(row, RC_RPS);
+        c->p50[c->n] = res_number(row, RC_LAT_P50_US);
+        c->p99[c->n] = res_number(row, RC_LAT_P99_US);
+        c->rss[c->n++] = res_number(row, RC_SERVER_RSS_MAX_KB);
+    }
+}
+
+/* One gnuplot data block per model (index i), rows: conns rps p50_ms p99_ms rss_mb. */
+static int write_data(const char *file, struct chart_data *d, unsigned p) {
+    FILE *out = fopen(file, "w");
+    if (!out)
+        return -1;
+    for (unsigned m = 0; m < d->nmodels; m++) {
+        fprintf(out, "# %s\n", d->models[m]);
+        unsigned rows = 0;
+        for (unsigned l = 0; l < d->nlevels; l++) {
+            struct cell *c = &d->cells[p][m][l];
+            if (!c->n)
+                continue;
+            fprintf(out, "%u %.3f %.4f %.4f %.3f\n", d->levels[l], median(c->rps, c->n),
+                    median(c->p50, c->n) / 1000, median(c->p99, c->n) / 1000,
+                    median(c->rss, c->n) / 1024);
+            rows++;
+        }
+        if (!rows) /* keep the block, so index i stays model i */
+            fprintf(out, "nan nan nan nan nan\n");
+        fprintf(out, "\n\n");
+    }
+    return fclose(out);
+}
+
+static void write_plot(FILE *gp, const char *dir, const char *stem, const struct chart_data *d,
+                       const char *title) {
+    fprintf(gp, "models = \"");
+    for (unsigned m = 0; m < d->nmodels; m++)
+        fprintf(gp, "%s%s", m ? " " : "", d->models[m]);
+    fprintf(gp, "\"\nn = %u\nset title \"%s\" noenhanced\n", d->nmodels, title);
+    if (d->nlevels > 1)
+        fprintf(gp, "set logscale x 2\n");
+    else
+        fprintf(gp, "unset logscale x\nset xrange [%g:%g]\n", d->levels[0] * 0.5,
+                d->levels[0] * 1.5);
+    fprintf(gp,
+            "set output \"%s/%s.rps.svg\"\nset ylabel \"requests/s\"\nunset logscale y\n"
+            "set yrange [0:*]\n"
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:2 with linespoints lt i+1 pt 7 "
+            "title word(models, i+1)\n",
+            dir, stem, dir, stem);
+    fprintf(gp,
+            "set output \"%s/%s.latency.svg\"\nset ylabel \"latency (ms): p99 solid, p50 dashed\"\n"
+            "set logscale y 10\nset yrange [*:*]\n"
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:4 with linespoints lt i+1 pt 7 "
+            "title word(models, i+1).\" p99\", "
+            "for [i=0:n-1] \"%s/%s.dat\" index i using 1:3 with linespoints lt i+1 dt 2 pt 6 "
+            "title word(models, i+1).\" p50\"\n",
+            dir, stem, dir, stem, dir, stem);
+    fprintf(gp,
+            "set output \"%s/%s.rss.svg\"\nset ylabel \"server RSS (MB), whole process tree\"\n"
+            "unset logscale y\nset yrange [0:*]\n"
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:5 with linespoints lt i+1 pt 7 "
+            "title word(models, i+1)\n",
+            dir, stem, dir, stem);
+    if (d->nlevels <= 1)
+        fprintf(gp, "set xrange [*:*]\n");
+}
+
+static void html_text(FILE *out, const char *text) {
+    for (const char *p = text ? text : ""; *p; p++) {
+        switch (*p) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*p, out);
+        }
+    }
+}
+
+/* Copies an SVG file into the page, without its XML prolog. */
+static int inline_svg(FILE *out, const char *file) {
+    FILE *in = fopen(file, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    bool is_started = false;
+    if (!in)
+        return -1;
+    while (getline(&line, &cap, in) >= 0) {
+        if (!is_started && strncmp(line, "<svg", 4) != 0)
+            continue;
+        is_started = true;
+        fputs(line, out);
+    }
+    free(line);
+    fclose(in);
+    return is_started ? 0 : -1;
+}
+
+static void html_table(FILE *out, struct chart_data *d, unsigned p) {
+    fprintf(out, "<table><tr><th>model</th><th>connections</th><th>req/s</th><th>p50</th>"
+                 "<th>p99</th><th>server RSS</th><th>repeats</th></tr>\n");
+    for (unsigned m = 0; m < d->nmodels; m++) {
+        for (unsigned l = 0; l < d->nlevels; l++) {
+            struct cell *c = &d->cells[p][m][l];
+            char t[4][48];
+            if (!c->n)
+                continue;
+            bench_format_number(median(c->rps, c->n), t[0], sizeof(t[0]));
+            bench_format_metric(EX_P50, median(c->p50, c->n), t[1], sizeof(t[1]));
+            bench_format_metric(EX_P99, median(c->p99, c->n), t[2], sizeof(t[2]));
+            bench_format_metric(EX_RSS_KB, median(c->rss, c->n), t[3], sizeof(t[3]));
+            fprintf(out,
+                    "<tr><td>%s</td><td>%u</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                    "<td>%u</td></tr>\n",
+                    d->models[m], d->levels[l], t[0], t[1], t[2], t[3], c->n);
+        }
+    }
+    fprintf(out, "</table>\n");
+}
+
+static void html_claims(FILE *out, const struct judged_claim *claims, unsigned n) {
+    fprintf(out, "<h2>Claims</h2>\n<table><tr><th>verdict</th><th>scenario / claim</th>"
+                 "<th>quote (source)</th><th>expect</th><th>left</th><th>right</th></tr>\n");
+    for (unsigned i = 0; i < n; i++) {
+        const struct judged_claim *j = &claims[i];
+        fprintf(out, "<tr><td class=\"%s\">%s%s</td><td>", ex_verdict_name(j->result.verdict),
+                ex_verdict_name(j->result.verdict), j->claim->is_required ? " (required)" : "");
+        html_text(out, j->sc->name);
+        fputs(" / ", out);
+        html_text(out, j->claim->name);
+        fputs("</td><td>", out);
+        html_text(out, j->claim->quote);
+        fputs(" <small>(", out);
+        html_text(out, j->claim->source);
+        fputs(")</small></td><td><code>", out);
+        html_text(out, j->claim->text);
+        fputs("</code></td><td>", out);
+        html_text(out, j->left);
+        fputs("</td><td>", out);
+        html_text(out, j->right);
+        if (j->result.why[0]) {
+            fputs("<br><small>", out);
+            html_text(out, j->result.why);
+            fputs("</small>", out);
+        }
+        fputs("</td></tr>\n", out);
+    }
+    fprintf(out, "</table>\n");
+}
+
+static void remove_dir(const char *path) {
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char file[4200];
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+        unlink(file);
+    }
+    if (d)
+        closedir(d);
+    rmdir(path);
+}
+
+static int run_gnuplot(const char *script) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int bench_report(const char *csv, const char *scenario_dir) {
+    static struct scenario scs[64];
+    static struct judged_claim claims[256];
+    static struct chart_data data;
+    struct csv_table t;
+    char err[512], dir[] = "/tmp/showdown-report.XXXXXX", file[4200], html[4200], partial[4300];
+    unsigned nscs = 0;
+    int rc = 2;
+
+    if (res_read(csv, &t, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    if (t.nrows == 0) {
+        fprintf(stderr, "bench: %s: no rows to report\n", csv);
+        csv_table_free(&t);
+        return 2;
+    }
+    size_t n = strlen(csv);
+    snprintf(html, sizeof(html), "%.*s.html",
+             (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
+    snprintf(partial, sizeof(partial), "%s.partial", html);
+    int nclaims = claims_judge(&t, scenario_dir, scs, 64, &nscs, claims, 256);
+    if (nclaims < 0 || !mkdtemp(dir)) {
+        csv_table_free(&t);
+        return 2;
+    }
+    /* The scenarios in the order the CSV has them. */
+    const char *names[64];
+    unsigned nnames = 0;
+    for (size_t i = 0; i < t.nrows; i++)
+        index_of(names, &nnames, 64, t.rows[i].fields[RC_SCENARIO]);
+
+    snprintf(file, sizeof(file), "%s/plot.gp", dir);
+    FILE *gp = fopen(file, "w");
+    if (!gp)
+        goto out;
+    fprintf(gp, "set terminal svg size 760,420 dynamic font \"sans,11\" background rgb \"white\"\n"
+                "set key outside right top noenhanced\nset grid\nset xlabel \"connections\"\n"
+                "set datafile missing \"nan\"\n");
+    for (unsigned s = 0; s < nnames; s++) {
+        const struct scenario *sc = NULL;
+        for (unsigned k = 0; k < nscs; k++)
+            if (!strcmp(scs[k].name, names[s]))
+                sc = &scs[k];
+        collect(&t, names[s], sc, &data);
+        for (unsigned p = 0; p < data.npaths; p++) {
+            char stem[64], title[512];
+            snprintf(stem, sizeof(stem), "s%u-p%u", s, p);
+            snprintf(file, sizeof(file), "%s/%s.dat", dir, stem);
+            if (write_data(file, &data, p) != 0)
+                goto out;
+            snprintf(title, sizeof(title), "%s: %.400s", names[s],
+                     data.paths[p] ? data.paths[p] : "");
+            write_plot(gp, dir, stem, &data, title);
+        }
+    }
+    fclose(gp);
+    snprintf(file, sizeof(file), "%s/plot.gp", dir);
+    int got = run_gnuplot(file);
+    if (got != 0) {
+        fprintf(stderr, "bench: gnuplot %s (make deps installs gnuplot-nox)\n",
+                got == 127 ? "is not installed" : "failed");
+        goto out;
+    }
+
+    FILE *out = fopen(partial, "w");
+    if (!out) {
+        fprintf(stderr, "bench: %s: %s\n", partial, strerror(errno));
+        goto out;
+    }
+    const struct csv_row *first = &t.rows[0];
+    fprintf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>showdown: ");
+    html_text(out, first->fields[RC_RUN_ID]);
+    fprintf(
+        out,
+        "</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;"
+        "color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid "
+        "#ccc;padding:3px 8px;text-align:left;vertical-align:top}td.holds{background:"
+        "#d8f5d0}td.fails{background:#f8d0d0}td.inconclusive{background:#f3efc8}"
+        "svg{max-width:100%%;height:auto}</style></head><body>\n<h1>showdown results</h1>\n<p>");
+    html_text(out, first->fields[RC_RUN_ID]);
+    fprintf(out, " — host ");
+    html_text(out, first->fields[RC_HOST]);
+    fprintf(out, ", ");
+    html_text(out, first->fields[RC_CPU_MODEL]);
+    fprintf(out, ", %s cores, git ", first->fields[RC_CORES]);
+    html_text(out, first->fields[RC_GIT_REV]);
+    fprintf(out, ", started ");
+    html_text(out, first->fields[RC_STARTED_AT]);
+    fprintf(out, ". Medians over repeats; server figures are summed over its process tree.</p>\n");
+    html_claims(out, claims, (unsigned)nclaims);
+    for (unsigned s = 0; s < nnames; s++) {
+        const struct scenario *sc = NULL;
+        for (unsigned k = 0; k < nscs; k++)
+            if (!strcmp(scs[k].name, names[s]))
+                sc = &scs[k];
+        collect(&t, names[s], sc, &data);
+        fprintf(out, "<h2>");
+        html_text(out, names[s]);
+        fprintf(out, "</h2>\n<p>");
+        if (sc)
+            html_text(out, sc->description);
+        fprintf(out, " Pinning: server on CPU %s, bin/loadgen on CPU %s.</p>\n",
+                first->fields[RC_SERVER_CPUS], first->fields[RC_LOADGEN_CPUS]);
+        for (unsigned p = 0; p < data.npaths; p++) {
+            static const char *const kinds[] = {"rps", "latency", "rss"};
+            for (unsigned k = 0; k < 3; k++) {
+                if (p > 0 && k != 1)
+                    continue; /* a mix's paths: their latency */
+                snprintf(file, sizeof(file), "%s/s%u-p%u.%s.svg", dir, s, p, kinds[k]);
+                if (inline_svg(out, file) < 0) {
+                    fprintf(stderr, "bench: gnuplot wrote no %s\n", file);
+                    fclose(out);
+                    goto out;
+                }
+            }
+            if (p == 0)
+                html_table(out, &data, 0);
+        }
+    }
+    fprintf(out, "</body></html>\n");
+    if (fclose(out) != 0 || rename(partial, html) < 0) {
+        fprintf(stderr, "bench: %s: %s\n", html, strerror(errno));
+        unlink(partial);
+        goto out;
+    }
+    printf("report: %s\n", html);
+    rc = 0;
+out:
+    remove_dir(dir);
+    for (unsigned s = 0; s < nscs; s++)
+        scenario_free(&scs[s]);
+    csv_table_free(&t);
+    return rc;
+}

@@ -1,0 +1,476 @@
+/*
+ * scenario.c — scenarios/NAME.ini, read with inih (see scenario.h).
+ *
+ * inih is driven through ini_parse_stream() with our own line reader, so
+ * that every value is known with its line and column: inih's handler is
+ * not told them in Debian's build (INI_HANDLER_LINENO is off). Debian's
+ * inih reads at most 199 characters a line; a longer value continues on
+ * indented lines, which are joined with a space.
+ */
+#define _GNU_SOURCE /* memrchr */
+#include "scenario.h"
+
+#include "../common/options.h"
+
+#include <ctype.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SEGMENTS 8
+
+/* Where the pieces of one joined value are in the file. */
+struct segment {
+    unsigned line, column; /* of the piece's first character */
+    size_t offset;         /* in the joined value */
+};
+
+struct reader {
+    FILE *in;
+    const char *file;
+    unsigned line;
+    char raw[512]; /* the current line as read */
+    bool is_too_long;
+    struct scenario *sc;
+    char *err;
+    size_t err_len;
+    bool is_failed;
+    char section[128], key[64]; /* the last value's, to join continuations */
+    char **last_value;
+    unsigned scenario_line, section_line; /* the [scenario] header's; the last header's */
+    struct segment expect_at[SC_MAX_CLAIMS][SEGMENTS];
+    unsigned nexpect_at[SC_MAX_CLAIMS];
+};
+
+static int fail(struct reader *r, unsigned line, unsigned column, const char *fmt, ...) {
+    char why[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (column)
+        snprintf(r->err, r->err_len, "%s:%u:%u: %s", r->file, line, column, why);
+    else
+        snprintf(r->err, r->err_len, "%s:%u: %s", r->file, line, why);
+    r->is_failed = true;
+    return 0; /* inih: stop treating this as a success */
+}
+
+static char *read_line(char *str, int num, void *stream) {
+    struct reader *r = stream;
+    if (r->is_failed || !fgets(str, num, r->in))
+        return NULL;
+    r->line++;
+    size_t n = strlen(str);
+    if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(r->in)) {
+        fail(r, r->line, 0, "line longer than %d characters; continue the value on indented lines",
+             num - 1);
+        return NULL;
+    }
+    snprintf(r->raw, sizeof(r->raw), "%s", str);
+    if (str[strspn(str, " \t")] == '[')
+        r->section_line = r->line;
+    return str;
+}
+
+/* The column (1-based) where value starts in the current line. */
+static unsigned value_column(const struct reader *r, const char *value) {
+    const char *at = *value ? strstr(r->raw, value) : NULL;
+    if (!at) {
+        const char *eq = strchr(r->raw, '=');
+        return eq ? (unsigned)(eq - r->raw) + 2 : 1;
+    }
+    return (unsigned)(at - r->raw) + 1;
+}
+
+static bool is_yes(const char *v, bool *out) {
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+        return *out = true;
+    if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* Drops the double quotes around a whole value, in place. */
+static void unquote(char *v) {
+    size_t n = v ? strlen(v) : 0;
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        memmove(v, v + 1, n - 2);
+        v[n - 2] = '\0';
+    }
+}
+
+/* A setting that [scenario] and [quick] both take. Returns 1 if key was one. */
+static int settings_key(struct reader *r, struct sc_settings *s, const char *key,
+                        const char *value) {
+    char why[256];
+    uint64_t n;
+    unsigned column = value_column(r, value);
+    if (!strcmp(key, "connections")) {
+        char *copy = strdup(value), *save = NULL;
+        s->nlevels = 0;
+        for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+            if (s->nlevels == SC_MAX_LEVELS) {
+                free(copy);
+                return fail(r, r->line, column, "at most %d connection levels", SC_MAX_LEVELS);
+            }
+            if (opt_parse_uint(tok, 1, 1000000, &n, why, sizeof(why)) < 0) {
+                free(copy);
+                return fail(r, r->line, column, "connections: '%s': %s", tok, why);
+            }
+            s->connections[s->nlevels++] = (unsigned)n;
+        }
+        free(copy);
+        if (s->nlevels == 0)
+            return fail(r, r->line, column, "connections: give one level or more");
+    } else if (!strcmp(key, "duration") || !strcmp(key, "warmup")) {
+        if (opt_parse_duration_us(value, &n, why, sizeof(why)) < 0)
+            return fail(r, r->line, column, "%s: %s", key, why);
+        if (key[0] == 'd' && n < 100000)
+            return fail(r, r->line, column, "duration: at least 100ms");
+        *(key[0] == 'd' ? &s->duration_us : &s->warmup_us) = n;
+    } else if (!strcmp(key, "repeat")) {
+        if (opt_parse_uint(value, 1, EX_MAX_SAMPLES, &n, why, sizeof(why)) < 0)
+            return fail(r, r->line, column, "repeat: %s", why);
+        s->repeat = (unsigned)n;
+    } else if (!strcmp(key, "rate")) {
+        char *end;
+        s->rate = strtod(value, &end);
+        if (end == value || *end || !(s->rate >= 0 && s->rate <= 1e8))
+            return fail(r, r->line, column, "rate: expected requests per second, e.g. 1000");
+    } else {
+        return -1;
+    }
+    return 1;
+}
+
+static int scenario_key(struct reader *r, const char *key, const char *value) {
+    struct scenario *sc = r->sc;
+    unsigned column = value_column(r, value);
+    char why[256];
+    int rc = settings_key(r, &sc->full, key, value);
+    if (rc >= 0)
+        return rc;
+    if (!strcmp(key, "description")) {
+        free(sc->description);
+        sc->description = strdup(value);
+        r->last_value = &sc->description;
+    } else if (!strcmp(key, "path") || !strcmp(key, "mix")) {
+        if (sc->path)
+            return fail(r, r->line, column, "give path or mix, once");
+        if (value[0] != '/')
+            return fail(r, r->line, column, "%s: expected a path starting with '/'", key);
+        sc->path = strdup(value);
+        sc->is_mix = key[0] == 'm';
+    } else if (!strcmp(key, "models")) {
+        char *copy = strdup(value), *save = NULL;
+        for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+            if (sc->nmodels == SC_MAX_MODELS) {
+                free(copy);
+                return fail(r, r->line, column, "at most %d models", SC_MAX_MODELS);
+            }
+            sc->models[sc->nmodels++].name = strdup(tok);
+        }
+        free(copy);
+    } else if (!strcmp(key, "timeout")) {
+        if (opt_parse_duration_us(value, &sc->timeout_us, why, sizeof(why)) < 0)
+            return fail(r, r->line, column, "timeout: %s", why);
+    } else if (!strcmp(key, "pin") || !strcmp(key, "close")) {
+        if (!is_yes(value, key[0] == 'p' ? &sc->is_pinned : &sc->is_close))
+            return fail(r, r->line, column, "%s: expected yes or no", key);
+    } else if (!strcmp(key, "server_args")) {
+        free(sc->server_args);
+        sc->server_args = strdup(value);
+        r->last_value = &sc->server_args;
+    } else {
+        return fail(r, r->line, 0, "unknown key '%s' in [scenario]", key);
+    }
+    return 1;
+}
+
+static struct sc_model *model_named(struct scenario *sc, const char *name) {
+    for (unsigned i = 0; i < sc->nmodels; i++) {
+        if (!strcmp(sc->models[i].name, name))
+            return &sc->models[i];
+    }
+    return NULL;
+}
+
+static int claim_key(struct reader *r, const char *name, const char *key, const char *value) {
+    struct scenario *sc = r->sc;
+    struct sc_claim *c = sc->nclaims ? &sc->claims[sc->nclaims - 1] : NULL;
+    if (!c || strcmp(c->name, name) != 0) {
+        for (unsigned i = 0; i < sc->nclaims; i++) {
+            if (!strcmp(sc->claims[i].name, name))
+                return fail(r, r->line, 0, "[claim %s] given twice", name);
+        }
+        if (sc->nclaims == SC_MAX_CLAIMS)
+            return fail(r, r->line, 0, "at most %d claims a scenario", SC_MAX_CLAIMS);
+        c = &sc->claims[sc->nclaims++];
+        c->name = strdup(name);
+        c->line = r->section_line;
+    }
+    unsigned index = (unsigned)(c - sc->claims);
+    char **slot = !strcmp(key, "quote")    ? &c->quote
+                  : !strcmp(key, "source") ? &c->source
+                  : !strcmp(key, "expect") ? &c->text
+                                           : NULL;
+    if (!strcmp(key, "required")) {
+        if (!is_yes(value, &c->is_required))
+            return fail(r, r->line, value_column(r, value), "required: expected yes or no");
+        return 1;
+    }
+    if (!slot)
+        return fail(r, r->line, 0,
+                    "unknown key '%s' in [claim %s] (quote, source, expect, required)", key, name);
+    if (*slot)
+        return fail(r, r->line, 0, "%s given twice in [claim %s]", key, name);
+    *slot = strdup(value);
+    r->last_value = slot;
+    if (slot == &c->text) {
+        r->expect_at[index][0] = (struct segment){r->line, value_column(r, value), 0};
+        r->nexpect_at[index] = 1;
+    }
+    return 1;
+}
+
+/* An indented line: more of the last value. */
+static int continue_value(struct reader *r, const char *value) {
+    char **slot = r->last_value;
+    size_t old = strlen(*slot), add = strlen(value);
+    char *joined = realloc(*slot, old + add + 2);
+    if (!joined)
+        return fail(r, r->line, 0, "out of memory");
+    joined[old] = ' ';
+    memcpy(joined + old + 1, value, add + 1);
+    *slot = joined;
+    struct scenario *sc = r->sc;
+    for (unsigned i = 0; i < sc->nclaims; i++) {
+        if (slot == &sc->claims[i].text && r->nexpect_at[i] < SEGMENTS)
+            r->expect_at[i][r->nexpect_at[i]++] =
+                (struct segment){r->line, value_column(r, value), old + 1};
+    }
+    return 1;
+}
+
+static int on_value(void *user, const char *section, const char *key, const char *value) {
+    struct reader *r = user;
+    bool is_continued = isspace((unsigned char)r->raw[0]) && !strcmp(section, r->section) &&
+                        !strcmp(key, r->key) && r->last_value;
+    snprintf(r->section, sizeof(r->section), "%s", section);
+    snprintf(r->key, sizeof(r->key), "%s", key);
+    if (is_continued)
+        return continue_value(r, value);
+    r->last_value = NULL;
+    if (!strcmp(section, "scenario")) {
+        r->scenario_line = r->section_line;
+        return scenario_key(r, key, value);
+    }
+    if (!strcmp(section, "quick")) {
+        int rc = settings_key(r, &r->sc->quick, key, value);
+        return rc >= 0 ? rc : fail(r, r->line, 0, "unknown key '%s' in [quick]", key);
+    }
+    if (!strncmp(section, "model ", 6)) {
+        struct sc_model *m = model_named(r->sc, section + 6);
+        if (!m)
+            return fail(r, r->line, 0, "[%s]: not in this scenario's models (list it first)",
+                        section);
+        if (strcmp(key, "args") != 0)
+            return fail(r, r->line, 0, "unknown key '%s' in [%s] (args)", key, section);
+        free(m->args);
+        m->args = strdup(value);
+        r->last_value = &m->args;
+        return 1;
+    }
+    if (!strncmp(section, "claim ", 6) && section[6])
+        return claim_key(r, section + 6, key, value);
+    return fail(r, r->line, 0,
+                "unknown section [%s] ([scenario], [quick], [model NAME], "
+                "[claim NAME])",
+                section);
+}
+
+/* Maps an offset in a joined expect to its line and column. */
+static void locate(const struct reader *r, unsigned claim, unsigned offset, unsigned *line,
+                   unsigned *column) {
+    const struct segment *seg = &r->expect_at[claim][0];
+    for (unsigned i = 1; i < r->nexpect_at[claim]; i++) {
+        if (r->expect_at[claim][i].offset <= offset)
+            seg = &r->expect_at[claim][i];
+    }
+    *line = seg->line;
+    *column = seg->column + (unsigned)(offset - seg->offset);
+}
+
+static bool has_level(const struct sc_settings *s, unsigned level) {
+    for (unsigned i = 0; i < s->nlevels; i++) {
+        if (s->connections[i] == level)
+            return true;
+    }
+    return false;
+}
+
+/* A call must name a model of the scenario, levels both settings measure,
+ * and a level at all when there are several. */
+static int check_call(struct reader *r, unsigned claim, const struct expr *e,
+                      const struct ex_call *call) {
+    struct scenario *sc = r->sc;
+    struct ex_filter filters[2 * EX_MAX_FILTERS];
+    unsigned n = ex_call_filters(e, call, filters), line, column;
+    locate(r, claim, call->offset, &line, &column);
+    if (!model_named(sc, call->model))
+        return fail(r, line, column, "model '%s' is not in this scenario's models", call->model);
+    const char *level = ex_filter_value(filters, n, EX_CONNECTIONS);
+    if (!level && (sc->full.nlevels > 1 || sc->quick.nlevels > 1))
+        return fail(r, line, column, "say which level: connections=N (the scenario has several)");
+    if (level && (!has_level(&sc->full, (unsigned)atoi(level)) ||
+                  !has_level(&sc->quick, (unsigned)atoi(level))))
+        return fail(r, line, column,
+                    "connections=%s is not measured by both the full and the "
+                    "quick settings",
+                    level);
+    const char *path = ex_filter_value(filters, n, EX_PATH);
+    if (path && !scenario_is_main_path(sc, path) && !scenario_has_path(sc, path))
+        return fail(r, line, column, "path=%s is not a path of this scenario", path);
+    return 0;
+}
+
+static int check(struct reader *r) {
+    struct scenario *sc = r->sc;
+    unsigned line = r->scenario_line ? r->scenario_line : 1;
+    if (!sc->path)
+        return fail(r, line, 0, "[scenario] needs path = /... or mix = /a:W,/b:W"), -1;
+    if (sc->nmodels == 0)
+        return fail(r, line, 0, "[scenario] needs models = ..."), -1;
+    if (sc->full.nlevels == 0)
+        return fail(r, line, 0, "[scenario] needs connections = ..."), -1;
+    unquote(sc->description);
+    for (unsigned i = 0; i < sc->nclaims; i++) {
+        unquote(sc->claims[i].quote);
+        unquote(sc->claims[i].source);
+    }
+    struct sc_settings *q = &sc->quick;
+    if (q->nlevels == 0)
+        memcpy(q->connections, sc->full.connections, sizeof(q->connections)),
+            q->nlevels = sc->full.nlevels;
+    if (!q->duration_us)
+        q->duration_us = sc->full.duration_us;
+    if (!q->warmup_us)
+        q->warmup_us = sc->full.warmup_us;
+    if (!q->repeat)
+        q->repeat = sc->full.repeat;
+    if (q->rate == 0)
+        q->rate = sc->full.rate;
+    for (unsigned i = 0; i < sc->nclaims; i++) {
+        struct sc_claim *c = &sc->claims[i];
+        char why[256];
+        unsigned column = 0, eline, ecol;
+        if (!c->text)
+            return fail(r, c->line, 0, "[claim %s] needs expect = ...", c->name), -1;
+        if (ex_parse(c->text, &c->expr, &column, why, sizeof(why)) < 0) {
+            locate(r, i, column - 1, &eline, &ecol);
+            return fail(r, eline, ecol, "%s", why), -1;
+        }
+        const struct ex_side *sides[2] = {&c->expr.left, &c->expr.right};
+        for (unsigned s = 0; s < 2; s++) {
+            for (unsigned t = 0; t < sides[s]->nterms; t++) {
+                if (sides[s]->terms[t].is_call &&
+                    check_call(r, i, &c->expr, &sides[s]->terms[t].call) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int scenario_load(const char *file, struct scenario *sc, char *err, size_t err_len) {
+    struct reader *r = calloc(1, sizeof(*r));
+    memset(sc, 0, sizeof(*sc));
+    sc->full = (struct sc_settings){.duration_us = 10000000, .warmup_us = 1000000, .repeat = 3};
+    sc->is_pinned = true;
+    if (!r) {
+        snprintf(err, err_len, "%s: out of memory", file);
+        return -1;
+    }
+    *r = (struct reader){.file = file, .sc = sc, .err = err, .err_len = err_len};
+    r->in = fopen(file, "r");
+    if (!r->in) {
+        snprintf(err, err_len, "%s: cannot read it", file);
+        free(r);
+        return -1;
+    }
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t n = strlen(base);
+    sc->name = strndup(base, n > 4 && !strcmp(base + n - 4, ".ini") ? n - 4 : n);
+    sc->file = strdup(file);
+    int rc = ini_parse_stream(read_line, r, on_value, r);
+    if (rc != 0 && !r->is_failed)
+        fail(r, (unsigned)rc, 0, "not an ini line (expected [section] or key = value)");
+    if (!r->is_failed)
+        check(r);
+    bool is_failed = r->is_failed;
+    fclose(r->in);
+    free(r);
+    if (is_failed) {
+        scenario_free(sc);
+        return -1;
+    }
+    return 0;
+}
+
+void scenario_free(struct scenario *sc) {
+    free(sc->name);
+    free(sc->file);
+    free(sc->description);
+    free(sc->path);
+    free(sc->server_args);
+    for (unsigned i = 0; i < sc->nmodels; i++) {
+        free(sc->models[i].name);
+        free(sc->models[i].args);
+    }
+    for (unsigned i = 0; i < sc->nclaims; i++) {
+        free(sc->claims[i].name);
+        free(sc->claims[i].quote);
+        free(sc->claims[i].source);
+        free(sc->claims[i].text);
+    }
+    memset(sc, 0, sizeof(*sc));
+}
+
+bool scenario_has_path(const struct scenario *sc, const char *path) {
+    if (!sc->is_mix)
+        return false;
+    size_t len = strlen(path);
+    for (const char *item = sc->path; item && *item; item = strchr(item, ',')) {
+        if (*item == ',')
+            item++;
+        const char *end = strchr(item, ',');
+        const char *colon = memrchr(item, ':', end ? (size_t)(end - item) : strlen(item));
+        if (colon && (size_t)(colon - item) == len && !strncmp(item, path, len))
+            return true;
+        if (!end)
+            break;
+    }
+    return false;
+}
+
+bool scenario_is_main_path(const struct scenario *sc, const char *path) {
+    if (!sc->is_mix)
+        return !strcmp(sc->path, path);
+    return !scenario_has_path(sc, path) && strchr(path, ':') != NULL;
+}
+
+int scenario_find(const char *dir, const char *name, char *out, size_t out_len) {
+    if (strchr(name, '/') || (strlen(name) > 4 && !strcmp(name + strlen(name) - 4, ".ini"))) {
+        snprintf(out, out_len, "%s", name);
+        return access(out, R_OK);
+    }
+    snprintf(out, out_len, "%s/%s.ini", dir, name);
+    return access(out, R_OK);
+}

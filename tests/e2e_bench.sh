@@ -1,0 +1,119 @@
+#!/bin/sh
+# e2e_bench.sh — bin/bench end to end on a tiny scenario: the CSV's exact
+# columns, .hgrm files, never overwriting, claims and their exit status,
+# compare, report, bad files, a model that will not start, and SIGINT
+# (rows kept in .partial, no process left behind).
+#   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_bench.sh
+set -u
+BENCH=${BENCH:-bin/bench}
+export SHOWDOWN_SERVER=${SERVER:-bin/server} SHOWDOWN_LOADGEN=${LOADGEN:-bin/loadgen}
+T=$(mktemp -d /tmp/e2e_bench.XXXXXX)
+failed=0
+trap 'rm -rf "$T"' EXIT
+
+ok() { echo "[       OK ] $1"; }
+fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
+check() { # check NAME COMMAND...: the command must succeed
+    name=$1; shift
+    if "$@"; then ok "$name"; else fail "$name"; fi
+}
+no_children() { ! pgrep -f -- "--cpu-calibration .* --graceful-timeout 3s" >/dev/null; }
+
+HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus'
+
+# --- run: 2 models x 2 levels x 2 repeats
+$BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/run.out" 2>&1
+check "run exits 0" test $? = 0
+check "the CSV has DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEADER"
+check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
+check "every row has 38 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 38
+check "no .partial is left" test ! -e "$T/a.csv.partial"
+check "one .hgrm per measurement" test "$(ls "$T"/a/*.hgrm | wc -l)" = 8
+check ".hgrm is HdrHistogram text" grep -Eq '^#\[Max += +[0-9.]+, Total count += +[0-9]+\]' "$T/a/tiny.node.c16.r1.hgrm"
+check "gunicorn-sync: 2 x cores + 1 processes, summed RSS > 0" awk -F, -v c="$(nproc)" \
+    '$8 == "gunicorn-sync" { if ($10 != 2 * c + 1 || $34 <= 0) bad = 1; n++ } END { exit bad || n != 4 }' "$T/a.csv"
+check "node's rows: engine libuv, requests > 0, no errors" awk -F, \
+    '$8 == "node" { if ($9 != "libuv" || $18 <= 0 || $21 + $22 + $23 + $24 + $25 > 0) bad = 1; n++ } END { exit bad || n != 4 }' "$T/a.csv"
+if [ "$(nproc)" -ge 2 ]; then
+    last=$(($(nproc) - 1))
+    check "pinned apart: loadgen on the last core" awk -F, -v l="$last" \
+        'NR > 1 && ($38 != l || $37 == l) { bad = 1 } END { exit bad }' "$T/a.csv"
+fi
+check "no server is left running" no_children
+
+# --- never overwrite
+sum=$(md5sum < "$T/a.csv")
+$BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/again.out" 2>&1
+check "an existing CSV is refused" test $? != 0
+check "... and left as it was" test "$(md5sum < "$T/a.csv")" = "$sum"
+check "... saying why" grep -q "never overwritten" "$T/again.out"
+
+# --- claims
+$BENCH claims --scenarios tests/scenarios "$T/a.csv" > "$T/claims.out"
+check "claims exit 0 when no required claim fails" test $? = 0
+check "the claim that must hold holds" grep -q '^\[holds\] *tiny / loop-beats-sync' "$T/claims.out"
+check "the claim that must fail fails" grep -q '^\[fails\] *tiny / sync-beats-loop' "$T/claims.out"
+check "claims show the quote and the measured figures" grep -q 'measured: .* req/s  >=  .* req/s' "$T/claims.out"
+mkdir "$T/sc"
+sed 's/^quote    = a claim that must fail/&\nrequired = yes/' tests/scenarios/tiny.ini > "$T/sc/tiny.ini"
+$BENCH claims --scenarios "$T/sc" "$T/a.csv" > /dev/null
+check "claims exit 1 when a required claim fails" test $? = 1
+$BENCH claims --markdown --scenarios tests/scenarios "$T/a.csv" > "$T/claims.md" 2>/dev/null
+check "--markdown prints a table" grep -q '^| \*\*holds\*\* (required) | tiny / loop-beats-sync |' "$T/claims.md"
+
+# --- compare
+$BENCH run --quick --out "$T/b.csv" tests/scenarios/tiny.ini > /dev/null 2>&1
+$BENCH compare "$T/a.csv" "$T/b.csv" > "$T/compare.out"
+check "compare exits 0 without --threshold" test $? = 0
+check "compare lists the common level and the ratio" grep -Eq '^tiny +node +/io\?ms=5 +16 .* [0-9]+\.[0-9]{2} ' "$T/compare.out"
+check "compare says what only one file has" grep -q 'only in A' "$T/compare.out"
+# A copy with every rps halved: a regression beyond 10%, whose repeats do not overlap.
+awk -F, -v OFS=, 'NR > 1 { $19 = $19 / 2 } { print }' "$T/a.csv" > "$T/slow.csv"
+$BENCH compare --threshold 10% "$T/a.csv" "$T/slow.csv" > "$T/slow.out"
+check "a regression beyond --threshold exits 1" test $? = 1
+check "... and is marked" grep -q 'REGRESSION beyond 10%' "$T/slow.out"
+printf 'not,a,results,file\n' > "$T/bad.csv"
+$BENCH compare "$T/a.csv" "$T/bad.csv" 2> "$T/bad.err"
+check "a CSV with another header exits 2" test $? = 2
+check "... naming the file and line 1" grep -q "$T/bad.csv:1: " "$T/bad.err"
+sed '3s/,libuv,/,libuv,x,/' "$T/a.csv" > "$T/short.csv"
+$BENCH claims --scenarios tests/scenarios "$T/short.csv" 2> "$T/short.err" > /dev/null
+check "a malformed row exits 2 naming its line" sh -c "test $? = 2 && grep -q '$T/short.csv:3: ' '$T/short.err'"
+
+# --- report
+$BENCH report --scenarios tests/scenarios "$T/a.csv" > /dev/null
+check "report exits 0" test $? = 0
+check "report writes FILE.html with three charts" test "$(grep -c '<svg' "$T/a.html")" -ge 3
+check "report has the claims table" grep -q 'loop-beats-sync' "$T/a.html"
+
+# --- bad scenario, model that will not start
+printf '[scenario]\npath = /hello\nmodels = node\nconnections = 1 2\n[claim x]\nexpect = rps(node) >= 1\n' > "$T/bad.ini"
+$BENCH run --out "$T/c.csv" "$T/bad.ini" 2> "$T/badini.err"
+check "a bad scenario exits 2" test $? = 2
+check "... naming file, line and column" grep -q "$T/bad.ini:6:10: say which level" "$T/badini.err"
+check "... and writes nothing" test ! -e "$T/c.csv.partial" -a ! -e "$T/c"
+{ sed -n '/^\[scenario\]/,/^repeat/p' tests/scenarios/tiny.ini; printf '[model gunicorn-sync]\nargs = --workers 0\n'; } > "$T/broken.ini"
+$BENCH run --quick --out "$T/d.csv" "$T/broken.ini" > /dev/null 2> "$T/broken.err"
+check "a model the server refuses is skipped, the run goes on" test $? = 0
+check "... saying so" grep -q "model gunicorn-sync: bin/server refuses it" "$T/broken.err"
+check "... with the other model's rows" awk -F, \
+    'NR > 1 { n[$8]++ } END { exit !(n["node"] == 4 && !("gunicorn-sync" in n)) }' "$T/d.csv"
+
+# --- SIGINT: rows kept in .partial, no child left
+$BENCH run --out "$T/e.csv" tests/scenarios/tiny.ini > /dev/null 2> "$T/int.err" &
+pid=$!
+for _ in $(seq 100); do
+    [ "$(cat "$T/e.csv.partial" 2>/dev/null | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+check "SIGINT: bench exits 130" test $rc = 130
+check "... keeps the measured rows in .partial" test "$(wc -l < "$T/e.csv.partial")" -ge 2
+check "... does not rename it" test ! -e "$T/e.csv"
+check "... says so" grep -q "interrupted: the run did not complete; [0-9]* rows kept in $T/e.csv.partial" "$T/int.err"
+check "... and leaves no server behind" no_children
+
+echo "e2e_bench: $failed failed"
+[ $failed = 0 ]
