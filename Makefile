@@ -181,7 +181,9 @@ sanitize:
 # The suite: every scenario (SCENARIOS narrows it, MODELS too), --quick
 # unless FULL=1; then the report and the claims. `make claims` is what CI
 # runs: the quick suite, failing on a required claim.
-SCENARIOS ?= $(basename $(notdir $(wildcard scenarios/*.ini)))
+SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy c10k
+SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER),$(basename $(notdir $(wildcard \
+	scenarios/*.ini))))
 BENCH_MODELS = $(if $(filter command line environment,$(origin MODELS)),--models "$(MODELS)")
 BENCH_RUN = out=results/$$(date -u +%Y%m%dT%H%M%SZ)-$$(hostname -s).csv; \
 	$(BIN)/bench run $(if $(FULL),,--quick) $(BENCH_MODELS) --out $$out $(SCENARIOS) && \

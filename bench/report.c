@@ -391,8 +391,11 @@ int bench_report(const char *csv, const char *scenario_dir) {
         fprintf(out, "</h2>\n<p>");
         if (sc)
             html_text(out, sc->description);
+        const struct csv_row *row = first;
+        for (size_t i = 0; i < t.nrows && strcmp(row->fields[RC_SCENARIO], names[s]) != 0; i++)
+            row = &t.rows[i];
         fprintf(out, " Pinning: server on CPU %s, bin/loadgen on CPU %s.</p>\n",
-                first->fields[RC_SERVER_CPUS], first->fields[RC_LOADGEN_CPUS]);
+                row->fields[RC_SERVER_CPUS], row->fields[RC_LOADGEN_CPUS]);
         for (unsigned p = 0; p < data.npaths; p++) {
             static const char *const kinds[] = {"rps", "latency", "rss"};
             for (unsigned k = 0; k < 3; k++) {
