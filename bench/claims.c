@@ -17,7 +17,7 @@
 
 void bench_format_number(double v, char *out, size_t cap) {
     double a = fabs(v);
-    if (a >= 1e6)
+    if (a >= 999.5e3)
         snprintf(out, cap, "%.3gM", v / 1e6);
     else if (a >= 1e4)
         snprintf(out, cap, "%.3gk", v / 1e3);

@@ -15,7 +15,7 @@ ok() { echo "[       OK ] $1"; }
 fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
 check() { # check NAME COMMAND...: the command must succeed
     name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
+    if "$@"; then ok "$name"; else fail "$name"; return 1; fi
 }
 no_children() { ! pgrep -f -- "--cpu-calibration .* --graceful-timeout 3s" >/dev/null; }
 
@@ -53,7 +53,8 @@ $BENCH claims --scenarios tests/scenarios "$T/a.csv" > "$T/claims.out"
 check "claims exit 0 when no required claim fails" test $? = 0
 check "the claim that must hold holds" grep -q '^\[holds\] *tiny / loop-beats-sync' "$T/claims.out"
 check "the claim that must fail fails" grep -q '^\[fails\] *tiny / sync-beats-loop' "$T/claims.out"
-check "claims show the quote and the measured figures" grep -q 'measured: .* req/s  >=  .* req/s' "$T/claims.out"
+check "claims show the quote and the measured figures" grep -Eq '^  measured: [0-9.]+k? req/s .*>=  [0-9.]+ × [0-9.]+k? req/s = ' "$T/claims.out" ||
+    cat "$T/claims.out"
 mkdir "$T/sc"
 sed 's/^quote    = a claim that must fail/&\nrequired = yes/' tests/scenarios/tiny.ini > "$T/sc/tiny.ini"
 $BENCH claims --scenarios "$T/sc" "$T/a.csv" > /dev/null
