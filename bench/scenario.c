@@ -120,8 +120,10 @@ static int settings_key(struct reader *r, struct sc_settings *s, const char *key
                 return fail(r, r->line, column, "at most %d connection levels", SC_MAX_LEVELS);
             }
             if (opt_parse_uint(tok, 1, 1000000, &n, why, sizeof(why)) < 0) {
+                fail(r, r->line, column + (unsigned)(tok - copy), "connections: '%s': %s", tok,
+                     why);
                 free(copy);
-                return fail(r, r->line, column, "connections: '%s': %s", tok, why);
+                return 0;
             }
             s->connections[s->nlevels++] = (unsigned)n;
         }

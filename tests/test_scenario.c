@@ -106,7 +106,7 @@ static void test_errors_name_line_and_column(void **state) {
     load_fails("[scenario]\npath = /x\nmodels = node\nconnections = 1\nspeed = 3\n", "5",
                "unknown key 'speed' in [scenario]");
     load_fails("[scenario]\npath = /x\n[extra]\na = 1\n", "4", "unknown section [extra]");
-    load_fails("[scenario]\npath = /x\nconnections = 4 x 8\n", "3:15", "'x'");
+    load_fails("[scenario]\npath = /x\nconnections = 4 x 8\n", "3:17", "'x'");
     load_fails("[scenario]\npath = x\n", "2:8", "starting with '/'");
     load_fails("[scenario]\nmodels = node\nconnections = 1\n", "1", "needs path");
     load_fails("[scenario]\npath = /x\nmodels = node\nconnections = 1\nduration = soon\n", "5:12",
