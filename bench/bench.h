@@ -42,7 +42,13 @@ struct judged_claim {
 int claims_judge(const struct csv_table *table, const char *scenario_dir, struct scenario *scs,
                  unsigned max_scs, unsigned *nscs, struct judged_claim *out, unsigned max);
 
-/* Writes the claims as a Markdown table (for README, CI summaries, report). */
+/* A claim as a table row, for Markdown and HTML alike: verdict, scenario /
+ * claim, quote (source), expect, left, right (and why, when inconclusive). */
+enum { CLAIM_CELLS = 6, CLAIM_VERDICT = 0, CLAIM_EXPECT = 3 };
+extern const char *const claims_columns[CLAIM_CELLS];
+void claims_cells(const struct judged_claim *claim, char cells[CLAIM_CELLS][1024]);
+
+/* Writes the claims as a Markdown table (for README, CI summaries). */
 void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n);
 
 /* "12.3k", "1.20 ms": figures for people. */

@@ -180,27 +180,42 @@ static void md_cell(FILE *out, const char *text) {
         fputs(*p == '|' ? "\\|" : *p == '\n' ? " " : (char[2]){*p, 0}, out);
 }
 
+const char *const claims_columns[CLAIM_CELLS] = {
+    "verdict", "scenario / claim", "quote (source)", "expect", "left", "right",
+};
+
+void claims_cells(const struct judged_claim *j, char cells[CLAIM_CELLS][1024]) {
+    snprintf(cells[0], 1024, "%s%s", ex_verdict_name(j->result.verdict),
+             j->claim->is_required ? " (required)" : "");
+    snprintf(cells[1], 1024, "%s / %s", j->sc->name, j->claim->name);
+    snprintf(cells[2], 1024, "%s (%s)", j->claim->quote ? j->claim->quote : "",
+             j->claim->source ? j->claim->source : "no source given");
+    snprintf(cells[3], 1024, "%s", j->claim->text);
+    snprintf(cells[4], 1024, "%s", j->left);
+    snprintf(cells[5], 1024, "%s%s%s", j->right, j->result.why[0] ? " — " : "", j->result.why);
+}
+
 void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n) {
-    fprintf(out, "| verdict | scenario / claim | quote (source) | expect | left | right |\n"
-                 "|---|---|---|---|---|---|\n");
+    char cells[CLAIM_CELLS][1024];
+    for (unsigned c = 0; c < CLAIM_CELLS; c++)
+        fprintf(out, "| %s ", claims_columns[c]);
+    fputs("|\n", out);
+    for (unsigned c = 0; c < CLAIM_CELLS; c++)
+        fputs("|---", out);
+    fputs("|\n", out);
     for (unsigned i = 0; i < n; i++) {
-        const struct judged_claim *j = &claims[i];
-        fprintf(out, "| **%s**%s | %s / %s | ", ex_verdict_name(j->result.verdict),
-                j->claim->is_required ? " (required)" : "", j->sc->name, j->claim->name);
-        md_cell(out, j->claim->quote);
-        fputs(" (", out);
-        md_cell(out, j->claim->source);
-        fputs(") | `", out);
-        md_cell(out, j->claim->text);
-        fputs("` | ", out);
-        md_cell(out, j->left);
-        fputs(" | ", out);
-        md_cell(out, j->right);
-        if (j->result.why[0]) {
-            fputs(" — ", out);
-            md_cell(out, j->result.why);
+        claims_cells(&claims[i], cells);
+        for (unsigned c = 0; c < CLAIM_CELLS; c++) {
+            const char *mark = c == CLAIM_VERDICT ? "**" : c == CLAIM_EXPECT ? "`" : "";
+            fprintf(out, "| %s", mark);
+            /* The verdict's "(required)" stays outside the bold. */
+            char *tail = c == CLAIM_VERDICT ? strchr(cells[c], ' ') : NULL;
+            if (tail)
+                *tail = '\0';
+            md_cell(out, cells[c]);
+            fprintf(out, "%s%s ", mark, tail ? " (required)" : "");
         }
-        fputs(" |\n", out);
+        fputs("|\n", out);
     }
 }
 

@@ -47,18 +47,13 @@ static int group_rows(const struct csv_table *t, struct group **out) {
     return (int)n;
 }
 
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 struct spread {
     double median, lo, hi;
 };
 
 static struct spread spread_of(double *v, unsigned n) {
-    qsort(v, n, sizeof(*v), by_value);
-    return (struct spread){n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v[0], v[n - 1]};
+    double median = ex_median(v, n);
+    return (struct spread){median, v[0], v[n - 1]};
 }
 
 int bench_compare(const char *path_a, const char *path_b, double threshold) {

@@ -313,7 +313,7 @@ static int compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double median_of(double *values, unsigned n) {
+double ex_median(double *values, unsigned n) {
     qsort(values, n, sizeof(*values), compare_doubles);
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
@@ -342,7 +342,7 @@ static void eval_side(const struct expr *e, const struct ex_side *side, ex_sampl
                 v->is_known = false;
                 continue;
             }
-            median = median_of(values, n);
+            median = ex_median(values, n);
             lo = values[0];
             hi = values[n - 1];
         }

@@ -112,6 +112,10 @@ struct ex_result {
 
 void ex_eval(const struct expr *e, ex_samples_fn samples, void *ctx, struct ex_result *out);
 
+/* Sorts values in place and returns their median (n > 0): afterwards
+ * values[0] and values[n - 1] are the range. */
+double ex_median(double *values, unsigned n);
+
 const char *ex_metric_name(enum ex_metric metric);
 const char *ex_key_name(enum ex_key key);
 const char *ex_cmp_text(enum ex_cmp cmp);

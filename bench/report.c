@@ -38,16 +38,6 @@ struct chart_data {
     struct cell cells[MAX_PATHS][MAX_MODELS][MAX_LEVELS];
 };
 
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n) {
-    qsort(v, n, sizeof(*v), by_value);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static unsigned index_of(const char **list, unsigned *n, unsigned max, const char *name) {
     for (unsigned i = 0; i < *n; i++) {
         if (!strcmp(list[i], name))
@@ -122,9 +112,9 @@ static int write_data(const char *file, struct chart_data *d, unsigned p) {
             struct cell *c = &d->cells[p][m][l];
             if (!c->n)
                 continue;
-            fprintf(out, "%u %.3f %.4f %.4f %.3f\n", d->levels[l], median(c->rps, c->n),
-                    median(c->p50, c->n) / 1000, median(c->p99, c->n) / 1000,
-                    median(c->rss, c->n) / 1024);
+            fprintf(out, "%u %.3f %.4f %.4f %.3f\n", d->levels[l], ex_median(c->rps, c->n),
+                    ex_median(c->p50, c->n) / 1000, ex_median(c->p99, c->n) / 1000,
+                    ex_median(c->rss, c->n) / 1024);
             rows++;
         }
         if (!rows) /* keep the block, so index i stays model i */
@@ -218,10 +208,10 @@ static void html_table(FILE *out, struct chart_data *d, unsigned p) {
             char t[4][48];
             if (!c->n)
                 continue;
-            bench_format_number(median(c->rps, c->n), t[0], sizeof(t[0]));
-            bench_format_metric(EX_P50, median(c->p50, c->n), t[1], sizeof(t[1]));
-            bench_format_metric(EX_P99, median(c->p99, c->n), t[2], sizeof(t[2]));
-            bench_format_metric(EX_RSS_KB, median(c->rss, c->n), t[3], sizeof(t[3]));
+            bench_format_number(ex_median(c->rps, c->n), t[0], sizeof(t[0]));
+            bench_format_metric(EX_P50, ex_median(c->p50, c->n), t[1], sizeof(t[1]));
+            bench_format_metric(EX_P99, ex_median(c->p99, c->n), t[2], sizeof(t[2]));
+            bench_format_metric(EX_RSS_KB, ex_median(c->rss, c->n), t[3], sizeof(t[3]));
             fprintf(out,
                     "<tr><td>%s</td><td>%u</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                     "<td>%u</td></tr>\n",
@@ -232,31 +222,23 @@ static void html_table(FILE *out, struct chart_data *d, unsigned p) {
 }
 
 static void html_claims(FILE *out, const struct judged_claim *claims, unsigned n) {
-    fprintf(out, "<h2>Claims</h2>\n<table><tr><th>verdict</th><th>scenario / claim</th>"
-                 "<th>quote (source)</th><th>expect</th><th>left</th><th>right</th></tr>\n");
+    char cells[CLAIM_CELLS][1024];
+    fprintf(out, "<h2>Claims</h2>\n<table><tr>");
+    for (unsigned c = 0; c < CLAIM_CELLS; c++)
+        fprintf(out, "<th>%s</th>", claims_columns[c]);
+    fprintf(out, "</tr>\n");
     for (unsigned i = 0; i < n; i++) {
-        const struct judged_claim *j = &claims[i];
-        fprintf(out, "<tr><td class=\"%s\">%s%s</td><td>", ex_verdict_name(j->result.verdict),
-                ex_verdict_name(j->result.verdict), j->claim->is_required ? " (required)" : "");
-        html_text(out, j->sc->name);
-        fputs(" / ", out);
-        html_text(out, j->claim->name);
-        fputs("</td><td>", out);
-        html_text(out, j->claim->quote);
-        fputs(" <small>(", out);
-        html_text(out, j->claim->source);
-        fputs(")</small></td><td><code>", out);
-        html_text(out, j->claim->text);
-        fputs("</code></td><td>", out);
-        html_text(out, j->left);
-        fputs("</td><td>", out);
-        html_text(out, j->right);
-        if (j->result.why[0]) {
-            fputs("<br><small>", out);
-            html_text(out, j->result.why);
-            fputs("</small>", out);
+        claims_cells(&claims[i], cells);
+        fputs("<tr>", out);
+        for (unsigned c = 0; c < CLAIM_CELLS; c++) {
+            if (c == CLAIM_VERDICT)
+                fprintf(out, "<td class=\"%s\">", ex_verdict_name(claims[i].result.verdict));
+            else
+                fputs(c == CLAIM_EXPECT ? "<td><code>" : "<td>", out);
+            html_text(out, cells[c]);
+            fputs(c == CLAIM_EXPECT ? "</code></td>" : "</td>", out);
         }
-        fputs("</td></tr>\n", out);
+        fputs("</tr>\n", out);
     }
     fprintf(out, "</table>\n");
 }
