@@ -10,6 +10,10 @@ static int http_on_message_begin(llhttp_t *parser) {
 
     conn->in_head = true;
     conn->in_message = true;
+    conn->head_line = 0;
+    conn->is_head_started = false;
+    conn->head_prev = '\n';
+    conn->chunk_ext_bytes = 0;
     conn->req.target_len = 0;
     conn->req.target[0] = '\0';
     return HPE_OK;
@@ -30,9 +34,26 @@ static int http_on_url(llhttp_t *parser, const char *at, size_t length) {
     return HPE_OK;
 }
 
+static int http_on_chunk_extension(llhttp_t *parser, const char *at, size_t length) {
+    struct http_conn *conn = parser->data;
+    (void)at;
+    conn->chunk_ext_bytes += length;
+    if (conn->chunk_ext_bytes > HTTP_MAX_CHUNK_EXTENSIONS) {
+        conn->error_status = 413;
+        conn->error_reason = "chunk extensions too large";
+        return HPE_USER;
+    }
+    return HPE_OK;
+}
+
 static int http_on_headers_complete(llhttp_t *parser) {
     struct http_conn *conn = parser->data;
 
+    if (llhttp_get_http_major(parser) == 0) {
+        conn->error_status = 400;
+        conn->error_reason = "HTTP/0.9 requests are not served";
+        return -1;
+    }
     conn->req.method = (uint8_t)llhttp_get_method(parser);
     conn->req.http_minor = llhttp_get_http_minor(parser);
     conn->req.is_head = conn->req.method == HTTP_HEAD;
@@ -59,6 +80,8 @@ static void http_settings_init(void) {
     http_settings_value.on_url = http_on_url;
     http_settings_value.on_headers_complete = http_on_headers_complete;
     http_settings_value.on_message_complete = http_on_message_complete;
+    http_settings_value.on_chunk_extension_name = http_on_chunk_extension;
+    http_settings_value.on_chunk_extension_value = http_on_chunk_extension;
 }
 
 static const llhttp_settings_t *http_settings(void) {
@@ -80,6 +103,32 @@ static size_t http_fail(struct http_conn *conn, int status, const char *reason,
     }
     *event = HTTP_EV_ERROR;
     return 0;
+}
+
+/* Checks head bytes llhttp has consumed for what strict llhttp 8.1 still
+ * accepts: returns NULL, or why the head is refused. */
+static const char *http_check_head(struct http_conn *conn, const char *data, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i], prev = conn->head_prev;
+        conn->head_prev = c;
+        if (!conn->is_head_started) {
+            if (c == '\r' || c == '\n')
+                continue;
+            conn->is_head_started = true;
+            prev = '\n';
+        }
+        if (c == '\n') {
+            conn->head_line++;
+            continue;
+        }
+        if (conn->head_line == 0 && (c == '\t' || (c == ' ' && (prev == ' ' || prev == '\n'))))
+            return "one space between the parts of the request line";
+        if (conn->head_line > 0 && prev == '\n' && (c == ' ' || c == '\t'))
+            return "obsolete line folding is not accepted";
+        if (conn->head_line > 0 && prev == '\n' && c == ':')
+            return "empty header name";
+    }
+    return NULL;
 }
 
 size_t http_conn_feed(struct http_conn *conn, const char *data, size_t len,
@@ -108,8 +157,12 @@ size_t http_conn_feed(struct http_conn *conn, const char *data, size_t len,
             step = (size_t)(llhttp_get_error_pos(&conn->parser) - (data + used));
         /* A step that started in the head counts whole toward the head: it
          * ends at the head's end (pause) or at the end of the data. */
-        if (was_in_head || conn->in_head)
+        if (was_in_head || conn->in_head) {
             conn->head_bytes += step;
+            const char *refused = http_check_head(conn, data + used, step);
+            if (refused)
+                return used + step + http_fail(conn, 400, refused, event);
+        }
         used += step;
         if (conn->head_bytes > HTTP_MAX_HEAD)
             return used + http_fail(conn, 431, "request header fields too large", event);
@@ -131,6 +184,7 @@ size_t http_conn_feed(struct http_conn *conn, const char *data, size_t len,
             conn->is_upgrade = true;
             break;
         case HPE_USER: /* our own callbacks set the status */
+        case HPE_CB_HEADERS_COMPLETE:
             return used + http_fail(conn, conn->error_status, conn->error_reason, event);
         default:
             return used + http_fail(conn, 400, llhttp_get_error_reason(&conn->parser), event);

@@ -14,6 +14,11 @@
  *    The request-target is kept for routing up to HTTP_TARGET_MAX bytes;
  *    a longer one gets 414. Any parse error -> 400 with llhttp's reason.
  *    After an error the connection is unusable: answer and close.
+ *  - llhttp is built in its strict mode. What Debian's llhttp 8.1 still
+ *    lets through and RFC 9112 forbids is refused here with 400: HTTP/0.9
+ *    requests, more than one space between request-line parts, obs-fold
+ *    (a header line starting with whitespace), an empty header name; and
+ *    chunk extensions over HTTP_MAX_CHUNK_EXTENSIONS get 413, as in Node.
  *  - Nothing here allocates, blocks or keeps global state except the
  *    per-thread Date cache.
  */
@@ -28,6 +33,8 @@
 #define HTTP_MAX_HEAD   16384 /* Node's default max header size */
 #define HTTP_TARGET_MAX 1024
 #define HTTP_HEAD_MAX   512 /* room for any response head we format */
+/* Node's limit on a request's chunk extensions (CVE-2024-22019): 16 KiB -> 413. */
+#define HTTP_MAX_CHUNK_EXTENSIONS 16384
 
 enum http_event {
     HTTP_EV_NEED_MORE, /* every byte consumed, no complete request yet */
@@ -53,7 +60,12 @@ struct http_conn {
     bool head_done;    /* paused at the end of the headers */
     bool is_ready;     /* a complete request waits for http_conn_next() */
     bool is_upgrade;   /* llhttp stopped after an Upgrade/CONNECT request */
-    int error_status;  /* 0, or 400 / 414 / 431 */
+    int error_status;  /* 0, or 400 / 413 / 414 / 431 */
+    /* The head's own checks (see above), over the bytes llhttp consumed. */
+    unsigned head_line;     /* 0: the request line */
+    bool is_head_started;   /* past the CR/LF llhttp skips before a request */
+    char head_prev;         /* the byte before, in the head */
+    size_t chunk_ext_bytes; /* chunk extension bytes of the current request */
     const char *error_reason;
 };
 
