@@ -185,7 +185,7 @@ static void round_robin(struct arb_worker *workers, unsigned slots, int listen_f
         }
         if (chosen == slots)
             return; /* everyone busy: the connection waits in the backlog */
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = listen_accept(listen_fd, SOCK_CLOEXEC);
         if (fd < 0)
             return;
         if (send_fd(workers[chosen].ipc_fd, fd) == 0)

@@ -340,7 +340,7 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
     (void)what;
 
     for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = listen_accept(listen_fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
         struct ev_conn *conn = malloc(sizeof(*conn));

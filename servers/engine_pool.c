@@ -131,7 +131,7 @@ static void accept_all(struct pool_server *pool) {
     struct blk_server *server = &pool->base;
     int one = 1;
     for (;;) {
-        int fd = accept4(server->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = listen_accept(server->listen_fd, SOCK_CLOEXEC);
         if (fd < 0)
             return;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

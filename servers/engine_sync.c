@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "blocking.h"
+#include "listen.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,7 +43,7 @@ int engine_sync_run(const struct server_config *config, int listen_fd) {
             continue;
         /* Accept until EAGAIN, one request each: another worker may win. */
         for (;;) {
-            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            int fd = listen_accept(listen_fd, SOCK_CLOEXEC);
             if (fd < 0)
                 break;
             int one = 1;

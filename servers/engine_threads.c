@@ -102,7 +102,7 @@ static void accept_loop(struct blk_server *server) {
             continue;
         blk_python_enter(server, &holder);
         /* socketserver accepts one connection per select() */
-        int fd = accept4(server->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = listen_accept(server->listen_fd, SOCK_CLOEXEC);
         if (fd >= 0)
             dispatch(server, fd);
         blk_python_leave(server, &holder);

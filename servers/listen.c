@@ -1,4 +1,5 @@
 /* listen.c — see listen.h. */
+#define _GNU_SOURCE /* accept4 */
 #include "listen.h"
 
 #include "../common/clock.h"
@@ -6,6 +7,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -91,4 +93,41 @@ int server_ready(const struct server_config *config) {
 void server_heartbeat(const struct server_config *config) {
     if (config->is_worker && config->board && config->worker_index < config->board->slot_count)
         atomic_store(&config->board->slots[config->worker_index].heartbeat_us, clock_now_us());
+}
+
+static int reserve_fd = -1;
+static unsigned long shed_count;
+static uint64_t shed_logged_us;
+
+static void reserve_open(void) {
+    if (reserve_fd < 0)
+        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+int listen_accept(int listen_fd, int flags) {
+    reserve_open(); /* the first call comes before any exhaustion */
+    int fd = accept4(listen_fd, NULL, NULL, flags);
+    if (fd >= 0 || (errno != EMFILE && errno != ENFILE) || reserve_fd < 0)
+        return fd;
+    int saved = errno;
+    close(reserve_fd);
+    reserve_fd = -1;
+    int shed = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (shed >= 0) {
+        close(shed);
+        shed_count++;
+    }
+    reserve_open();
+    uint64_t now = clock_now_us();
+    if (shed >= 0 && now - shed_logged_us >= 1000000) {
+        shed_logged_us = now;
+        fprintf(stderr, "server: out of file descriptors (%s): shedding connections (%lu so far)\n",
+                strerror(saved), shed_count);
+    }
+    errno = saved;
+    return -1;
+}
+
+unsigned long listen_shed_count(void) {
+    return shed_count;
 }

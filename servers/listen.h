@@ -24,4 +24,18 @@ int listen_tcp(const char *host, unsigned port, int backlog, bool reuseport, uns
  */
 int listen_announce(const char *host, unsigned port, int ready_fd);
 
+/*
+ * accept4() that survives running out of descriptors. On EMFILE/ENFILE it
+ * sheds the waiting connection — libuv's trick (uv__emfile_trick): close a
+ * descriptor held in reserve, accept and close at once, reopen the reserve —
+ * so a level-triggered listener does not spin, and the client is told at
+ * once instead of waiting in the backlog. Returns the socket, or -1 with
+ * errno (EAGAIN when nothing waits; EMFILE after shedding one). Called by
+ * one thread of a process at a time (every engine accepts from one).
+ */
+int listen_accept(int listen_fd, int flags);
+
+/* Connections shed so far by this process. */
+unsigned long listen_shed_count(void);
+
 #endif
