@@ -92,11 +92,11 @@ LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhtt
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil \
 	test_expr test_scenario test_csv
-E2E_TESTS  := e2e_server e2e_loadgen e2e_shapes
+E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_loadgen e2e_shapes
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help
+.PHONY: all test unit e2e fuzz bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help
 ROUNDS ?= 3
 DURATION ?= 10s
 all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
@@ -106,11 +106,13 @@ $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# llhttp is generated C; it is compiled as its authors ship it, without our -Werror.
+# llhttp is generated C; it is compiled as its authors ship it, without our -Werror,
+# in its strict mode (LLHTTP_STRICT_MODE: no lenient request lines, header names,
+# obs-fold or chunk framing; hostile input gets 400).
 $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c $(BUILD)/config.mk
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -w -I$(LLHTTP_INC) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) -O2 -g -w -DLLHTTP_STRICT_MODE=1 -I$(LLHTTP_INC) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/libllhttp.a: $(LLHTTP_OBJ)
 	$(call say,AR,$@)
@@ -151,6 +153,8 @@ $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scen
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_hostile: $(BUILD)/tests/e2e_hostile.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
@@ -174,6 +178,25 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
 
 test: unit e2e
+
+# libFuzzer (clang) on the request path, with ASan + UBSan; the hostile
+# corpus is the seed (the first byte of a seed picks how its bytes are cut).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SRC := tests/fuzz_http1.c servers/http1.c servers/handlers.c $(COMMON_SRC) \
+	$(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
+$(FUZZ_DIR)/fuzz_http1: $(FUZZ_SRC) $(wildcard servers/*.h common/*.h) $(BUILD)/config.mk
+	$(Q)command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang"; exit 1; }
+	$(call say,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -DLLHTTP_STRICT_MODE=1 -I. -I$(LLHTTP_INC) $(FUZZ_SRC) -o $@ -lm -lpthread
+
+fuzz: $(FUZZ_DIR)/fuzz_http1 $(BUILD)/tests/e2e_hostile
+	$(Q)mkdir -p $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
+	$(Q)$(BUILD)/tests/e2e_hostile --dump $(FUZZ_DIR)/seeds
+	$(FUZZ_DIR)/fuzz_http1 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
 
 sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/sanitize BIN=build/sanitize/bin SAN=1 test
