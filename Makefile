@@ -168,8 +168,10 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
 e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
-	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server --model $$m"; \
-	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; done
+	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server, e2e_hostile, e2e_faults --model $$m"; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_faults; done
 	$(Q)echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
 	$(Q)echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \

@@ -175,6 +175,52 @@ static void test_bad_requests_get_400(void **state) {
     }
 }
 
+/* What strict llhttp 8.1 still accepts and RFC 9112 forbids: refused here,
+ * whole or fed one byte at a time. */
+static void test_lenient_heads_are_refused_even_byte_by_byte(void **state) {
+    static const char *bad[] = {
+        "GET /hello\r\n\r\n",                         /* HTTP/0.9 */
+        "GET  /hello HTTP/1.1\r\n\r\n",               /* two spaces */
+        " GET /hello HTTP/1.1\r\n\r\n",               /* a leading space */
+        "GET\t/hello HTTP/1.1\r\n\r\n",               /* a tab */
+        "GET /hello HTTP/1.1\r\nA: b\r\n c\r\n\r\n",  /* obs-fold */
+        "GET /hello HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n", /* obs-fold, tab */
+        "GET /hello HTTP/1.1\r\n: b\r\n\r\n",         /* empty header name */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (int is_bytewise = 0; is_bytewise < 2; is_bytewise++) {
+            enum http_event event = HTTP_EV_NEED_MORE;
+            http_conn_init(&conn);
+            size_t len = strlen(bad[i]), step = is_bytewise ? 1 : len, used;
+            for (size_t off = 0; off < len && event == HTTP_EV_NEED_MORE; off += step)
+                event = feed(bad[i] + off, step, &used);
+            if (event != HTTP_EV_ERROR || conn.error_status != 400)
+                fail_msg("case %zu (%s): event %d, status %d", i,
+                         is_bytewise ? "bytewise" : "whole", event, conn.error_status);
+        }
+    }
+    /* Leading empty lines before a request are fine (RFC 9112 2.2). */
+    http_conn_init(&conn);
+    assert_int_equal(feed_str("\r\n\r\nGET /hello HTTP/1.1\r\nA: b\r\n\r\n"), HTTP_EV_REQUEST);
+}
+
+static void test_chunk_extensions_over_16k_get_413(void **state) {
+    static char req[40000];
+    (void)state;
+    int n =
+        snprintf(req, sizeof(req), "POST /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;");
+    memset(req + n, 'a', 20000);
+    snprintf(req + n + 20000, sizeof(req) - (size_t)n - 20000, "\r\nhello\r\n0\r\n\r\n");
+    assert_int_equal(feed_str(req), HTTP_EV_ERROR);
+    assert_int_equal(conn.error_status, 413);
+    http_conn_init(&conn);
+    assert_int_equal(
+        feed_str("POST /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n"
+                 "0\r\n\r\n"),
+        HTTP_EV_REQUEST);
+}
+
 static void test_target_over_limit_gets_414(void **state) {
     char req[HTTP_TARGET_MAX + 64];
     (void)state;
@@ -255,6 +301,8 @@ int main(void) {
         T(test_ten_thousand_tiny_headers_get_431),
         T(test_garbage_gets_400_and_stays_an_error),
         T(test_bad_requests_get_400),
+        T(test_lenient_heads_are_refused_even_byte_by_byte),
+        T(test_chunk_extensions_over_16k_get_413),
         T(test_target_over_limit_gets_414),
         T(test_keep_alive_follows_http_version_and_connection_header),
         T(test_head_request_is_marked),
