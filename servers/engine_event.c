@@ -8,9 +8,12 @@
  *
  * Raw events rather than bufferevents: a bufferevent copies every read and
  * write through evbuffers (allocated chunks); with raw events a connection
- * reads into its own buffer, parses in place, and writes the response head
- * and the static body straight from where they are — nothing allocated per
- * request, like the node engine, so the two loops differ only in library.
+ * reads into the loop's one read buffer, parses in place, and writes the
+ * response head and the static body straight from where they are — nothing
+ * allocated per request. Bytes left over (a pipelined or half-read request)
+ * move to a buffer of the connection's own until they are parsed, as the
+ * node engine does and uvloop does with its per-loop buffer: an idle
+ * connection holds no buffer, so the two loops differ only in library.
  *
  * Pipelined requests are answered one at a time, in order: reading pauses
  * while a request is being answered. SIGINT/SIGTERM: stop accepting, close
@@ -55,6 +58,7 @@ struct ev_server {
     LIST_HEAD(, ev_conn) conns;
     unsigned keep_alive_s;
     bool is_stopping;
+    char read_buf[CONN_BUF]; /* every connection reads here first */
 };
 
 struct ev_conn {
@@ -75,8 +79,9 @@ struct ev_conn {
     size_t head_len, head_sent;
     uint64_t body_len, body_sent;
     LIST_ENTRY(ev_conn) link;
+    char *buf;         /* NULL, the loop's read_buf (while parsing), or our own */
+    bool is_buf_owned; /* buf is ours: CONN_BUF bytes, freed with the connection */
     size_t start, end; /* unread bytes in buf */
-    char buf[CONN_BUF];
 };
 
 static void conn_process(struct ev_conn *conn);
@@ -120,6 +125,8 @@ static void conn_free(evutil_socket_t fd, short what, void *arg) {
             event_free(events[i]);
     }
     free(conn->stats_body);
+    if (conn->is_buf_owned)
+        free(conn->buf);
     free(conn);
 }
 
@@ -286,24 +293,57 @@ static void conn_process(struct ev_conn *conn) {
     conn->is_processing = false;
 }
 
+/* After parsing from the loop's buffer: what is left moves to our own. */
+static int conn_keep_leftover(struct ev_conn *conn) {
+    size_t left = conn->end - conn->start;
+    if (conn->is_buf_owned || conn->buf == NULL)
+        return 0;
+    if (conn->is_closed) {
+        conn->buf = NULL;
+        return 0;
+    }
+    if (left == 0) {
+        conn->buf = NULL;
+        conn->start = conn->end = 0;
+        return 0;
+    }
+    char *own = malloc(CONN_BUF);
+    if (!own)
+        return -1;
+    memcpy(own, conn->buf + conn->start, left);
+    conn->buf = own;
+    conn->is_buf_owned = true;
+    conn->start = 0;
+    conn->end = left;
+    return 0;
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     struct ev_conn *conn = arg;
     (void)what;
 
-    if (conn->end == sizeof(conn->buf)) {
+    if (!conn->buf) {
+        conn->buf = conn->server->read_buf;
+        conn->start = conn->end = 0;
+    } else if (conn->end == CONN_BUF) {
         memmove(conn->buf, conn->buf + conn->start, conn->end - conn->start);
         conn->end -= conn->start;
         conn->start = 0;
     }
-    ssize_t n = recv(fd, conn->buf + conn->end, sizeof(conn->buf) - conn->end, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    ssize_t n = recv(fd, conn->buf + conn->end, CONN_BUF - conn->end, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        conn_keep_leftover(conn);
         return;
+    }
     if (n <= 0) {
+        if (!conn->is_buf_owned)
+            conn->buf = NULL;
         conn_close(conn);
         return;
     }
     if (conn->state == EV_LINGERING) {
         conn->start = conn->end = 0; /* drained and dropped */
+        conn_keep_leftover(conn);
         return;
     }
     bool was_between = !http_conn_is_mid_request(&conn->http);
@@ -311,6 +351,9 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     if (was_between && conn->timer_role == EVT_IDLE)
         conn_timer_stop(conn); /* a new request: its headers deadline starts now */
     conn_process(conn);
+    /* conn_close() frees the connection only after this callback: still ours. */
+    if (conn_keep_leftover(conn) < 0 && !conn->is_closed)
+        conn_close(conn);
 }
 
 static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
@@ -348,7 +391,7 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
             close(fd);
             continue;
         }
-        memset(conn, 0, offsetof(struct ev_conn, buf));
+        memset(conn, 0, sizeof(*conn));
         conn->server = server;
         conn->fd = fd;
         conn->is_fresh = true;
