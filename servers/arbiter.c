@@ -267,7 +267,13 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
         unsigned n = 0;
         pfds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
         if (config->is_round_robin && !is_stopping) {
-            pfds[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+            /* With every worker busy the connection waits in the backlog:
+             * a readable listener nobody accepts from must not wake us. */
+            bool has_free = false;
+            for (unsigned i = 0; i < slots; i++)
+                has_free |= workers[i].pid > 0 && workers[i].ipc_fd >= 0 && workers[i].is_free;
+            if (has_free)
+                pfds[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
             for (unsigned i = 0; i < slots; i++) {
                 if (workers[i].pid > 0 && workers[i].ipc_fd >= 0)
                     pfds[n++] = (struct pollfd){.fd = workers[i].ipc_fd, .events = POLLIN};

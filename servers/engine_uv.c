@@ -517,11 +517,17 @@ static void ipc_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         uv_read_stop(stream); /* the primary is gone; the arbiter's SIGTERM follows */
         return;
     }
-    while (uv_pipe_pending_count(pipe) > 0) {
-        conn_accept(server, stream);
+    /* One byte comes with each connection. Out of descriptors, the kernel
+     * drops the descriptor (MSG_CTRUNC) and only the byte arrives: that is
+     * acknowledged too, or the primary would wait on this worker forever. */
+    for (ssize_t i = 0; i < nread; i++) {
+        if (uv_pipe_pending_count(pipe) > 0)
+            conn_accept(server, stream);
         uv_buf_t ack = uv_buf_init("a", 1);
         uv_try_write(stream, &ack, 1);
     }
+    while (uv_pipe_pending_count(pipe) > 0)
+        conn_accept(server, stream);
 }
 
 static void server_close_all(struct uv_server *server) {
