@@ -92,11 +92,11 @@ LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhtt
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil \
 	test_expr test_scenario test_csv
-E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_loadgen e2e_shapes
+E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e fuzz bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help
+.PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help
 ROUNDS ?= 3
 DURATION ?= 10s
 all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
@@ -154,7 +154,9 @@ $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scen
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_hostile: $(BUILD)/tests/e2e_hostile.o $(BUILD)/tests/e2e_client.o
-$(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o \
+	$(BUILD)/bench/proctree.o
+$(BUILD)/tests/e2e_slowloris: $(BUILD)/tests/e2e_slowloris.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
@@ -168,10 +170,13 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
 e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
-	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server, e2e_hostile, e2e_faults --model $$m"; \
+	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server, e2e_hostile, e2e_faults, e2e_slowloris --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
-	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_faults; done
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
+	        $(BUILD)/tests/e2e_faults; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
+	        $(BUILD)/tests/e2e_slowloris; done
 	$(Q)echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
 	$(Q)echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
@@ -199,6 +204,30 @@ fuzz: $(FUZZ_DIR)/fuzz_http1 $(BUILD)/tests/e2e_hostile
 	$(Q)$(BUILD)/tests/e2e_hostile --dump $(FUZZ_DIR)/seeds
 	$(FUZZ_DIR)/fuzz_http1 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+
+# The long versions of the fault tests (bounded, loopback only, under 15
+# minutes on 2 cores): slowloris with 1,000 connections for 15 s and the
+# leak check over a million requests on every model, then 3 minutes of fuzzing.
+torture: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
+	$(Q)set -e; for m in $(MODELS); do echo "== torture --model $$m"; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
+	        FAULTS_REQUEST_SECONDS=15 FAULTS_IDLE_CONNECTIONS=10000 $(BUILD)/tests/e2e_faults; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
+	        SLOWLORIS_CONNECTIONS=1000 SLOWLORIS_SECONDS=15 $(BUILD)/tests/e2e_slowloris; done
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TORTURE_FUZZ_SECONDS),180)
+
+# Memcheck: the unit tests, and the hostile corpus against a node model
+# running under valgrind (its exit status on SIGTERM carries the verdict).
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BIN)/server $(BUILD)/tests/e2e_hostile
+	$(Q)command -v valgrind >/dev/null || { echo "make valgrind needs valgrind: apt-get install valgrind"; exit 1; }
+	$(Q)set -e; for t in $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)); do echo "== valgrind $$t"; \
+	    SHOWDOWN_VALGRIND=1 $(VALGRIND) $$t > $$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; exit 1; }; done
+	$(Q)printf '#!/bin/sh\nexec $(VALGRIND) %s "$$@"\n' "$(abspath $(BIN)/server)" > $(BUILD)/valgrind-server
+	$(Q)chmod +x $(BUILD)/valgrind-server
+	@echo "== valgrind bin/server --model node under the hostile corpus"
+	$(Q)SHOWDOWN_SERVER=$(BUILD)/valgrind-server SHOWDOWN_MODEL=node $(BUILD)/tests/e2e_hostile
 
 sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/sanitize BIN=build/sanitize/bin SAN=1 test

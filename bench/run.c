@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@
 #define LOADGEN_SLACK_S   30.0 /* beyond warm-up + duration: kill bin/loadgen */
 #define SAMPLE_INTERVAL_S 0.05
 #define START_COST_S      0.3 /* per measurement beyond warm-up + duration, for the ETA */
+#define MIN_FREE_BYTES    (1u << 20) /* below this, stop before a write fails half-way */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -610,10 +612,24 @@ static void print_summary(const struct runner *r, const struct measurement *m,
     fflush(stdout);
 }
 
+/* Whether the results' file system has room for another measurement. */
+static bool has_room(const struct runner *r) {
+    struct statvfs fs;
+    if (statvfs(r->dir, &fs) < 0 || (double)fs.f_bavail * (double)fs.f_frsize >= MIN_FREE_BYTES)
+        return true;
+    clear_progress(r);
+    fprintf(stderr, "bench: %s: less than 1 MiB free on its file system; stopping before a "
+                    "write fails\n",
+            r->dir);
+    return false;
+}
+
 /* Returns 0, 1 (this measurement failed; go on) or -1 (stop the run). */
 static int measure(struct runner *r, struct measurement *m) {
     char why[256], lg_csv[4400], hgrm[4400], started_at[32];
     unsigned port = 0;
+    if (!has_room(r))
+        return -1;
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);

@@ -116,5 +116,53 @@ check "... does not rename it" test ! -e "$T/e.csv"
 check "... says so" grep -q "interrupted: the run did not complete; [0-9]* rows kept in $T/e.csv.partial" "$T/int.err"
 check "... and leaves no server behind" no_children
 
+# --- a server killed mid-run: the row is recorded, the run goes on
+{ sed -n '/^\[scenario\]/,/^repeat/p' tests/scenarios/tiny.ini |
+    sed 's/^connections .*/connections = 16/; s/^duration .*/duration = 2s/; s/^repeat .*/repeat = 1/'; } > "$T/die.ini"
+$BENCH run --out "$T/f.csv" "$T/die.ini" > "$T/die.out" 2>&1 &
+pid=$!
+victim=
+for _ in $(seq 100); do
+    victim=$(pgrep -P $pid -f -- '--model node ' | head -1)
+    [ -n "$victim" ] && break
+    sleep 0.05
+done
+sleep 1
+[ -n "$victim" ] && kill -9 "$victim"
+wait $pid
+rc=$?
+check "a server killed mid-run: bench still exits 0" test $rc = 0
+check "... with a row for it (errors or short) and one for the next model" awk -F, \
+    'NR > 1 { n[$8]++ } END { exit !(n["node"] == 1 && n["gunicorn-sync"] == 1) }' "$T/f.csv"
+check "... and no server left" no_children
+
+# --- disk full: a clear error, earlier files untouched (needs root for a tiny tmpfs)
+mkdir "$T/full"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/null; then
+    echo "an earlier result" > "$T/full/old.csv"
+    $BENCH run --quick --out "$T/full/new.csv" tests/scenarios/tiny.ini > /dev/null 2> "$T/full.err"
+    rc=$?
+    check "disk full: bench exits 1" test $rc = 1
+    check "... saying why, naming the place" grep -q "$T/full/new: less than 1 MiB free" "$T/full.err"
+    check "... the earlier file untouched" test "$(cat "$T/full/old.csv")" = "an earlier result"
+    check "... no .csv claimed complete" test ! -e "$T/full/new.csv"
+    # bin/loadgen's own CSV on a full disk.
+    dd if=/dev/zero of="$T/full/fill" bs=4k 2>/dev/null
+    $SHOWDOWN_SERVER --model node --port 0 > "$T/srv.out" 2>/dev/null &
+    srv=$!
+    for _ in $(seq 50); do grep -q listening "$T/srv.out" && break; sleep 0.05; done
+    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$T/srv.out")
+    $SHOWDOWN_LOADGEN -c1 -d300ms --csv "$T/full/lg.csv" "http://127.0.0.1:$port/hello" \
+        > /dev/null 2> "$T/lgfull.err"
+    rc=$?
+    kill $srv; wait $srv 2>/dev/null
+    check "disk full: bin/loadgen --csv says so, naming the file" \
+        sh -c "test $rc != 0 && grep -q -- '--csv $T/full/lg.csv: No space left on device' '$T/lgfull.err'" ||
+        cat "$T/lgfull.err"
+    umount "$T/full"
+else
+    echo "[  SKIPPED ] disk full (needs root to mount a tmpfs)"
+fi
+
 echo "e2e_bench: $failed failed"
 [ $failed = 0 ]
