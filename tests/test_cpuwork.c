@@ -52,7 +52,8 @@ static void test_work_scales_linearly(void **state) {
     double large = median_cpu_us_of(10000);
     double ratio = large / small;
     print_message("10 ms / 1 ms of work: CPU ratio %.2f\n", ratio);
-    assert_true(ratio > 7.0 && ratio < 13.0);
+    /* Linear, not exact: the machine is shared, and a 1 ms sample is noisier. */
+    assert_true(ratio > 6.0 && ratio < 15.0);
 }
 
 static void count_calls(void *arg) {
