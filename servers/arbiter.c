@@ -168,30 +168,49 @@ static int send_fd(int channel, int fd) {
     return sendmsg(channel, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
+/* A worker's channel closed (it died): no connection goes to it any more,
+ * even before the arbiter reaps it. Node's primary does the same on the
+ * worker's 'disconnect'. */
+static void channel_close(struct arb_worker *worker) {
+    if (worker->ipc_fd >= 0)
+        close(worker->ipc_fd);
+    worker->ipc_fd = -1;
+    worker->is_free = false;
+}
+
+static unsigned next_free_worker(const struct arb_worker *workers, unsigned slots, unsigned next) {
+    for (unsigned k = 0; k < slots; k++) {
+        unsigned i = (next + k) % slots;
+        if (workers[i].pid > 0 && workers[i].ipc_fd >= 0 && workers[i].is_free)
+            return i;
+    }
+    return slots;
+}
+
 /*
  * Node's round-robin scheduler (lib/internal/cluster/round_robin_handle.js):
  * the primary accepts and hands each connection to the next free worker; a
- * worker is free again once it has acknowledged the last one.
+ * worker is free again once it has acknowledged the last one. A handover
+ * that fails (the worker has just died) goes to the next free worker, as
+ * Node's handle keeps a connection its worker could not take.
  */
 static void round_robin(struct arb_worker *workers, unsigned slots, int listen_fd, unsigned *next) {
     for (;;) {
-        unsigned chosen = slots;
-        for (unsigned k = 0; k < slots; k++) {
-            unsigned i = (*next + k) % slots;
-            if (workers[i].pid > 0 && workers[i].ipc_fd >= 0 && workers[i].is_free) {
-                chosen = i;
-                break;
-            }
-        }
+        unsigned chosen = next_free_worker(workers, slots, *next);
         if (chosen == slots)
             return; /* everyone busy: the connection waits in the backlog */
         int fd = listen_accept(listen_fd, SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        if (send_fd(workers[chosen].ipc_fd, fd) == 0)
+        while (chosen < slots && send_fd(workers[chosen].ipc_fd, fd) < 0) {
+            channel_close(&workers[chosen]);
+            chosen = next_free_worker(workers, slots, chosen + 1);
+        }
+        if (chosen < slots) {
             workers[chosen].is_free = false;
-        close(fd);
-        *next = (chosen + 1) % slots;
+            *next = (chosen + 1) % slots;
+        }
+        close(fd); /* the worker has its own copy; with none left, the client sees a close */
     }
 }
 
@@ -290,6 +309,8 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
                 ssize_t got = recv(workers[i].ipc_fd, drain, sizeof(drain), MSG_DONTWAIT);
                 if (got > 0)
                     workers[i].is_free = true; /* acknowledged */
+                else if (got == 0 || (errno != EAGAIN && errno != EINTR))
+                    channel_close(&workers[i]);
             }
             round_robin(workers, slots, listen_fd, &next_worker);
         }
@@ -303,9 +324,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
                     continue;
                 workers[i].pid = 0;
                 atomic_store(&board.slots[i].pid, 0);
-                if (workers[i].ipc_fd >= 0)
-                    close(workers[i].ipc_fd);
-                workers[i].ipc_fd = -1;
+                channel_close(&workers[i]);
                 if (is_stopping || workers[i].generation != generation)
                     break;
                 describe_exit(pid, status, message, sizeof(message));

@@ -39,6 +39,8 @@ struct hostile_case {
 };
 
 static void append(struct hostile_case *c, const char *data, size_t len) {
+    if (len == 0)
+        return;
     if (c->len + len > c->cap) {
         c->cap = (c->len + len) * 2;
         c->bytes = realloc(c->bytes, c->cap);
@@ -105,7 +107,6 @@ static int load_case(const char *dir, const char *file, struct hostile_case *c) 
     memset(c, 0, sizeof(*c));
     snprintf(c->name, sizeof(c->name), "%s", file);
     c->responses = 1;
-    append(c, "", 0);
     while ((n = getline(&line, &cap, in)) >= 0) {
         while (n > 0 && (line[n - 1] == '\n'))
             line[--n] = '\0';

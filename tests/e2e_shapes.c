@@ -214,9 +214,11 @@ static void kill_a_worker_under_load(const char *model) {
                   e2e_json_number(json, NULL, "requests"), errors);
     assert_true(replaced);
     assert_true(e2e_json_number(json, NULL, "requests") > 1000);
-    /* Only what was in flight on the killed worker's connections is lost:
-     * at most one request on each of the 16. */
-    assert_true(errors <= 16);
+    /* Only what the killed worker held is lost: the request in flight on
+     * each of its connections (at most the 16), plus, in node-cluster, the
+     * one connection the primary may have handed it as it died. A
+     * connection handed to a worker already gone goes to the other one. */
+    assert_true(errors <= 17);
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
 
