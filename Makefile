@@ -34,18 +34,19 @@ Q := @
 say = @printf '  %-8s %s\n' $(1) $(2)
 endif
 
-# What `make deps` runs; also run by the config step when something is missing.
-define install_deps
-	if [ "$$(id -u)" = 0 ]; then \
+# Installs Debian packages $(1) as root (apt-get update only when needed);
+# otherwise prints the exact command and fails. `make deps` and the config
+# step use it for DEBIAN_PACKAGES, `fuzz`, `valgrind` and `deps-bench` for theirs.
+apt_install = if [ "$$(id -u)" = 0 ]; then \
 	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES) || \
-	    { apt-get update && apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); }; \
+	    apt-get install -y --no-install-recommends $(1) || \
+	    { apt-get update && apt-get install -y --no-install-recommends $(1); }; \
 	else \
 	    echo "showdown needs Debian packages; run:"; \
-	    echo "  sudo apt-get install -y $(DEBIAN_PACKAGES)"; \
+	    echo "  sudo apt-get install -y $(1)"; \
 	    exit 1; \
 	fi
-endef
+install_deps = $(call apt_install,$(DEBIAN_PACKAGES))
 
 deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1 || \
 	! command -v gnuplot >/dev/null 2>&1 || \
@@ -54,7 +55,7 @@ deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/d
 .DEFAULT_GOAL := all
 
 # Goals that need no compiler flags skip the dependency check.
-NO_CONFIG_GOALS := clean deps deps-bench help
+NO_CONFIG_GOALS := clean deps deps-bench deps-peers help
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 endif
@@ -86,17 +87,18 @@ LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/results.c bench/proctree.c bench/run.c \
-	bench/claims.c bench/compare.c bench/report.c
+	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil \
-	test_expr test_scenario test_csv
-E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes
+	test_expr test_scenario test_csv test_fidelity
+E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help
+.PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help \
+	peers deps-peers
 ROUNDS ?= 3
 DURATION ?= 10s
 all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
@@ -152,6 +154,8 @@ $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
+$(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
+	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/expr.c)
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_hostile: $(BUILD)/tests/e2e_hostile.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o \
@@ -159,6 +163,7 @@ $(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client
 $(BUILD)/tests/e2e_slowloris: $(BUILD)/tests/e2e_slowloris.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_peers: $(BUILD)/tests/e2e_peers.o $(BUILD)/tests/e2e_client.o $(BUILD)/bench/peers.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) $(TEST_LIBS)
@@ -169,7 +174,7 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 # End-to-end: real servers on 127.0.0.1, port 0, real HTTP. MODELS picks which.
 MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
-e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
+e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers
 	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server, e2e_hostile, e2e_faults, e2e_slowloris --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
@@ -183,17 +188,22 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
 	$(Q)echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
+	$(Q)echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
+	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
 
 test: unit e2e
 
 # libFuzzer (clang) on the request path, with ASan + UBSan; the hostile
 # corpus is the seed (the first byte of a seed picks how its bytes are cut).
 FUZZ_SECONDS ?= 60
+# libFuzzer's runtime comes with compiler-rt, which Debian 12's clang only recommends.
+FUZZ_PACKAGES := clang libclang-rt-dev
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SRC := tests/fuzz_http1.c servers/http1.c servers/handlers.c $(COMMON_SRC) \
 	$(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 $(FUZZ_DIR)/fuzz_http1: $(FUZZ_SRC) $(wildcard servers/*.h common/*.h) $(BUILD)/config.mk
-	$(Q)command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang"; exit 1; }
+	$(Q)command -v clang >/dev/null && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+	    2>/dev/null)" ] || { $(call apt_install,$(FUZZ_PACKAGES)); }
 	$(call say,CLANG,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -212,7 +222,7 @@ torture: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	$(Q)set -e; for m in $(MODELS); do echo "== torture --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
-	        FAULTS_REQUEST_SECONDS=15 FAULTS_IDLE_CONNECTIONS=10000 $(BUILD)/tests/e2e_faults; \
+	        FAULTS_REQUESTS=1000000 FAULTS_IDLE_CONNECTIONS=10000 $(BUILD)/tests/e2e_faults; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
 	        SLOWLORIS_CONNECTIONS=1000 SLOWLORIS_SECONDS=15 $(BUILD)/tests/e2e_slowloris; done
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TORTURE_FUZZ_SECONDS),180)
@@ -221,7 +231,7 @@ torture: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 # running under valgrind (its exit status on SIGTERM carries the verdict).
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 valgrind: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BIN)/server $(BUILD)/tests/e2e_hostile
-	$(Q)command -v valgrind >/dev/null || { echo "make valgrind needs valgrind: apt-get install valgrind"; exit 1; }
+	$(Q)command -v valgrind >/dev/null || { $(call apt_install,valgrind); }
 	$(Q)set -e; for t in $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)); do echo "== valgrind $$t"; \
 	    SHOWDOWN_VALGRIND=1 $(VALGRIND) $$t > $$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; exit 1; }; done
 	$(Q)printf '#!/bin/sh\nexec $(VALGRIND) %s "$$@"\n' "$(abspath $(BIN)/server)" > $(BUILD)/valgrind-server
@@ -281,6 +291,25 @@ deps-bench:
 	apt-get install -y --no-install-recommends $(BENCH_PACKAGES) || \
 	    { apt-get update && apt-get install -y --no-install-recommends $(BENCH_PACKAGES); }; \
 	rc=$$?; [ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc
+
+# The real runtimes beside the models (peers/, bench/peers.c): Debian's
+# CPython stacks, and Node.js (the machine's, else Debian's nodejs). uvloop
+# and httptools are what `pip install uvicorn[standard]` brings.
+PEER_PACKAGES := python3 python3-flask python3-gunicorn python3-uvicorn python3-uvloop \
+	python3-httptools
+peers_missing = [ ! -x /usr/bin/node ] || ! /usr/bin/python3 -c \
+	'import flask, gunicorn, uvicorn, uvloop, httptools' 2>/dev/null
+deps-peers:
+	$(Q)if $(peers_missing); then \
+	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi
+
+# The C models and their real runtimes on the quick scenarios, then the
+# report and the fidelity table.
+PEER_SCENARIOS := hello io-bound cpu-bound mixed
+peers: all deps-peers
+	$(Q)out=results/$$(date -u +%Y%m%dT%H%M%SZ)-$$(hostname -s)-peers.csv; \
+	$(BIN)/bench run --quick --peers $(BENCH_MODELS) --out $$out $(PEER_SCENARIOS) && \
+	$(BIN)/bench report $$out && $(BIN)/bench fidelity $$out
 
 deps:
 	$(Q)if $(deps_missing); then $(install_deps); else echo "dependencies present: $(DEBIAN_PACKAGES)"; fi

@@ -18,16 +18,28 @@ struct run_options {
     const char *models; /* "a b" or "a,b": only these; NULL: the scenario's */
     const char *out;    /* the CSV; NULL: results/<UTC stamp>-<host>.csv */
     const char *server, *loadgen, *scenario_dir;
+    bool with_peers;       /* also run each C model's real runtime (peers.h) */
+    const char *peers_dir; /* where peers/ is */
 };
 
 int bench_run(const struct run_options *options, char **scenarios, int count);
 int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown);
 int bench_compare(const char *a, const char *b, double threshold);
 int bench_report(const char *csv, const char *scenario_dir);
+int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown);
 
-/* ---- claims.c, for the report too ---- */
+/* ---- claims.c, for the report and fidelity too ---- */
 
 struct csv_table;
+
+/* The samples of a call in one scenario's rows, one per repeat: an
+ * ex_samples_fn whose ctx is a struct sample_ctx. */
+struct sample_ctx {
+    const struct csv_table *table;
+    const struct scenario *sc;
+};
+unsigned claims_samples(void *ctx, const struct ex_call *call, const struct ex_filter *filters,
+                        unsigned nfilters, double *values, unsigned max);
 
 struct judged_claim {
     const struct scenario *sc;
@@ -50,6 +62,29 @@ void claims_cells(const struct judged_claim *claim, char cells[CLAIM_CELLS][1024
 
 /* Writes the claims as a Markdown table (for README, CI summaries). */
 void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n);
+
+/* ---- fidelity.c, for the report too ---- */
+
+/* One shape of one C model beside its real runtime. */
+struct fidelity_row {
+    const char *shape_name, *scenario, *meaning;
+    const char *model, *real;       /* node, real-node */
+    double model_value, real_value; /* NAN: not measured */
+    double difference;              /* model ÷ real − 1; NAN when either is missing */
+    bool is_faithful;
+};
+
+/* Loads the scenarios (at most max) whose shapes the table has rows of;
+ * returns how many, or -1 with a message on stderr. Free each. */
+int fidelity_load_scenarios(const struct csv_table *table, const char *scenario_dir,
+                            struct scenario *scs, unsigned max);
+
+/* Every (shape, pair) with rows of either side, at most max; returns how many. */
+int fidelity_compute(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
+                     struct fidelity_row *out, unsigned max);
+
+void fidelity_format(double value, char *out, size_t cap);
+void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap);
 
 /* "12.3k", "1.20 ms": figures for people. */
 void bench_format_number(double value, char *out, size_t cap);

@@ -59,13 +59,8 @@ void bench_format_metric(enum ex_metric metric, double v, char *out, size_t cap)
     }
 }
 
-struct sample_ctx {
-    const struct csv_table *table;
-    const struct scenario *sc;
-};
-
-static unsigned samples_of(void *arg, const struct ex_call *call, const struct ex_filter *filters,
-                           unsigned nfilters, double *values, unsigned max) {
+unsigned claims_samples(void *arg, const struct ex_call *call, const struct ex_filter *filters,
+                        unsigned nfilters, double *values, unsigned max) {
     const struct sample_ctx *ctx = arg;
     const char *conns = ex_filter_value(filters, nfilters, EX_CONNECTIONS);
     const char *rate = ex_filter_value(filters, nfilters, EX_RATE);
@@ -166,7 +161,7 @@ int claims_judge(const struct csv_table *table, const char *scenario_dir, struct
             struct judged_claim *j = &out[n++];
             j->sc = sc;
             j->claim = &sc->claims[c];
-            ex_eval(&j->claim->expr, samples_of, &ctx, &j->result);
+            ex_eval(&j->claim->expr, claims_samples, &ctx, &j->result);
             format_side(&j->claim->expr.left, &j->result.left, j->left, sizeof(j->left));
             format_side(&j->claim->expr.right, &j->result.right, j->right, sizeof(j->right));
         }

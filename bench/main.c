@@ -11,26 +11,32 @@
 #include <unistd.h>
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: bench run [--quick] [--models LIST] [--out FILE.csv] SCENARIO...\n"
-                 "       bench claims [--markdown] FILE.csv\n"
-                 "       bench compare [--threshold PCT] A.csv B.csv\n"
-                 "       bench report FILE.csv\n"
-                 "\n"
-                 "  run       for each scenario x model x connection level x repeat: start\n"
-                 "            bin/server, drive it with bin/loadgen, append rows to\n"
-                 "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
-                 "  claims    judge the claims of the scenarios in FILE.csv: holds, fails or\n"
-                 "            inconclusive; exit 1 when a required claim fails\n"
-                 "  compare   medians of A and B per scenario, model, path and connections; a\n"
-                 "            change is marked only when the repeats do not overlap; with\n"
-                 "            --threshold 10%%, exit 1 on a marked regression beyond it\n"
-                 "  report    write FILE.html: gnuplot charts per scenario and the claims\n"
-                 "\n"
-                 "  SCENARIO        a name in the scenario folder (io-bound) or a .ini file\n"
-                 "  --models LIST   only these models (space- or comma-separated)\n"
-                 "  --scenarios DIR where scenarios are (default: ./scenarios, else next to bin/)\n"
-                 "  --server FILE, --loadgen FILE   the binaries (default: next to bin/bench;\n"
-                 "                  also $SHOWDOWN_SERVER, $SHOWDOWN_LOADGEN)\n");
+    fprintf(out,
+            "usage: bench run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "       bench claims [--markdown] FILE.csv\n"
+            "       bench compare [--threshold PCT] A.csv B.csv\n"
+            "       bench report FILE.csv\n"
+            "       bench fidelity [--markdown] FILE.csv\n"
+            "\n"
+            "  run       for each scenario x model x connection level x repeat: start\n"
+            "            bin/server, drive it with bin/loadgen, append rows to\n"
+            "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
+            "  claims    judge the claims of the scenarios in FILE.csv: holds, fails or\n"
+            "            inconclusive; exit 1 when a required claim fails\n"
+            "  compare   medians of A and B per scenario, model, path and connections; a\n"
+            "            change is marked only when the repeats do not overlap; with\n"
+            "            --threshold 10%%, exit 1 on a marked regression beyond it\n"
+            "  report    write FILE.html: gnuplot charts per scenario and the claims\n"
+            "  fidelity  each C model beside its real runtime (--peers rows): the shape\n"
+            "            ratios side by side, faithful within 25%% or not\n"
+            "\n"
+            "  SCENARIO        a name in the scenario folder (io-bound) or a .ini file\n"
+            "  --models LIST   only these models (space- or comma-separated)\n"
+            "  --peers         also run the real runtime beside each C model that has\n"
+            "                  one (real-node, real-gunicorn-sync, ...; peers/)\n"
+            "  --scenarios DIR where scenarios are (default: ./scenarios, else next to bin/)\n"
+            "  --server FILE, --loadgen FILE   the binaries (default: next to bin/bench;\n"
+            "                  also $SHOWDOWN_SERVER, $SHOWDOWN_LOADGEN)\n");
 }
 
 static int bad(const char *what) {
@@ -55,6 +61,7 @@ static void beside_me(const char *name, char *out, size_t cap) {
 int main(int argc, char **argv) {
     enum {
         OPT_QUICK = 256,
+        OPT_PEERS,
         OPT_MODELS,
         OPT_OUT,
         OPT_SERVER,
@@ -66,6 +73,7 @@ int main(int argc, char **argv) {
     };
     static const struct option long_options[] = {
         {"quick", no_argument, NULL, OPT_QUICK},
+        {"peers", no_argument, NULL, OPT_PEERS},
         {"models", required_argument, NULL, OPT_MODELS},
         {"out", required_argument, NULL, OPT_OUT},
         {"server", required_argument, NULL, OPT_SERVER},
@@ -76,7 +84,7 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    static char server[4096], loadgen[4096], scenario_dir[4096];
+    static char server[4096], loadgen[4096], scenario_dir[4096], peers_dir[4096];
     struct run_options options = {0};
     bool is_markdown = false;
     double threshold = 0;
@@ -101,6 +109,12 @@ int main(int argc, char **argv) {
         snprintf(scenario_dir, sizeof(scenario_dir), "scenarios");
     else
         beside_me("../scenarios", scenario_dir, sizeof(scenario_dir));
+    if (getenv("SHOWDOWN_PEERS"))
+        snprintf(peers_dir, sizeof(peers_dir), "%s", getenv("SHOWDOWN_PEERS"));
+    else if (stat("peers", &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(peers_dir, sizeof(peers_dir), "peers");
+    else
+        beside_me("../peers", peers_dir, sizeof(peers_dir));
 
     optind = 2;
     int opt;
@@ -108,6 +122,9 @@ int main(int argc, char **argv) {
         switch (opt) {
         case OPT_QUICK:
             options.is_quick = true;
+            break;
+        case OPT_PEERS:
+            options.with_peers = true;
             break;
         case OPT_MODELS:
             options.models = optarg;
@@ -146,6 +163,7 @@ int main(int argc, char **argv) {
     options.server = server;
     options.loadgen = loadgen;
     options.scenario_dir = scenario_dir;
+    options.peers_dir = peers_dir;
     int rest = argc - optind;
     char **args = argv + optind;
 
@@ -169,6 +187,12 @@ int main(int argc, char **argv) {
             return bad("report: give one results CSV");
         return bench_report(args[0], scenario_dir);
     }
-    fprintf(stderr, "bench: unknown command '%s' (run, claims, compare, report)\n", command);
+    if (!strcmp(command, "fidelity")) {
+        if (rest != 1)
+            return bad("fidelity: give one results CSV");
+        return bench_fidelity(args[0], scenario_dir, is_markdown);
+    }
+    fprintf(stderr, "bench: unknown command '%s' (run, claims, compare, report, fidelity)\n",
+            command);
     return 2;
 }

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "../common/csv.h"
 #include "bench.h"
+#include "peers.h"
 #include "results.h"
 
 #include <dirent.h>
@@ -243,6 +244,45 @@ static void html_claims(FILE *out, const struct judged_claim *claims, unsigned n
     fprintf(out, "</table>\n");
 }
 
+/* A section per C model measured beside its real runtime (bin/bench run
+ * --peers): the shapes of fidelity.c side by side. Nothing without peers. */
+static void html_fidelity(FILE *out, const struct csv_table *t, const struct scenario *scs,
+                          unsigned nscs) {
+    struct fidelity_row rows[64];
+    char model[32], real[32], diff[32];
+    int n = fidelity_compute(t, scs, nscs, rows, 64);
+    if (n <= 0)
+        return;
+    fprintf(out, "<h2>Fidelity: each C model beside its real runtime</h2>\n<p>Absolute speed "
+                 "differs (C handlers against an interpreter) and is not compared; the shape is. "
+                 "Faithful: the C model's figure within 25%% of the real runtime's.</p>\n");
+    for (unsigned p = 0; p < npeers; p++) {
+        bool is_open = false;
+        for (int i = 0; i < n; i++) {
+            const struct fidelity_row *row = &rows[i];
+            if (strcmp(row->real, peers[p].name) != 0)
+                continue;
+            if (!is_open)
+                fprintf(out,
+                        "<h3><code>%s</code> beside <code>%s</code></h3>\n<table><tr>"
+                        "<th>shape</th><th>what it is</th><th>C model</th><th>real</th>"
+                        "<th>difference</th><th>verdict</th></tr>\n",
+                        row->model, row->real);
+            is_open = true;
+            fidelity_format(row->model_value, model, sizeof(model));
+            fidelity_format(row->real_value, real, sizeof(real));
+            fidelity_format_difference(row, diff, sizeof(diff));
+            fprintf(out, "<tr><td>%s</td><td>", row->shape_name);
+            html_text(out, row->meaning);
+            fprintf(out, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td></tr>\n",
+                    model, real, diff, row->is_faithful ? "holds" : "fails",
+                    row->is_faithful ? "faithful" : "not faithful");
+        }
+        if (is_open)
+            fprintf(out, "</table>\n");
+    }
+}
+
 static void remove_dir(const char *path) {
     DIR *d = opendir(path);
     struct dirent *e;
@@ -362,6 +402,7 @@ int bench_report(const char *csv, const char *scenario_dir) {
     html_text(out, first->fields[RC_STARTED_AT]);
     fprintf(out, ". Medians over repeats; server figures are summed over its process tree.</p>\n");
     html_claims(out, claims, (unsigned)nclaims);
+    html_fidelity(out, &t, scs, nscs);
     for (unsigned s = 0; s < nnames; s++) {
         const struct scenario *sc = NULL;
         for (unsigned k = 0; k < nscs; k++)

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "../common/csv.h"
 #include "bench.h"
+#include "peers.h"
 #include "proctree.h"
 #include "results.h"
 
@@ -43,7 +44,7 @@
 #define STOP_GRACE_S      5.0  /* SIGTERM, then SIGKILL to the group */
 #define LOADGEN_SLACK_S   30.0 /* beyond warm-up + duration: kill bin/loadgen */
 #define SAMPLE_INTERVAL_S 0.05
-#define START_COST_S      0.3 /* per measurement beyond warm-up + duration, for the ETA */
+#define START_COST_S      0.3        /* per measurement beyond warm-up + duration, for the ETA */
 #define MIN_FREE_BYTES    (1u << 20) /* below this, stop before a write fails half-way */
 
 static volatile sig_atomic_t stop_signal;
@@ -170,7 +171,7 @@ static pid_t spawn(char *const argv[], const cpu_set_t *cpus, int out, int err, 
     dup2(null, 0);
     dup2(out >= 0 ? out : null, 1);
     dup2(err >= 0 ? err : null, 2);
-    execv(argv[0], argv);
+    execvp(argv[0], argv);
     dprintf(2, "bench: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
@@ -350,10 +351,32 @@ static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len)
            -1;
 }
 
+/* The [model NAME] args of the model a measurement runs as bin/server: the
+ * model's own, or a peer's twin's. */
+static const char *model_args(const struct measurement *m) {
+    const struct peer *peer = peer_find(m->model->name);
+    if (!peer)
+        return m->model->args;
+    for (unsigned k = 0; k < m->sc->nmodels; k++)
+        if (!strcmp(m->sc->models[k].name, peer->twin))
+            return m->sc->models[k].args;
+    return NULL;
+}
+
 static pid_t start_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
                           size_t why_len) {
-    char *argv[64], calibration[32], flags[1024], model_flags[1024];
+    char *argv[64], calibration[32], flags[1024], model_flags[1024], peer_args[8192];
     int argc = 0, fds[2];
+    const struct peer *peer = peer_find(m->model->name);
+    if (peer) {
+        /* A real runtime calibrates its own CPU work, in its own language. */
+        if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, peer_args,
+                      sizeof(peer_args), argv) < 0) {
+            snprintf(why, why_len, "could not build its command line");
+            return -1;
+        }
+        goto start;
+    }
     snprintf(calibration, sizeof(calibration), "%.3f", r->calibration);
     argv[argc++] = (char *)r->options->server;
     argv[argc++] = "--model";
@@ -373,6 +396,7 @@ static pid_t start_server(struct runner *r, const struct measurement *m, unsigne
     argc = add_args(argv, argc, 64, flags);
     argc = add_args(argv, argc, 64, model_flags);
     argv[argc] = NULL;
+start:
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));
         return -1;
@@ -618,8 +642,9 @@ static bool has_room(const struct runner *r) {
     if (statvfs(r->dir, &fs) < 0 || (double)fs.f_bavail * (double)fs.f_frsize >= MIN_FREE_BYTES)
         return true;
     clear_progress(r);
-    fprintf(stderr, "bench: %s: less than 1 MiB free on its file system; stopping before a "
-                    "write fails\n",
+    fprintf(stderr,
+            "bench: %s: less than 1 MiB free on its file system; stopping before a "
+            "write fails\n",
             r->dir);
     return false;
 }
@@ -692,15 +717,18 @@ static bool is_selected(const char *models, const char *name) {
 }
 
 /* Asks bin/server what the model is with these flags: the CSV's engine,
- * processes, threads and gil. */
+ * processes, threads and gil. A peer is described as its twin (it is given
+ * the same counts), with its own engine and GIL. */
 static int describe(struct runner *r, struct measurement *m) {
     char *argv[64], flags[1024], model_flags[1024], out[256];
+    const struct peer *peer = peer_find(m->model->name);
+    const char *args = model_args(m);
     int argc = 0;
     argv[argc++] = (char *)r->options->server;
     argv[argc++] = "--model";
-    argv[argc++] = m->model->name;
+    argv[argc++] = peer ? (char *)peer->twin : m->model->name;
     snprintf(flags, sizeof(flags), "%s", m->sc->server_args ? m->sc->server_args : "");
-    snprintf(model_flags, sizeof(model_flags), "%s", m->model->args ? m->model->args : "");
+    snprintf(model_flags, sizeof(model_flags), "%s", args ? args : "");
     argc = add_args(argv, argc, 62, flags);
     argc = add_args(argv, argc, 62, model_flags);
     argv[argc++] = "--describe";
@@ -710,6 +738,34 @@ static int describe(struct runner *r, struct measurement *m) {
         fprintf(stderr, "bench: %s: model %s: bin/server refuses it with these flags; skipped\n",
                 m->sc->file, m->model->name);
         return -1;
+    }
+    if (peer) {
+        snprintf(m->engine, sizeof(m->engine), "%s", peer->engine);
+        snprintf(m->gil, sizeof(m->gil), "%s", peer->gil);
+    }
+    return 0;
+}
+
+/* --peers: each C model that has a real runtime beside it gets that peer
+ * right after it in the scenario's list, so the two run back to back. */
+static int add_peers(struct scenario *sc) {
+    for (unsigned k = 0; k < sc->nmodels; k++) {
+        const struct peer *peer = peer_of_twin(sc->models[k].name);
+        bool is_listed = false;
+        for (unsigned j = 0; peer && j < sc->nmodels; j++)
+            is_listed |= !strcmp(sc->models[j].name, peer->name);
+        if (!peer || is_listed)
+            continue;
+        if (sc->nmodels == SC_MAX_MODELS) {
+            fprintf(stderr, "bench: %s: no room for %s (at most %d models)\n", sc->file, peer->name,
+                    SC_MAX_MODELS);
+            return -1;
+        }
+        memmove(&sc->models[k + 2], &sc->models[k + 1],
+                (sc->nmodels - k - 1) * sizeof(sc->models[0]));
+        sc->models[k + 1] = (struct sc_model){.name = strdup(peer->name), .args = NULL};
+        sc->nmodels++;
+        k++;
     }
     return 0;
 }
@@ -781,6 +837,8 @@ int bench_run(const struct run_options *options, char **names, int count) {
             goto out;
         }
         nscs++;
+        if (options->with_peers && add_peers(&scs[nscs - 1]) < 0)
+            goto out;
     }
     for (const char *p = options->models; p && *p;) {
         p += strspn(p, " ,\t");

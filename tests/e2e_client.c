@@ -44,30 +44,31 @@ int e2e_server_start_model(struct e2e_server *server, const char *model,
                            const char *const *extra_args) {
     const char *path = getenv("SHOWDOWN_SERVER");
     const char *argv[32];
-    char fd_arg[16];
     unsigned argc = 0;
-    int pipe_fds[2];
 
     if (!path || !*path) {
         fprintf(stderr, "e2e: set SHOWDOWN_SERVER to the server binary (make e2e does)\n");
         return -1;
     }
-    if (pipe(pipe_fds) < 0) {
-        perror("e2e: pipe");
-        return -1;
-    }
-    snprintf(fd_arg, sizeof(fd_arg), "%d", pipe_fds[1]);
     argv[argc++] = path;
     argv[argc++] = "--model";
     argv[argc++] = model;
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc++] = "--ready-fd";
-    argv[argc++] = fd_arg;
+    argv[argc++] = "3";
     for (unsigned i = 0; extra_args && extra_args[i] && argc < 31; i++)
         argv[argc++] = extra_args[i];
     argv[argc] = NULL;
+    return e2e_command_start(server, argv);
+}
 
+int e2e_command_start(struct e2e_server *server, const char *const *argv) {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) < 0) {
+        perror("e2e: pipe");
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         perror("e2e: fork");
@@ -76,13 +77,19 @@ int e2e_server_start_model(struct e2e_server *server, const char *model,
         return -1;
     }
     if (pid == 0) {
+        /* A group of its own, so that stopping it reaches any workers. */
+        setpgid(0, 0);
         close(pipe_fds[0]);
+        if (pipe_fds[1] != 3) {
+            dup2(pipe_fds[1], 3);
+            close(pipe_fds[1]);
+        }
         /* The tests read the port from the pipe; stdout stays quiet. */
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
-        execv(path, (char *const *)argv);
-        fprintf(stderr, "e2e: cannot run %s: %s\n", path, strerror(errno));
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "e2e: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(pipe_fds[1]);
@@ -105,7 +112,10 @@ int e2e_server_start_model(struct e2e_server *server, const char *model,
     server->pid = pid;
     server->port = (unsigned)strtoul(line, NULL, 10);
     if (!memchr(line, '\n', len) || server->port == 0) {
-        fprintf(stderr, "e2e: %s --model %s did not report a port\n", path, model);
+        fprintf(stderr, "e2e: %s", argv[0]);
+        for (unsigned i = 1; argv[i]; i++)
+            fprintf(stderr, " %s", argv[i]);
+        fprintf(stderr, ": did not report a port\n");
         e2e_server_stop(server, SIGKILL, 1000);
         return -1;
     }

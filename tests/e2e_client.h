@@ -34,6 +34,12 @@ int e2e_server_start(struct e2e_server *server, const char *const *extra_args);
 int e2e_server_start_model(struct e2e_server *server, const char *model,
                            const char *const *extra_args);
 
+/* Starts argv (a NULL-terminated command, found on PATH) in a process group
+ * of its own with a pipe as descriptor 3, and waits for it to write
+ * "PORT\n" there, as bin/server --ready-fd 3 and the peers do. Returns 0,
+ * or -1 with a message on stderr. */
+int e2e_command_start(struct e2e_server *server, const char *const *argv);
+
 /* Sends sig and waits up to timeout_ms for the exit. Returns the exit
  * status, 128+signal if it was killed, or -1 on a timeout (then it is
  * SIGKILLed and reaped). */

@@ -1,0 +1,203 @@
+/*
+ * fidelity.c — `bin/bench fidelity FILE.csv`: each C model beside its real
+ * runtime (the rows `bin/bench run --peers` adds; peers.h), compared by
+ * shape, not speed. A C handler is faster than an interpreter's, so
+ * absolute figures differ; what must match is how a model scales with
+ * connections and cores, how much of its waiting overlaps, and how long
+ * cheap requests wait behind CPU work.
+ *
+ * A shape is a ratio written in the claim language (expr.h), with '$'
+ * standing for the model, and evaluated on both rows with the claims'
+ * sampler: medians over the repeats. Faithful when the C model's figure is
+ * within 25% of the real runtime's.
+ */
+#include "../common/csv.h"
+#include "bench.h"
+#include "peers.h"
+#include "results.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAITHFUL_WITHIN 0.25
+
+struct shape {
+    const char *scenario;
+    const char *name;
+    const char *ratio; /* an expect's left side; '$' is the model */
+    double floor;      /* figures below it count as it: both "not blocked" are alike */
+    const char *meaning;
+};
+
+static const struct shape shapes[] = {
+    {"cpu-bound", "cpu scaling", "rps($, connections=8) / rps($, connections=1)", 0,
+     "/cpu?us=2000 req/s at 8 connections ÷ at 1: how far CPU work spreads over cores"},
+    {"io-bound", "io overlap", "rps($, connections=256) / 12800", 0,
+     "/io?ms=20 req/s at 256 connections ÷ 256 / 20 ms: how much of the waiting overlaps"},
+    {"mixed", "hello behind cpu", "p99($, path=/hello, connections=16) / 20000", 0.1,
+     "/hello p99 at 16 connections ÷ the 20 ms of a /cpu request: how long cheap requests "
+     "wait behind CPU work (below 0.1: not held up)"},
+    {"hello", "keep-alive scaling", "rps($, connections=64) / rps($, connections=1)", 0,
+     "/hello req/s at 64 connections ÷ at 1: what concurrency buys on the cheapest request"},
+};
+
+/* The shape's figure for model, or NAN when it was not measured. */
+static double shape_value(const struct shape *shape, const char *model,
+                          const struct sample_ctx *ctx) {
+    char text[512];
+    size_t n = 0;
+    for (const char *p = shape->ratio; *p && n + 64 < sizeof(text); p++)
+        n += (size_t)(*p == '$' ? snprintf(text + n, sizeof(text) - n, "%s", model)
+                                : snprintf(text + n, sizeof(text) - n, "%c", *p));
+    snprintf(text + n, sizeof(text) - n, " >= 0");
+    struct expr e;
+    struct ex_result result;
+    char err[256];
+    unsigned column;
+    if (ex_parse(text, &e, &column, err, sizeof(err)) < 0)
+        return NAN; /* the table above is fixed: it parses */
+    ex_eval(&e, claims_samples, (void *)ctx, &result);
+    return result.left.is_known ? result.left.median : NAN;
+}
+
+int fidelity_compute(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
+                     struct fidelity_row *out, unsigned max) {
+    unsigned n = 0;
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+        const struct scenario *sc = NULL;
+        for (unsigned i = 0; i < nscs && !sc; i++)
+            if (!strcmp(scs[i].name, shapes[s].scenario))
+                sc = &scs[i];
+        if (!sc)
+            continue;
+        struct sample_ctx ctx = {table, sc};
+        for (unsigned p = 0; p < npeers && n < max; p++) {
+            double model = shape_value(&shapes[s], peers[p].twin, &ctx);
+            double real = shape_value(&shapes[s], peers[p].name, &ctx);
+            if (isnan(model) && isnan(real))
+                continue;
+            struct fidelity_row *row = &out[n++];
+            row->shape_name = shapes[s].name;
+            row->scenario = shapes[s].scenario;
+            row->meaning = shapes[s].meaning;
+            row->model = peers[p].twin;
+            row->real = peers[p].name;
+            row->model_value = model;
+            row->real_value = real;
+            double floor = shapes[s].floor;
+            row->difference =
+                isnan(model) || isnan(real) ? NAN : fmax(model, floor) / fmax(real, floor) - 1;
+            row->is_faithful = !isnan(row->difference) && fabs(row->difference) <= FAITHFUL_WITHIN;
+        }
+    }
+    return (int)n;
+}
+
+/* Loads the scenarios the shapes need that the table has rows of. */
+int fidelity_load_scenarios(const struct csv_table *table, const char *scenario_dir,
+                            struct scenario *scs, unsigned max) {
+    char file[4096], err[512];
+    unsigned n = 0;
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]) && n < max; s++) {
+        bool is_present = false;
+        for (size_t i = 0; i < table->nrows && !is_present; i++)
+            is_present = !strcmp(table->rows[i].fields[RC_SCENARIO], shapes[s].scenario);
+        bool is_loaded = false;
+        for (unsigned i = 0; i < n; i++)
+            is_loaded |= !strcmp(scs[i].name, shapes[s].scenario);
+        if (!is_present || is_loaded)
+            continue;
+        if (scenario_find(scenario_dir, shapes[s].scenario, file, sizeof(file)) < 0 ||
+            scenario_load(file, &scs[n], err, sizeof(err)) < 0) {
+            fprintf(stderr, "bench: scenario %s: %s\n", shapes[s].scenario,
+                    err[0] ? err : "not found");
+            for (unsigned i = 0; i < n; i++)
+                scenario_free(&scs[i]);
+            return -1;
+        }
+        n++;
+    }
+    return (int)n;
+}
+
+void fidelity_format(double value, char *out, size_t cap) {
+    if (isnan(value))
+        snprintf(out, cap, "–");
+    else
+        snprintf(out, cap, "%.3g", value);
+}
+
+void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap) {
+    if (isnan(row->difference))
+        snprintf(out, cap, "not measured");
+    else
+        snprintf(out, cap, "%+.0f%%", row->difference * 100);
+}
+
+int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) {
+    struct scenario scs[sizeof(shapes) / sizeof(shapes[0])];
+    struct fidelity_row rows[64];
+    struct csv_table table;
+    char err[512], model[32], real[32], diff[32];
+
+    if (res_read(csv, &table, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    int nscs = fidelity_load_scenarios(&table, scenario_dir, scs, sizeof(scs) / sizeof(scs[0]));
+    int n = nscs < 0 ? -1 : fidelity_compute(&table, scs, (unsigned)nscs, rows, 64);
+    if (n < 0) {
+        csv_table_free(&table);
+        return 2;
+    }
+    unsigned faithful = 0, compared = 0;
+    if (n == 0) {
+        fprintf(stderr,
+                "bench: %s: no rows of a C model and its real runtime in the shapes' "
+                "scenarios (cpu-bound, io-bound, mixed, hello); make peers runs them\n",
+                csv);
+        for (int s = 0; s < nscs; s++)
+            scenario_free(&scs[s]);
+        csv_table_free(&table);
+        return 1;
+    }
+    if (is_markdown)
+        printf("| shape | scenario | C model | real runtime | C | real | difference | verdict |\n"
+               "|---|---|---|---|---|---|---|---|\n");
+    else
+        printf("Each C model beside its real runtime (%s). Absolute speed differs — C handlers\n"
+               "against an interpreter — and is not compared; the shape is: how a model scales,\n"
+               "how much of its waiting overlaps, how long cheap requests wait behind CPU work.\n"
+               "Faithful: the C model's figure within %.0f%% of the real runtime's.\n",
+               csv, FAITHFUL_WITHIN * 100);
+    const char *last_shape = NULL;
+    for (int i = 0; i < n; i++) {
+        const struct fidelity_row *row = &rows[i];
+        const char *verdict = isnan(row->difference) ? "not measured"
+                              : row->is_faithful     ? "faithful"
+                                                     : "NOT faithful";
+        fidelity_format(row->model_value, model, sizeof(model));
+        fidelity_format(row->real_value, real, sizeof(real));
+        fidelity_format_difference(row, diff, sizeof(diff));
+        compared += !isnan(row->difference);
+        faithful += row->is_faithful;
+        if (is_markdown) {
+            printf("| %s | %s | `%s` | `%s` | %s | %s | %s | %s |\n", row->shape_name,
+                   row->scenario, row->model, row->real, model, real, diff, verdict);
+            continue;
+        }
+        if (row->shape_name != last_shape)
+            printf("\n%s (%s)\n  %s\n", row->shape_name, row->scenario, row->meaning);
+        last_shape = row->shape_name;
+        printf("  %-18s %8s   %-22s %8s   %-12s %s\n", row->model, model, row->real, real, diff,
+               verdict);
+    }
+    printf("%s%u of %u pairs faithful within %.0f%%\n", is_markdown ? "\n" : "\n", faithful,
+           compared, FAITHFUL_WITHIN * 100);
+    for (int s = 0; s < nscs; s++)
+        scenario_free(&scs[s]);
+    csv_table_free(&table);
+    return 0;
+}

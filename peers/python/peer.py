@@ -1,0 +1,236 @@
+"""peer.py — the real CPython beside showdown's Python models.
+
+The same endpoints and bodies as servers/handlers.c, served by the stacks the
+models are named after, from Debian's packages (/usr/bin/python3,
+python3-flask, python3-gunicorn, python3-uvicorn):
+
+  peer.py threads           http.server.ThreadingHTTPServer (real-python-threads)
+  peer.py uvicorn           an ASGI app under uvicorn, one process (real-uvicorn)
+  peer.py gunicorn-sync     Flask under gunicorn's sync worker (real-gunicorn-sync)
+  peer.py gunicorn-gthread  Flask under gunicorn's gthread worker (real-gunicorn-gthread)
+  peer.py uvicorn-workers   the ASGI app under gunicorn -k uvicorn.workers.UvicornWorker
+          [--workers N] [--threads N] [--ready-fd FD]
+
+Every server listens on 127.0.0.1, port 0; once bound, the port is written to
+--ready-fd as "PORT\\n" (bin/bench's protocol) and printed as
+"listening on 127.0.0.1:PORT". "N µs of CPU work" is a fixed amount of Python
+computation calibrated at import (iterations per µs of thread CPU time, best
+of five rounds), as the C kernel is, so it holds the real GIL as real
+CPU-bound Python does.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+MAX_IO_MS = 60000
+MAX_CPU_US = 10000000
+MAX_BYTES = 64 * 1024 * 1024
+PATTERN = b"abcdefghijklmnopqrstuvwxyz" * 2520
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def work(iterations):
+    x = 0x9E3779B9
+    for i in range(iterations):
+        x = ((x ^ (x >> 15)) * 0x2C1B3C6D + i) & 0xFFFFFFFF
+    return x
+
+
+def calibrate():
+    """Iterations per µs of this thread's CPU time: the best of five 20 ms rounds."""
+    best, n = 0.0, 10000
+    for _ in range(5):
+        while True:
+            start = time.thread_time()
+            work(n)
+            used_us = (time.thread_time() - start) * 1e6
+            if used_us >= 20000:
+                best = max(best, n / used_us)
+                break
+            n *= 2
+    return best
+
+
+ITERATIONS_PER_US = calibrate()
+
+
+def query_uint(params, name, limit):
+    """A whole decimal number from 0 to limit, or None (as query_uint in handlers.c)."""
+    values = params.get(name)
+    if not values or not values[0].isdigit() or len(values[0]) > 20 or not values[0].isascii():
+        return None
+    n = int(values[0])
+    return n if n <= limit else None
+
+
+def route(path, query):
+    """What a request asks for: (status, content type, body, CPU µs, wait ms)."""
+    params = parse_qs(query, keep_blank_values=True)
+
+    def bad(reason):
+        return 400, "text/plain", reason.encode(), 0, 0
+
+    if path == "/hello":
+        return 200, "text/plain", b"Hello, World!", 0, 0
+    if path == "/json":
+        return 200, "application/json", b'{"message":"Hello, World!"}', 0, 0
+    if path == "/io":
+        ms = query_uint(params, "ms", MAX_IO_MS)
+        return bad("ms must be a whole number from 0 to 60000\n") if ms is None else (200, "text/plain", b"OK", 0, ms)
+    if path == "/cpu":
+        us = query_uint(params, "us", MAX_CPU_US)
+        return bad("us must be a whole number from 0 to 10000000\n") if us is None else (200, "text/plain", b"OK", us, 0)
+    if path == "/mixed":
+        a = query_uint(params, "cpu_us", MAX_CPU_US)
+        if a is None:
+            return bad("cpu_us must be a whole number from 0 to 10000000\n")
+        b = query_uint(params, "io_ms", MAX_IO_MS)
+        if b is None:
+            return bad("io_ms must be a whole number from 0 to 60000\n")
+        return 200, "text/plain", b"OK", a, b
+    if path == "/bytes":
+        n = query_uint(params, "n", MAX_BYTES)
+        if n is None:
+            return bad("n must be a whole number from 0 to 67108864\n")
+        return 200, "application/octet-stream", (PATTERN * (n // len(PATTERN) + 1))[:n], 0, 0
+    return 404, "text/plain", b"Not Found\n", 0, 0
+
+
+def cpu(us):
+    if us:
+        work(round(us * ITERATIONS_PER_US))
+
+
+# ---- WSGI: Flask, for gunicorn's sync and gthread workers ----
+
+def create_flask_app():
+    from flask import Flask, Response, request
+
+    app = Flask(__name__)
+
+    @app.route("/", defaults={"rest": ""}, methods=["GET", "HEAD", "POST"])
+    @app.route("/<path:rest>", methods=["GET", "HEAD", "POST"])
+    def any_path(rest):
+        status, ctype, body, cpu_us, io_ms = route(request.path, request.query_string.decode("latin-1"))
+        cpu(cpu_us)
+        if io_ms:
+            time.sleep(io_ms / 1000)  # releases the GIL, as a blocking call does
+        return Response(body, status=status, headers={"Content-Type": ctype})
+
+    return app
+
+
+# ---- ASGI: for uvicorn, alone or under gunicorn ----
+
+async def asgi_app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    status, ctype, body, cpu_us, io_ms = route(scope["path"], scope["query_string"].decode("latin-1"))
+    cpu(cpu_us)  # synchronous code in an async handler blocks the loop
+    if io_ms:
+        await asyncio.sleep(io_ms / 1000)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# ---- http.server.ThreadingHTTPServer ----
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the C model
+
+    def do_GET(self):
+        path, _, query = self.path.partition("?")
+        status, ctype, body, cpu_us, io_ms = route(path, query)
+        cpu(cpu_us)
+        if io_ms:
+            time.sleep(io_ms / 1000)
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_HEAD = do_GET
+    do_POST = do_GET
+
+    def log_message(self, format, *args):
+        pass
+
+
+def announce(port, ready_fd):
+    if ready_fd >= 0:
+        os.write(ready_fd, f"{port}\n".encode())
+    print(f"listening on 127.0.0.1:{port}", flush=True)
+
+
+def run_threads(ready_fd):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # request_queue_size 5, as the stdlib
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    announce(server.server_address[1], ready_fd)
+    server.serve_forever()
+
+
+def run_uvicorn(ready_fd):
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)  # uvicorn's backlog
+    config = uvicorn.Config(asgi_app, log_level="warning", timeout_keep_alive=5, lifespan="off")
+    announce(sock.getsockname()[1], ready_fd)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def run_gunicorn(kind, workers, threads, ready_fd):
+    argv = [sys.executable, "-m", "gunicorn", "--config", os.path.join(HERE, "gunicorn_conf.py"),
+            "--chdir", HERE, "--bind", "127.0.0.1:0", "--workers", str(workers), "--log-level", "warning"]
+    if kind == "gunicorn-sync":
+        argv += ["--worker-class", "sync", "wsgi:app"]
+    elif kind == "gunicorn-gthread":
+        argv += ["--worker-class", "gthread", "--threads", str(threads), "wsgi:app"]
+    else:
+        argv += ["--worker-class", "uvicorn.workers.UvicornWorker", "peer:asgi_app"]
+    os.environ["SHOWDOWN_READY_FD"] = str(ready_fd)
+    os.execv(sys.executable, argv)
+
+
+def main(args):
+    modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers")
+    if not args or args[0] not in modes:
+        sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD]")
+    mode, options = args[0], {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1}
+    rest = args[1:]
+    for flag, value in zip(rest[::2], rest[1::2]):
+        if flag not in options or not value.isdigit():
+            sys.exit(f"peer.py: bad flag or value: {flag} {value}")
+        options[flag] = int(value)
+    if len(rest) % 2:
+        sys.exit(f"peer.py: {rest[-1]} needs a value")
+    print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} iterations/us",
+          file=sys.stderr, flush=True)
+    if mode == "threads":
+        run_threads(options["--ready-fd"])
+    elif mode == "uvicorn":
+        run_uvicorn(options["--ready-fd"])
+    else:
+        run_gunicorn(mode, options["--workers"], options["--threads"], options["--ready-fd"])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
