@@ -363,21 +363,12 @@ static const char *model_args(const struct measurement *m) {
     return NULL;
 }
 
-static pid_t start_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
-                          size_t why_len) {
-    char *argv[64], calibration[32], flags[1024], model_flags[1024], peer_args[8192];
-    int argc = 0, fds[2];
-    const struct peer *peer = peer_find(m->model->name);
-    if (peer) {
-        /* A real runtime calibrates its own CPU work, in its own language. */
-        if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, peer_args,
-                      sizeof(peer_args), argv) < 0) {
-            snprintf(why, why_len, "could not build its command line");
-            return -1;
-        }
-        goto start;
-    }
-    snprintf(calibration, sizeof(calibration), "%.3f", r->calibration);
+/* The command line of a C model: bin/server with bench's one CPU calibration,
+ * the scenario's flags and the model's. The strings live in storage. */
+static void server_argv(const struct runner *r, const struct measurement *m, char **argv,
+                        char storage[3][1024]) {
+    int argc = 0;
+    snprintf(storage[0], 1024, "%.3f", r->calibration);
     argv[argc++] = (char *)r->options->server;
     argv[argc++] = "--model";
     argv[argc++] = m->model->name;
@@ -388,15 +379,29 @@ static pid_t start_server(struct runner *r, const struct measurement *m, unsigne
     argv[argc++] = "--ready-fd";
     argv[argc++] = "3";
     argv[argc++] = "--cpu-calibration";
-    argv[argc++] = calibration;
+    argv[argc++] = storage[0];
     argv[argc++] = "--graceful-timeout";
     argv[argc++] = "3s";
-    snprintf(flags, sizeof(flags), "%s", m->sc->server_args ? m->sc->server_args : "");
-    snprintf(model_flags, sizeof(model_flags), "%s", m->model->args ? m->model->args : "");
-    argc = add_args(argv, argc, 64, flags);
-    argc = add_args(argv, argc, 64, model_flags);
+    snprintf(storage[1], 1024, "%s", m->sc->server_args ? m->sc->server_args : "");
+    snprintf(storage[2], 1024, "%s", m->model->args ? m->model->args : "");
+    argc = add_args(argv, argc, 64, storage[1]);
+    argc = add_args(argv, argc, 64, storage[2]);
     argv[argc] = NULL;
-start:
+}
+
+static pid_t start_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
+                          size_t why_len) {
+    char *argv[64], server_args[3][1024], peer_args[8192];
+    int fds[2];
+    const struct peer *peer = peer_find(m->model->name);
+    /* A real runtime calibrates its own CPU work, in its own language. */
+    if (!peer)
+        server_argv(r, m, argv, server_args);
+    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, peer_args,
+                       sizeof(peer_args), argv) < 0) {
+        snprintf(why, why_len, "could not build its command line");
+        return -1;
+    }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));
         return -1;

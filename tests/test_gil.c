@@ -21,6 +21,12 @@
 
 static struct gil gil;
 
+/* Under valgrind (make valgrind sets SHOWDOWN_VALGRIND) threads run one at a
+ * time in long slices: the code paths run, the timing is not checked. */
+static bool is_timed(void) {
+    return getenv("SHOWDOWN_VALGRIND") == NULL;
+}
+
 struct worker {
     pthread_t id;
     uint64_t work_us;
@@ -94,6 +100,10 @@ static void test_two_cpu_threads_alternate_in_interval_slices(void **state) {
                   "%.0f ms\n",
                   (unsigned long long)stats.forced_drops, (double)last / 1e6, slice_ms,
                   (double)first / 1e6);
+    if (!is_timed()) {
+        gil_destroy(&gil);
+        return;
+    }
     /* Alternating, not one after the other: the first finishes near the end. */
     assert_true(first > last * 8 / 10);
     /* About 400 ms / 5 ms = 80 switches. */
@@ -116,7 +126,7 @@ static void test_cpu_threads_do_not_scale(void **state) {
     double ratio = (double)four_ns / (double)one.done_ns;
     print_message("1 thread: %.0f ms; 4 threads, same total work: %.0f ms (x%.2f)\n",
                   (double)one.done_ns / 1e6, (double)four_ns / 1e6, ratio);
-    if (ratio < 0.85 || ratio > 1.3)
+    if (is_timed() && (ratio < 0.85 || ratio > 1.3))
         fail_msg("4 threads took x%.2f the time of one; with a GIL it should be about x1", ratio);
     gil_destroy(&gil);
 }
@@ -190,6 +200,8 @@ static void test_io_thread_convoys_behind_cpu_thread(void **state) {
     print_message("retake: alone %.3f ms, behind a CPU thread %.2f ms (5 ms interval), %.2f ms "
                   "(1 ms interval)\n",
                   alone, convoy, short_interval);
+    if (!is_timed())
+        return;
     assert_true(alone < 1.0);
     if (convoy < 3.5 || convoy > 9)
         fail_msg("retake behind a CPU thread took %.2f ms; expected about 5 ms", convoy);
