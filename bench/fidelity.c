@@ -9,7 +9,10 @@
  * A shape is a ratio written in the claim language (expr.h), with '$'
  * standing for the model, and evaluated on both rows with the claims'
  * sampler: medians over the repeats. Faithful when the C model's figure is
- * within 25% of the real runtime's.
+ * within 25% of the real runtime's. No shape of /hello's throughput: with
+ * C handlers a request costs less than a loopback round trip and with an
+ * interpreter's more, so how much concurrency buys there measures handler
+ * speed, not the concurrency model.
  */
 #include "../common/csv.h"
 #include "bench.h"
@@ -36,11 +39,9 @@ static const struct shape shapes[] = {
      "/cpu?us=2000 req/s at 8 connections ÷ at 1: how far CPU work spreads over cores"},
     {"io-bound", "io overlap", "rps($, connections=256) / 12800", 0,
      "/io?ms=20 req/s at 256 connections ÷ 256 / 20 ms: how much of the waiting overlaps"},
-    {"mixed", "hello behind cpu", "p99($, path=/hello, connections=16) / 20000", 0.1,
+    {"mixed", "hello behind cpu", "p99($, path=/hello, connections=16) / 20000", 0.5,
      "/hello p99 at 16 connections ÷ the 20 ms of a /cpu request: how long cheap requests "
-     "wait behind CPU work (below 0.1: not held up)"},
-    {"hello", "keep-alive scaling", "rps($, connections=64) / rps($, connections=1)", 0,
-     "/hello req/s at 64 connections ÷ at 1: what concurrency buys on the cheapest request"},
+     "wait behind CPU work (below 0.5, not even half a /cpu request: not held up)"},
 };
 
 /* The shape's figure for model, or NAN when it was not measured. */
@@ -156,7 +157,7 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) 
     if (n == 0) {
         fprintf(stderr,
                 "bench: %s: no rows of a C model and its real runtime in the shapes' "
-                "scenarios (cpu-bound, io-bound, mixed, hello); make peers runs them\n",
+                "scenarios (cpu-bound, io-bound, mixed); make peers runs them\n",
                 csv);
         for (int s = 0; s < nscs; s++)
             scenario_free(&scs[s]);
