@@ -217,7 +217,7 @@ fuzz: $(FUZZ_DIR)/fuzz_http1 $(BUILD)/tests/e2e_hostile
 
 # The long versions of the fault tests (bounded, loopback only, under 15
 # minutes on 2 cores): slowloris with 1,000 connections for 15 s and the
-# leak check over a million requests on every model, then 3 minutes of fuzzing.
+# leak check over a million requests on every model, then 2 minutes of fuzzing.
 torture: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	$(Q)set -e; for m in $(MODELS); do echo "== torture --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
@@ -225,7 +225,7 @@ torture: $(BIN)/server $(BIN)/loadgen $(addprefix $(BUILD)/tests/,$(E2E_TESTS))
 	        FAULTS_REQUESTS=1000000 FAULTS_IDLE_CONNECTIONS=10000 $(BUILD)/tests/e2e_faults; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
 	        SLOWLORIS_CONNECTIONS=1000 SLOWLORIS_SECONDS=15 $(BUILD)/tests/e2e_slowloris; done
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TORTURE_FUZZ_SECONDS),180)
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TORTURE_FUZZ_SECONDS),120)
 
 # Memcheck: the unit tests, and the hostile corpus against a node model
 # running under valgrind (its exit status on SIGTERM carries the verdict).
