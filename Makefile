@@ -303,12 +303,12 @@ deps-peers:
 	$(Q)if $(peers_missing); then \
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi
 
-# The C models and their real runtimes on the quick scenarios, then the
-# report and the fidelity table.
+# The C models and their real runtimes on the quick scenarios (FULL=1: the
+# full ones), then the report and the fidelity table.
 PEER_SCENARIOS := hello io-bound cpu-bound mixed
 peers: all deps-peers
 	$(Q)out=results/$$(date -u +%Y%m%dT%H%M%SZ)-$$(hostname -s)-peers.csv; \
-	$(BIN)/bench run --quick --peers $(BENCH_MODELS) --out $$out $(PEER_SCENARIOS) && \
+	$(BIN)/bench run $(if $(FULL),,--quick) --peers $(BENCH_MODELS) --out $$out $(PEER_SCENARIOS) && \
 	$(BIN)/bench report $$out && $(BIN)/bench fidelity $$out
 
 deps:
