@@ -1,7 +1,7 @@
 #!/bin/sh
 # e2e_bench.sh — bin/bench end to end on a tiny scenario: the CSV's exact
 # columns, .hgrm files, never overwriting, claims and their exit status,
-# compare, report, bad files, a model that will not start, and SIGINT
+# compare, report, bad files, a model that will not start, SIGINT, --peers
 # (rows kept in .partial, no process left behind).
 #   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_bench.sh
 set -u
@@ -135,6 +135,21 @@ check "a server killed mid-run: bench still exits 0" test $rc = 0
 check "... with a row for it (errors or short) and one for the next model" awk -F, \
     'NR > 1 { n[$8]++ } END { exit !(n["node"] == 1 && n["gunicorn-sync"] == 1) }' "$T/f.csv"
 check "... and no server left" no_children
+
+# --- --peers: the real runtime runs right after its twin, same columns
+$BENCH run --quick --peers --models "gunicorn-sync real-gunicorn-sync" --out "$T/p.csv" \
+    tests/scenarios/tiny.ini > "$T/peers.out" 2>&1
+check "--peers: bench exits 0" test $? = 0 || cat "$T/peers.out"
+check "... a row of real-gunicorn-sync after gunicorn-sync's, with the twin's processes" awk -F, \
+    'NR > 1 { order = order $8 " " } $8 == "real-gunicorn-sync" { ok = $9 == "gunicorn-sync-flask" &&
+     $10 == 2 * '"$(nproc)"' + 1 && $12 == 1 && $18 > 0 && $21 + $22 + $23 + $24 + $25 == 0 }
+     END { exit !(ok && order == "gunicorn-sync real-gunicorn-sync ") }' "$T/p.csv"
+check "... its RSS summed over the arbiter and workers (> 30 MB of Python)" awk -F, \
+    '$8 == "real-gunicorn-sync" && $34 > 30000 { ok = 1 } END { exit !ok }' "$T/p.csv"
+check "... and no gunicorn left" sh -c '! pgrep -f "gunicorn_conf[.]py" >/dev/null'
+$BENCH fidelity "$T/p.csv" > /dev/null 2> "$T/fid.err"
+check "fidelity without the shapes' scenarios exits 1, saying why" \
+    sh -c "test $? = 1 && grep -q 'make peers runs them' '$T/fid.err'"
 
 # --- disk full: a clear error, earlier files untouched (needs root for a tiny tmpfs)
 mkdir "$T/full"
