@@ -1,8 +1,9 @@
 #!/bin/sh
 # e2e_bench.sh — bin/bench end to end on a tiny scenario: the CSV's exact
 # columns, .hgrm files, never overwriting, claims and their exit status,
-# compare, report, bad files, a model that will not start, SIGINT, --peers
-# (rows kept in .partial, no process left behind).
+# compare, report, bad files, a model that will not start, SIGINT (rows
+# kept in .partial, no process left behind), a server killed mid-run, --peers
+# (a real runtime beside its twin), and a full disk.
 #   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_bench.sh
 set -u
 BENCH=${BENCH:-bin/bench}
