@@ -38,12 +38,15 @@ static double median_cpu_us_of(uint64_t us) {
     return samples[3];
 }
 
-static void test_two_ms_of_work_costs_two_ms_of_cpu_within_30_percent(void **state) {
+/* Within half: a unit or scaling mistake in the calibration is off by far
+ * more, while a shared VM's CPU time drifts by a third between the
+ * calibration and the test (2628 µs for 2000 seen in CI). */
+static void test_two_ms_of_work_costs_two_ms_of_cpu_within_half(void **state) {
     (void)state;
     double took = median_cpu_us_of(2000);
     print_message("2000 us of work took %.0f us of thread CPU (%.1f iterations/us)\n", took,
                   cpuwork_iters_per_us());
-    assert_true(took >= 1400 && took <= 2600);
+    assert_true(took >= 1000 && took <= 3000);
 }
 
 static void test_work_scales_linearly(void **state) {
@@ -52,8 +55,9 @@ static void test_work_scales_linearly(void **state) {
     double large = median_cpu_us_of(10000);
     double ratio = large / small;
     print_message("10 ms / 1 ms of work: CPU ratio %.2f\n", ratio);
-    /* Linear, not exact: the machine is shared, and a 1 ms sample is noisier. */
-    assert_true(ratio > 6.0 && ratio < 15.0);
+    /* Linear, not exact: the machine is shared, and a 1 ms sample is noisier
+     * (6.37 seen in CI). */
+    assert_true(ratio > 5.0 && ratio < 15.0);
 }
 
 static void count_calls(void *arg) {
@@ -97,7 +101,7 @@ static void test_explicit_calibration_is_used(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_ms_of_work_costs_two_ms_of_cpu_within_30_percent),
+        cmocka_unit_test(test_two_ms_of_work_costs_two_ms_of_cpu_within_half),
         cmocka_unit_test(test_work_scales_linearly),
         cmocka_unit_test(test_checkpoint_runs_about_every_100_us),
         cmocka_unit_test(test_zero_work_returns_at_once),
