@@ -86,7 +86,7 @@ static void test_every_endpoint_answers_the_same_bytes(void **state) {
 }
 
 /* /cpu?us=30000 is calibrated work in the runtime's own language, and
- * /io?ms=50 a wait: neither can come back early. */
+ * /io?ms=50 a wait: neither comes back early (but for a timer's rounding). */
 static void test_work_and_waits_take_their_time(void **state) {
     (void)state;
     for (unsigned p = 0; p < npeers; p++) {
@@ -106,7 +106,10 @@ static void test_work_and_waits_take_their_time(void **state) {
                       (double)cpu_best / 1000, (double)io / 1000);
         /* Calibrated on CPU time: best of three within -30% .. +100%. */
         assert_true(cpu_best >= 21000 && cpu_best <= 60000);
-        assert_true(io >= 50000 && io <= 150000);
+        /* libuv (Node, uvloop) keeps its loop time in whole milliseconds,
+         * cached per iteration: a timer may fire up to 1 ms early by the
+         * wall clock (49.8 ms seen from real-uvicorn). */
+        assert_true(io >= 48500 && io <= 150000);
         assert_true(e2e_server_stop(&real, SIGTERM, E2E_TIMEOUT_MS) >= 0);
         real.pid = 0;
     }
