@@ -48,11 +48,17 @@ struct judged_claim {
     char left[256], right[256]; /* the two sides' measured figures, as text */
 };
 
-/* Loads the scenarios a results table names (from scenario_dir) and judges
- * their claims. Returns how many were judged (at most max), or -1 with a
- * message on stderr. The scenarios are left in scs (free each). */
-int claims_judge(const struct csv_table *table, const char *scenario_dir, struct scenario *scs,
-                 unsigned max_scs, unsigned *nscs, struct judged_claim *out, unsigned max);
+/* Loads the scenarios a results table names, in the order of its rows
+ * (from scenario_dir; one without a file is skipped with a warning naming
+ * the row). Returns how many (at most max), or -1 with a message on stderr.
+ * The caller frees each with scenario_free(). */
+int bench_load_scenarios(const struct csv_table *table, const char *scenario_dir,
+                         struct scenario *scs, unsigned max);
+
+/* Judges the claims of the scenarios on the table's rows; returns how many
+ * were judged (at most max). */
+int claims_judge(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
+                 struct judged_claim *out, unsigned max);
 
 /* A claim as a table row, for Markdown and HTML alike: verdict, scenario /
  * claim, quote (source), expect, left, right (and why, when inconclusive). */
@@ -74,17 +80,17 @@ struct fidelity_row {
     bool is_faithful;
 };
 
-/* Loads the scenarios (at most max) whose shapes the table has rows of;
- * returns how many, or -1 with a message on stderr. Free each. */
-int fidelity_load_scenarios(const struct csv_table *table, const char *scenario_dir,
-                            struct scenario *scs, unsigned max);
-
 /* Every (shape, pair) with rows of either side, at most max; returns how many. */
 int fidelity_compute(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
                      struct fidelity_row *out, unsigned max);
 
+/* A pair is faithful when the C model's figure is within this of the real one's. */
+#define FIDELITY_WITHIN 0.25
+
 void fidelity_format(double value, char *out, size_t cap);
 void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap);
+/* "faithful", "NOT faithful" or "not measured". */
+const char *fidelity_verdict(const struct fidelity_row *row);
 
 /* "12.3k", "1.20 ms": figures for people. */
 void bench_format_number(double value, char *out, size_t cap);

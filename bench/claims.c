@@ -127,40 +127,42 @@ static void format_side(const struct ex_side *side, const struct ex_value *v, ch
         snprintf(out + n, cap - n, " (%s – %s)", lo, hi);
 }
 
-int claims_judge(const struct csv_table *table, const char *scenario_dir, struct scenario *scs,
-                 unsigned max_scs, unsigned *nscs, struct judged_claim *out, unsigned max) {
+int bench_load_scenarios(const struct csv_table *table, const char *scenario_dir,
+                         struct scenario *scs, unsigned max) {
     char file[4096], err[512];
     unsigned n = 0;
-    *nscs = 0;
-    for (size_t i = 0; i < table->nrows; i++) {
+    for (size_t i = 0; i < table->nrows && n < max; i++) {
         const char *name = table->rows[i].fields[RC_SCENARIO];
         bool is_seen = false;
-        for (unsigned s = 0; s < *nscs && !is_seen; s++)
-            is_seen = !strcmp(scs[s].name, name);
         for (size_t j = 0; j < i && !is_seen; j++)
             is_seen = !strcmp(table->rows[j].fields[RC_SCENARIO], name);
         if (is_seen)
             continue;
         if (scenario_find(scenario_dir, name, file, sizeof(file)) < 0) {
-            fprintf(stderr, "bench: %s:%u: scenario '%s': no %s; its claims are not judged\n",
+            fprintf(stderr, "bench: %s:%u: scenario '%s': no %s; its rows are not judged\n",
                     table->path, table->rows[i].line, name, file);
             continue;
         }
-        if (*nscs == max_scs)
-            break;
-        if (scenario_load(file, &scs[*nscs], err, sizeof(err)) < 0) {
+        if (scenario_load(file, &scs[n], err, sizeof(err)) < 0) {
             fprintf(stderr, "bench: %s\n", err);
-            for (unsigned s = 0; s < *nscs; s++)
+            for (unsigned s = 0; s < n; s++)
                 scenario_free(&scs[s]);
-            *nscs = 0;
             return -1;
         }
-        struct scenario *sc = &scs[(*nscs)++];
-        struct sample_ctx ctx = {table, sc};
-        for (unsigned c = 0; c < sc->nclaims && n < max; c++) {
+        n++;
+    }
+    return (int)n;
+}
+
+int claims_judge(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
+                 struct judged_claim *out, unsigned max) {
+    unsigned n = 0;
+    for (unsigned s = 0; s < nscs; s++) {
+        struct sample_ctx ctx = {table, &scs[s]};
+        for (unsigned c = 0; c < scs[s].nclaims && n < max; c++) {
             struct judged_claim *j = &out[n++];
-            j->sc = sc;
-            j->claim = &sc->claims[c];
+            j->sc = &scs[s];
+            j->claim = &scs[s].claims[c];
             ex_eval(&j->claim->expr, claims_samples, &ctx, &j->result);
             format_side(&j->claim->expr.left, &j->result.left, j->left, sizeof(j->left));
             format_side(&j->claim->expr.right, &j->result.right, j->right, sizeof(j->right));
@@ -240,17 +242,17 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown) {
     static struct judged_claim claims[MAX_CLAIMS];
     struct csv_table table;
     char err[512];
-    unsigned nscs = 0;
 
     if (res_read(csv, &table, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
-    int n = claims_judge(&table, scenario_dir, scs, MAX_SCENARIOS, &nscs, claims, MAX_CLAIMS);
-    if (n < 0) {
+    int nscs = bench_load_scenarios(&table, scenario_dir, scs, MAX_SCENARIOS);
+    if (nscs < 0) {
         csv_table_free(&table);
         return 2;
     }
+    int n = claims_judge(&table, scs, (unsigned)nscs, claims, MAX_CLAIMS);
     if (is_markdown)
         claims_markdown(stdout, claims, (unsigned)n);
     else
@@ -264,7 +266,7 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown) {
             "%d claims: %u hold, %u fail, %u inconclusive; %u required claim%s failed\n", n,
             counts[EX_HOLDS], counts[EX_FAILS], counts[EX_INCONCLUSIVE], required_failed,
             required_failed == 1 ? "" : "s");
-    for (unsigned s = 0; s < nscs; s++)
+    for (int s = 0; s < nscs; s++)
         scenario_free(&scs[s]);
     csv_table_free(&table);
     return required_failed ? 1 : 0;

@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAITHFUL_WITHIN 0.25
-
 struct shape {
     const char *scenario;
     const char *name;
@@ -90,35 +88,8 @@ int fidelity_compute(const struct csv_table *table, const struct scenario *scs, 
             double floor = shapes[s].floor;
             row->difference =
                 isnan(model) || isnan(real) ? NAN : fmax(model, floor) / fmax(real, floor) - 1;
-            row->is_faithful = !isnan(row->difference) && fabs(row->difference) <= FAITHFUL_WITHIN;
+            row->is_faithful = !isnan(row->difference) && fabs(row->difference) <= FIDELITY_WITHIN;
         }
-    }
-    return (int)n;
-}
-
-/* Loads the scenarios the shapes need that the table has rows of. */
-int fidelity_load_scenarios(const struct csv_table *table, const char *scenario_dir,
-                            struct scenario *scs, unsigned max) {
-    char file[4096], err[512];
-    unsigned n = 0;
-    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]) && n < max; s++) {
-        bool is_present = false;
-        for (size_t i = 0; i < table->nrows && !is_present; i++)
-            is_present = !strcmp(table->rows[i].fields[RC_SCENARIO], shapes[s].scenario);
-        bool is_loaded = false;
-        for (unsigned i = 0; i < n; i++)
-            is_loaded |= !strcmp(scs[i].name, shapes[s].scenario);
-        if (!is_present || is_loaded)
-            continue;
-        if (scenario_find(scenario_dir, shapes[s].scenario, file, sizeof(file)) < 0 ||
-            scenario_load(file, &scs[n], err, sizeof(err)) < 0) {
-            fprintf(stderr, "bench: scenario %s: %s\n", shapes[s].scenario,
-                    err[0] ? err : "not found");
-            for (unsigned i = 0; i < n; i++)
-                scenario_free(&scs[i]);
-            return -1;
-        }
-        n++;
     }
     return (int)n;
 }
@@ -130,6 +101,10 @@ void fidelity_format(double value, char *out, size_t cap) {
         snprintf(out, cap, "%.3g", value);
 }
 
+const char *fidelity_verdict(const struct fidelity_row *row) {
+    return isnan(row->difference) ? "not measured" : row->is_faithful ? "faithful" : "NOT faithful";
+}
+
 void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap) {
     if (isnan(row->difference))
         snprintf(out, cap, "not measured");
@@ -138,7 +113,7 @@ void fidelity_format_difference(const struct fidelity_row *row, char *out, size_
 }
 
 int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) {
-    struct scenario scs[sizeof(shapes) / sizeof(shapes[0])];
+    static struct scenario scs[64];
     struct fidelity_row rows[64];
     struct csv_table table;
     char err[512], model[32], real[32], diff[32];
@@ -147,24 +122,19 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) 
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
-    int nscs = fidelity_load_scenarios(&table, scenario_dir, scs, sizeof(scs) / sizeof(scs[0]));
-    int n = nscs < 0 ? -1 : fidelity_compute(&table, scs, (unsigned)nscs, rows, 64);
-    if (n < 0) {
+    int nscs = bench_load_scenarios(&table, scenario_dir, scs, 64);
+    if (nscs < 0) {
         csv_table_free(&table);
         return 2;
     }
+    int n = fidelity_compute(&table, scs, (unsigned)nscs, rows, 64);
     unsigned faithful = 0, compared = 0;
-    if (n == 0) {
+    if (n == 0)
         fprintf(stderr,
                 "bench: %s: no rows of a C model and its real runtime in the shapes' "
                 "scenarios (cpu-bound, io-bound, mixed); make peers runs them\n",
                 csv);
-        for (int s = 0; s < nscs; s++)
-            scenario_free(&scs[s]);
-        csv_table_free(&table);
-        return 1;
-    }
-    if (is_markdown)
+    else if (is_markdown)
         printf("| shape | scenario | C model | real runtime | C | real | difference | verdict |\n"
                "|---|---|---|---|---|---|---|---|\n");
     else
@@ -172,13 +142,10 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) 
                "against an interpreter — and is not compared; the shape is: how a model scales,\n"
                "how much of its waiting overlaps, how long cheap requests wait behind CPU work.\n"
                "Faithful: the C model's figure within %.0f%% of the real runtime's.\n",
-               csv, FAITHFUL_WITHIN * 100);
+               csv, FIDELITY_WITHIN * 100);
     const char *last_shape = NULL;
     for (int i = 0; i < n; i++) {
         const struct fidelity_row *row = &rows[i];
-        const char *verdict = isnan(row->difference) ? "not measured"
-                              : row->is_faithful     ? "faithful"
-                                                     : "NOT faithful";
         fidelity_format(row->model_value, model, sizeof(model));
         fidelity_format(row->real_value, real, sizeof(real));
         fidelity_format_difference(row, diff, sizeof(diff));
@@ -186,19 +153,20 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) 
         faithful += row->is_faithful;
         if (is_markdown) {
             printf("| %s | %s | `%s` | `%s` | %s | %s | %s | %s |\n", row->shape_name,
-                   row->scenario, row->model, row->real, model, real, diff, verdict);
+                   row->scenario, row->model, row->real, model, real, diff, fidelity_verdict(row));
             continue;
         }
         if (row->shape_name != last_shape)
             printf("\n%s (%s)\n  %s\n", row->shape_name, row->scenario, row->meaning);
         last_shape = row->shape_name;
         printf("  %-18s %8s   %-22s %8s   %-12s %s\n", row->model, model, row->real, real, diff,
-               verdict);
+               fidelity_verdict(row));
     }
-    printf("%s%u of %u pairs faithful within %.0f%%\n", is_markdown ? "\n" : "\n", faithful,
-           compared, FAITHFUL_WITHIN * 100);
+    if (n > 0)
+        printf("\n%u of %u pairs faithful within %.0f%%\n", faithful, compared,
+               FIDELITY_WITHIN * 100);
     for (int s = 0; s < nscs; s++)
         scenario_free(&scs[s]);
     csv_table_free(&table);
-    return 0;
+    return n == 0 ? 1 : 0;
 }

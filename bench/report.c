@@ -253,9 +253,11 @@ static void html_fidelity(FILE *out, const struct csv_table *t, const struct sce
     int n = fidelity_compute(t, scs, nscs, rows, 64);
     if (n <= 0)
         return;
-    fprintf(out, "<h2>Fidelity: each C model beside its real runtime</h2>\n<p>Absolute speed "
-                 "differs (C handlers against an interpreter) and is not compared; the shape is. "
-                 "Faithful: the C model's figure within 25%% of the real runtime's.</p>\n");
+    fprintf(out,
+            "<h2>Fidelity: each C model beside its real runtime</h2>\n<p>Absolute speed "
+            "differs (C handlers against an interpreter) and is not compared; the shape is. "
+            "Faithful: the C model's figure within %.0f%% of the real runtime's.</p>\n",
+            FIDELITY_WITHIN * 100);
     for (unsigned p = 0; p < npeers; p++) {
         bool is_open = false;
         for (int i = 0; i < n; i++) {
@@ -275,8 +277,11 @@ static void html_fidelity(FILE *out, const struct csv_table *t, const struct sce
             fprintf(out, "<tr><td>%s</td><td>", row->shape_name);
             html_text(out, row->meaning);
             fprintf(out, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td></tr>\n",
-                    model, real, diff, row->is_faithful ? "holds" : "fails",
-                    row->is_faithful ? "faithful" : "not faithful");
+                    model, real, diff,
+                    isnan(row->difference) ? "inconclusive"
+                    : row->is_faithful     ? "holds"
+                                           : "fails",
+                    fidelity_verdict(row));
         }
         if (is_open)
             fprintf(out, "</table>\n");
@@ -332,10 +337,16 @@ int bench_report(const char *csv, const char *scenario_dir) {
     snprintf(html, sizeof(html), "%.*s.html",
              (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
     snprintf(partial, sizeof(partial), "%s.partial", html);
-    int nclaims = claims_judge(&t, scenario_dir, scs, 64, &nscs, claims, 256);
-    if (nclaims < 0 || !mkdtemp(dir)) {
+    int loaded = bench_load_scenarios(&t, scenario_dir, scs, 64);
+    if (loaded < 0) {
         csv_table_free(&t);
         return 2;
+    }
+    nscs = (unsigned)loaded;
+    int nclaims = claims_judge(&t, scs, nscs, claims, 256);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "bench: %s: %s\n", dir, strerror(errno));
+        goto out;
     }
     /* The scenarios in the order the CSV has them. */
     const char *names[64];

@@ -91,7 +91,7 @@ static void test_shapes_compare_ratios_not_speed(void **state) {
     char err[512];
     (void)state;
     assert_int_equal(res_read(csv, &table, err, sizeof(err)), 0);
-    int nscs = fidelity_load_scenarios(&table, dir, scs, 8);
+    int nscs = bench_load_scenarios(&table, dir, scs, 8);
     assert_int_equal(nscs, 2);
     int n = fidelity_compute(&table, scs, (unsigned)nscs, rows, 64);
 
