@@ -62,7 +62,8 @@ int peer_argv(const struct peer *peer, const char *peers_dir, const char *proces
     size_t used = 0;
     int argc = 0;
     snprintf(script, sizeof(script), "%s/%s", peers_dir, peer->command[1]);
-    for (unsigned i = 0; i < 6 && peer->command[i]; i++)
+    for (size_t i = 0; i < sizeof(peer->command) / sizeof(peer->command[0]) && peer->command[i];
+         i++)
         argv[argc++] = store(storage, cap, &used, i == 1 ? script : peer->command[i]);
     if (peer->takes_workers) {
         argv[argc++] = store(storage, cap, &used, "--workers");

@@ -363,6 +363,17 @@ static const char *model_args(const struct measurement *m) {
     return NULL;
 }
 
+/* Appends the scenario's server flags and the model's [model NAME] args
+ * (a peer's twin's) to argv; the strings live in storage. */
+static int add_model_flags(const struct measurement *m, char **argv, int argc, int max,
+                           char storage[2][1024]) {
+    const char *args = model_args(m);
+    snprintf(storage[0], 1024, "%s", m->sc->server_args ? m->sc->server_args : "");
+    snprintf(storage[1], 1024, "%s", args ? args : "");
+    argc = add_args(argv, argc, max, storage[0]);
+    return add_args(argv, argc, max, storage[1]);
+}
+
 /* The command line of a C model: bin/server with bench's one CPU calibration,
  * the scenario's flags and the model's. The strings live in storage. */
 static void server_argv(const struct runner *r, const struct measurement *m, char **argv,
@@ -382,10 +393,7 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
     argv[argc++] = storage[0];
     argv[argc++] = "--graceful-timeout";
     argv[argc++] = "3s";
-    snprintf(storage[1], 1024, "%s", m->sc->server_args ? m->sc->server_args : "");
-    snprintf(storage[2], 1024, "%s", m->model->args ? m->model->args : "");
-    argc = add_args(argv, argc, 64, storage[1]);
-    argc = add_args(argv, argc, 64, storage[2]);
+    argc = add_model_flags(m, argv, argc, 64, storage + 1);
     argv[argc] = NULL;
 }
 
@@ -725,17 +733,13 @@ static bool is_selected(const char *models, const char *name) {
  * processes, threads and gil. A peer is described as its twin (it is given
  * the same counts), with its own engine and GIL. */
 static int describe(struct runner *r, struct measurement *m) {
-    char *argv[64], flags[1024], model_flags[1024], out[256];
+    char *argv[64], flags[2][1024], out[256];
     const struct peer *peer = peer_find(m->model->name);
-    const char *args = model_args(m);
     int argc = 0;
     argv[argc++] = (char *)r->options->server;
     argv[argc++] = "--model";
     argv[argc++] = peer ? (char *)peer->twin : m->model->name;
-    snprintf(flags, sizeof(flags), "%s", m->sc->server_args ? m->sc->server_args : "");
-    snprintf(model_flags, sizeof(model_flags), "%s", args ? args : "");
-    argc = add_args(argv, argc, 62, flags);
-    argc = add_args(argv, argc, 62, model_flags);
+    argc = add_model_flags(m, argv, argc, 62, flags);
     argv[argc++] = "--describe";
     argv[argc] = NULL;
     if (capture(argv, out, sizeof(out), 2) < 0 ||
