@@ -283,13 +283,9 @@ bench-loadgen: $(BIN)/server $(BIN)/loadgen
 # nginx-light's postinst would start nginx on port 80: policy-rc.d keeps it from
 # starting a service we did not ask for (only if the machine has none already).
 deps-bench:
-	$(Q)if [ "$$(id -u)" != 0 ]; then \
-	    echo "run: sudo apt-get install -y $(BENCH_PACKAGES)"; exit 1; fi; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	if [ -e /usr/sbin/policy-rc.d ]; then made=; else \
+	$(Q)made=; if [ "$$(id -u)" = 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then \
 	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made=1; fi; \
-	apt-get install -y --no-install-recommends $(BENCH_PACKAGES) || \
-	    { apt-get update && apt-get install -y --no-install-recommends $(BENCH_PACKAGES); }; \
+	( $(call apt_install,$(BENCH_PACKAGES)) ); \
 	rc=$$?; [ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc
 
 # The real runtimes beside the models (peers/, bench/peers.c): Debian's
