@@ -205,15 +205,15 @@ if (opts.mode !== 'cluster') {
      * every worker is listening. */
     let listening = 0;
     let stopping = false;
-    const started = () => {
+    const forkWorker = () => {
         const worker = cluster.fork();
         worker.on('message', (msg) => {
             if (msg.port && ++listening === opts.workers) announce(opts, msg.port);
         });
     };
-    for (let i = 0; i < opts.workers; i++) started();
+    for (let i = 0; i < opts.workers; i++) forkWorker();
     cluster.on('exit', () => {
-        if (!stopping) started(); /* as PM2 or a supervising primary does */
+        if (!stopping) forkWorker(); /* as PM2 or a supervising primary does */
         else if (Object.keys(cluster.workers).length === 0) process.exit(0);
     });
     process.on('SIGTERM', () => {

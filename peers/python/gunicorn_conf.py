@@ -4,6 +4,7 @@ Gunicorn's other settings stay at its defaults (timeout 30, keepalive 2,
 backlog 2048): the point is to measure gunicorn as people run it.
 """
 import os
+import sys
 
 
 def when_ready(server):
@@ -13,3 +14,9 @@ def when_ready(server):
         os.write(fd, f"{port}\n".encode())
         os.close(fd)  # the workers forked later must not hold bin/bench's pipe open
     print(f"listening on 127.0.0.1:{port}", flush=True)
+
+
+def post_worker_init(worker):
+    import peer  # imported by the app already: this reads its calibration
+    print(f"peer.py: gunicorn worker {worker.pid}, cpu work {peer.ITERATIONS_PER_US:.1f} "
+          "iterations/us", file=sys.stderr, flush=True)

@@ -58,7 +58,10 @@ def calibrate():
     return best
 
 
-ITERATIONS_PER_US = calibrate()
+# Measured once per serving process: at import in a gunicorn worker (which
+# imports this module), in main() for the modes served here. The launcher of
+# the gunicorn modes only execs gunicorn and measures nothing.
+ITERATIONS_PER_US = calibrate() if __name__ != "__main__" else 0.0
 
 
 def query_uint(params, name, limit):
@@ -220,6 +223,7 @@ def run_gunicorn(kind, workers, threads, ready_fd):
 
 
 def main(args):
+    global ITERATIONS_PER_US
     modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers")
     if not args or args[0] not in modes:
         sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD]")
@@ -231,8 +235,10 @@ def main(args):
         options[flag] = int(value)
     if len(rest) % 2:
         sys.exit(f"peer.py: {rest[-1]} needs a value")
-    print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} iterations/us",
-          file=sys.stderr, flush=True)
+    if mode in ("threads", "uvicorn"):
+        ITERATIONS_PER_US = calibrate()
+        print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} "
+              "iterations/us", file=sys.stderr, flush=True)
     if mode == "threads":
         run_threads(options["--ready-fd"])
     elif mode == "uvicorn":
