@@ -78,7 +78,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 endif
 
 COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c
-SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/listen.c servers/models.c \
+SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
+	servers/server.c servers/models.c \
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
 	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
 	servers/gil.c
@@ -91,7 +92,7 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/results.c bench/proctree.c 
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_hist test_loadgen test_gil \
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity
 E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
 
@@ -148,8 +149,9 @@ $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
-$(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o \
-	$(BUILD)/servers/http1.o
+$(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
+$(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \
+	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
 	$(BUILD)/bench/expr.o
@@ -199,7 +201,7 @@ FUZZ_SECONDS ?= 60
 # libFuzzer's runtime comes with compiler-rt, which Debian 12's clang only recommends.
 FUZZ_PACKAGES := clang libclang-rt-dev
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_SRC := tests/fuzz_http1.c servers/http1.c servers/handlers.c $(COMMON_SRC) \
+FUZZ_SRC := tests/fuzz_http1.c servers/http1.c servers/handlers.c servers/response.c $(COMMON_SRC) \
 	$(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 $(FUZZ_DIR)/fuzz_http1: $(FUZZ_SRC) $(wildcard servers/*.h common/*.h) $(BUILD)/config.mk
 	$(Q)command -v clang >/dev/null && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \

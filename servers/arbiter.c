@@ -275,8 +275,7 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     }
     fprintf(stderr, "server: arbiter %d: %u workers of %s, worker timeout %llus\n", (int)getpid(),
             count, config->model->name, (unsigned long long)(config->worker_timeout_ms / 1000));
-    if (listen_announce(config->host, config->port, config->ready_fd) < 0)
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
+    server_ready(config); /* the arbiter is no worker: it announces */
 
     unsigned next_worker = 0;
     if (config->is_round_robin)

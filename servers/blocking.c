@@ -10,6 +10,7 @@
 #include "../common/cpuwork.h"
 #include "handlers.h"
 #include "listen.h"
+#include "response.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -21,10 +22,9 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-
-#define LINGER_MS 2000
 
 static int wake_fd = -1;
 static volatile sig_atomic_t signals_seen;
@@ -56,48 +56,29 @@ static void holder_checkpoint(void *arg) {
     gil_checkpoint(&holder->server->gil, holder);
 }
 
-/* send() everything, the GIL released around it as sock_sendall does. */
-static int send_all(int fd, const char *data, size_t len, int flags) {
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | flags);
+/*
+ * Writes conn's response (response_start() with may_keep_alive), the GIL
+ * released around the sends as sock_sendall does. Called holding the GIL;
+ * returns holding it. Returns 0, or -1 if the peer is gone.
+ */
+static int respond(struct blk_conn *conn, const struct blk_holder *holder, bool may_keep_alive) {
+    struct blk_server *server = conn->server;
+    struct response *response = &conn->response;
+    struct iovec iov[RESPONSE_IOV_MAX];
+    unsigned count;
+    int rc = 0;
+
+    response_start(response, server->config, may_keep_alive);
+    blk_python_leave(server, holder);
+    while (rc == 0 && (count = response_pending(response, iov)) > 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = count};
+        ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Writes the answer to conn's current request. Called holding the GIL;
- * returns holding it. Returns 0, or -1 if the peer is gone. */
-static int respond(struct blk_conn *conn, const struct blk_holder *holder, const struct work *work,
-                   bool keep_alive, bool is_head) {
-    struct blk_server *server = conn->server;
-    char out[HTTP_HEAD_MAX + 4096];
-    size_t len = work_format_head(work, keep_alive, server->keep_alive_s, out);
-    uint64_t body_len = is_head ? 0 : work->body_len;
-    int rc = 0;
-
-    /* Small bodies go out with the head, in one send. */
-    if (body_len <= sizeof(out) - len) {
-        size_t chunk;
-        const char *body = body_len ? work_body_at(work, 0, &chunk) : NULL;
-        if (body)
-            memcpy(out + len, body, (size_t)body_len);
-        len += (size_t)body_len;
-        body_len = 0;
-    }
-    blk_python_leave(server, holder);
-    rc = send_all(conn->fd, out, len, body_len ? MSG_MORE : 0);
-    for (uint64_t offset = 0; rc == 0 && offset < body_len;) {
-        size_t chunk;
-        const char *body = work_body_at(work, offset, &chunk);
-        if (offset + chunk > body_len)
-            chunk = (size_t)(body_len - offset);
-        rc = send_all(conn->fd, body, chunk, 0);
-        offset += chunk;
+            rc = -1;
+        else
+            response_advance(response, (size_t)n);
     }
     blk_python_enter(server, holder);
     return rc;
@@ -107,30 +88,29 @@ static int respond(struct blk_conn *conn, const struct blk_holder *holder, const
  * wait with it released, then the answer. */
 static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     struct blk_server *server = conn->server;
-    const struct http_request *req = &conn->http.req;
-    struct work work;
+    struct response *response = &conn->response;
+    const struct reply_plan *plan = &response->plan;
+    struct gil *gil = server->has_gil ? &server->gil : NULL;
 
-    char stats_body[STATS_BODY_MAX]; /* respond() writes before we return */
-
-    handler_route(req->target, req->target_len, &work);
-    if (work.is_stats)
-        stats_answer(server->config, server->has_gil ? &server->gil : NULL, &work, stats_body);
-    if (work.cpu_us > 0)
-        cpuwork_run(work.cpu_us, server->has_gil ? holder_checkpoint : NULL, holder);
-    if (work.wait_ms > 0) {
-        struct timespec wait = {(time_t)(work.wait_ms / 1000),
-                                (long)(work.wait_ms % 1000) * 1000000L};
+    response_plan_request(response, &conn->http.req);
+    if (plan->is_stats)
+        stats_answer(server->config, gil, &response->plan, response_stats_buffer(response));
+    if (plan->cpu_us > 0)
+        cpuwork_run(plan->cpu_us, gil ? holder_checkpoint : NULL, holder);
+    if (plan->wait_ms > 0) {
+        struct timespec wait = {(time_t)(plan->wait_ms / 1000),
+                                (long)(plan->wait_ms % 1000) * 1000000L};
         blk_python_leave(server, holder);
         while (nanosleep(&wait, &wait) < 0 && errno == EINTR)
             ;
         blk_python_enter(server, holder);
     }
-    bool keep_alive = req->keep_alive && !atomic_load(&server->is_stopping) &&
-                      !server->config->model->closes_connections;
+    bool may_keep_alive =
+        !atomic_load(&server->is_stopping) && !server->config->model->closes_connections;
     stats_count(server->config, holder->thread_index);
-    if (respond(conn, holder, &work, keep_alive, req->is_head) < 0)
+    if (respond(conn, holder, may_keep_alive) < 0)
         return -1;
-    return keep_alive ? 0 : -1;
+    return response->keep_alive ? 0 : -1;
 }
 
 static void set_idle(struct blk_conn *conn, bool is_idle) {
@@ -183,9 +163,8 @@ static ssize_t receive(struct blk_conn *conn, const struct blk_holder *holder,
 /* Answers an error the parser or a timeout found; the connection then closes. */
 void blk_fail(struct blk_conn *conn, const struct blk_holder *holder, int status,
               const char *reason) {
-    struct work work;
-    handler_error(status, reason, &work);
-    respond(conn, holder, &work, false, false);
+    response_plan_error(&conn->response, status, reason);
+    respond(conn, holder, false);
 }
 
 /* Serves one connection until it closes. Runs Python: holds the GIL. */
@@ -246,7 +225,7 @@ enum blk_result blk_serve(struct blk_conn *conn, struct blk_holder *holder, bool
  * what the peer still sends (so the kernel sends no RST), then close. */
 void blk_close_lingering(int fd) {
     char sink[4096];
-    uint64_t deadline = clock_now_us() + LINGER_MS * 1000;
+    uint64_t deadline = clock_now_us() + RESPONSE_LINGER_MS * 1000;
     shutdown(fd, SHUT_WR);
     for (;;) {
         uint64_t now = clock_now_us();
@@ -270,6 +249,7 @@ struct blk_conn *blk_conn_open(struct blk_server *server, int fd) {
     conn->is_idle = false;
     conn->start = conn->end = 0;
     conn->is_fresh = true;
+    conn->response.stats_body = NULL; /* allocated on the first GET /stats, if any */
     conn->headers_deadline_us = clock_now_us() + server->config->headers_timeout_ms * 1000;
     http_conn_init(&conn->http);
     pthread_mutex_lock(&server->mutex);
@@ -293,6 +273,7 @@ static void conn_free(struct blk_conn *conn, bool is_lingering) {
     pthread_mutex_lock(&server->mutex);
     LIST_REMOVE(conn, link);
     pthread_mutex_unlock(&server->mutex);
+    response_free(&conn->response);
     free(conn);
 }
 
@@ -349,7 +330,6 @@ int blk_server_init(struct blk_server *server, const struct server_config *confi
     server->config = config;
     server->listen_fd = listen_fd;
     server->has_gil = config->model->is_gil;
-    server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
     atomic_init(&server->is_stopping, false);
     pthread_mutex_init(&server->mutex, NULL);
     pthread_cond_init(&server->changed, NULL);

@@ -20,6 +20,7 @@
 
 #include "gil.h"
 #include "http1.h"
+#include "response.h"
 #include "server.h"
 
 #include <pthread.h>
@@ -43,6 +44,7 @@ struct blk_conn {
     bool is_fresh; /* no request yet: on the headers deadline, as Node */
     uint64_t headers_deadline_us;
     struct http_conn http;
+    struct response response; /* the one in progress; reused */
     LIST_ENTRY(blk_conn) link;
     /* engine_pool.c's */
     enum blk_state state;
@@ -58,7 +60,6 @@ struct blk_server {
     bool has_gil;
     int listen_fd;
     int wake[2]; /* the signal handler writes a byte here */
-    unsigned keep_alive_s;
     pthread_mutex_t mutex;
     pthread_cond_t changed;      /* a thread ended, or a queue changed */
     LIST_HEAD(, blk_conn) conns; /* every open connection */

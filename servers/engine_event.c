@@ -25,6 +25,7 @@
 #include "handlers.h"
 #include "http1.h"
 #include "listen.h"
+#include "response.h"
 #include "server.h"
 #include "stats.h"
 
@@ -44,65 +45,65 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define CONN_BUF  65536
-#define LINGER_MS 2000
+#define CONN_BUF 65536
 
-enum ev_state { EV_READING, EV_WORKING, EV_WRITING, EV_LINGERING };
-enum ev_timer { EVT_NONE, EVT_IDLE, EVT_HEADERS, EVT_WORK, EVT_LINGER };
+/* The engine's own names, EVC_ (event connection), apart from libevent's EV_. */
+enum evc_state { EVC_READING, EVC_WORKING, EVC_WRITING, EVC_LINGERING };
+enum evc_timer {
+    EVC_TIMER_NONE,
+    EVC_TIMER_IDLE,
+    EVC_TIMER_HEADERS,
+    EVC_TIMER_WORK,
+    EVC_TIMER_LINGER
+};
 
-struct ev_server {
+struct evc_server {
     struct event_base *base;
     const struct server_config *config;
     int listen_fd;
     struct event *accept_event, *sigint_event, *sigterm_event, *grace_event, *heartbeat_event;
-    LIST_HEAD(, ev_conn) conns;
-    unsigned keep_alive_s;
+    LIST_HEAD(, evc_conn) conns;
     bool is_stopping;
     char read_buf[CONN_BUF]; /* every connection reads here first */
 };
 
-struct ev_conn {
-    struct ev_server *server;
+struct evc_conn {
+    struct evc_server *server;
     int fd;
-    enum ev_state state;
-    enum ev_timer timer_role;
+    enum evc_state state;
+    enum evc_timer timer_role;
     struct event *read_event, *write_event, *timer_event;
     bool is_reading;
     bool is_fresh;      /* no request yet */
     bool is_closed;     /* closed; memory freed from the loop, after the callback */
     bool is_processing; /* inside conn_process(): an answer done returns to it */
     struct http_conn http;
-    struct work work;
-    bool keep_alive, is_head;
-    char *stats_body; /* GET /stats: the JSON, kept until it is written */
-    char head[HTTP_HEAD_MAX];
-    size_t head_len, head_sent;
-    uint64_t body_len, body_sent;
-    LIST_ENTRY(ev_conn) link;
+    struct response response;
+    LIST_ENTRY(evc_conn) link;
     char *buf;         /* NULL, the loop's read_buf (while parsing), or our own */
     bool is_buf_owned; /* buf is ours: CONN_BUF bytes, freed with the connection */
     size_t start, end; /* unread bytes in buf */
 };
 
-static void conn_process(struct ev_conn *conn);
+static void conn_process(struct evc_conn *conn);
 
 static void add_timer_ms(struct event *event, uint64_t ms) {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(event, &tv);
 }
 
-static void conn_timer(struct ev_conn *conn, enum ev_timer role, uint64_t ms) {
+static void conn_timer(struct evc_conn *conn, enum evc_timer role, uint64_t ms) {
     conn->timer_role = role;
     event_base_update_cache_time(conn->server->base); /* from now, not the loop's start */
     add_timer_ms(conn->timer_event, ms);
 }
 
-static void conn_timer_stop(struct ev_conn *conn) {
-    conn->timer_role = EVT_NONE;
+static void conn_timer_stop(struct evc_conn *conn) {
+    conn->timer_role = EVC_TIMER_NONE;
     evtimer_del(conn->timer_event);
 }
 
-static void conn_reading(struct ev_conn *conn, bool on) {
+static void conn_reading(struct evc_conn *conn, bool on) {
     if (on && !conn->is_reading)
         event_add(conn->read_event, NULL);
     else if (!on && conn->is_reading)
@@ -110,13 +111,13 @@ static void conn_reading(struct ev_conn *conn, bool on) {
     conn->is_reading = on;
 }
 
-static void server_maybe_done(struct ev_server *server) {
+static void server_maybe_done(struct evc_server *server) {
     if (server->is_stopping && LIST_EMPTY(&server->conns))
         event_base_loopbreak(server->base);
 }
 
 static void conn_free(evutil_socket_t fd, short what, void *arg) {
-    struct ev_conn *conn = arg;
+    struct evc_conn *conn = arg;
     (void)fd;
     (void)what;
     struct event *events[] = {conn->read_event, conn->write_event, conn->timer_event};
@@ -124,7 +125,7 @@ static void conn_free(evutil_socket_t fd, short what, void *arg) {
         if (events[i])
             event_free(events[i]);
     }
-    free(conn->stats_body);
+    response_free(&conn->response);
     if (conn->is_buf_owned)
         free(conn->buf);
     free(conn);
@@ -132,8 +133,8 @@ static void conn_free(evutil_socket_t fd, short what, void *arg) {
 
 /* Closes now; the memory goes once the callback in progress has returned,
  * so callers test conn->is_closed after anything that may close. */
-static void conn_close(struct ev_conn *conn) {
-    struct ev_server *server = conn->server;
+static void conn_close(struct evc_conn *conn) {
+    struct evc_server *server = conn->server;
     static const struct timeval now = {0, 0};
 
     if (conn->is_closed)
@@ -153,33 +154,20 @@ static void conn_close(struct ev_conn *conn) {
 
 /* Response sent on a closing connection: shut the write side and drain what
  * the peer still sends, so the kernel does not answer it with a RST. */
-static void conn_linger(struct ev_conn *conn) {
-    conn->state = EV_LINGERING;
+static void conn_linger(struct evc_conn *conn) {
+    conn->state = EVC_LINGERING;
     shutdown(conn->fd, SHUT_WR);
     conn->start = conn->end = 0;
     conn_reading(conn, true);
-    conn_timer(conn, EVT_LINGER, LINGER_MS);
+    conn_timer(conn, EVC_TIMER_LINGER, RESPONSE_LINGER_MS);
 }
 
-static void conn_write(struct ev_conn *conn) {
-    for (;;) {
-        struct iovec iov[2];
-        int count = 0;
-        if (conn->head_sent < conn->head_len) {
-            iov[count].iov_base = conn->head + conn->head_sent;
-            iov[count++].iov_len = conn->head_len - conn->head_sent;
-        }
-        if (conn->body_sent < conn->body_len) {
-            size_t chunk;
-            const char *body = work_body_at(&conn->work, conn->body_sent, &chunk);
-            if (chunk > conn->body_len - conn->body_sent)
-                chunk = (size_t)(conn->body_len - conn->body_sent);
-            iov[count].iov_base = (void *)body;
-            iov[count++].iov_len = chunk;
-        }
-        if (count == 0)
-            break;
-        ssize_t n = writev(conn->fd, iov, count);
+static void conn_write(struct evc_conn *conn) {
+    struct iovec iov[RESPONSE_IOV_MAX];
+    unsigned count;
+
+    while ((count = response_pending(&conn->response, iov)) > 0) {
+        ssize_t n = writev(conn->fd, iov, (int)count);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -190,76 +178,58 @@ static void conn_write(struct ev_conn *conn) {
             conn_close(conn);
             return;
         }
-        size_t head_part = conn->head_len - conn->head_sent;
-        if ((size_t)n <= head_part) {
-            conn->head_sent += (size_t)n;
-        } else {
-            conn->head_sent = conn->head_len;
-            conn->body_sent += (size_t)n - head_part;
-        }
+        response_advance(&conn->response, (size_t)n);
     }
-    /* Answered. */
-    if (!conn->keep_alive) {
+    if (!conn->response.keep_alive) {
         conn_linger(conn);
         return;
     }
     http_conn_next(&conn->http);
-    conn->state = EV_READING;
+    conn->state = EVC_READING;
     conn_reading(conn, true);
     if (!conn->is_processing) /* else the loop in conn_process() goes on */
         conn_process(conn);
 }
 
-static void conn_respond(struct ev_conn *conn) {
-    conn->keep_alive = conn->keep_alive && !conn->server->is_stopping;
+static void conn_respond(struct evc_conn *conn) {
     stats_count(conn->server->config, -1);
-    conn->head_len =
-        work_format_head(&conn->work, conn->keep_alive, conn->server->keep_alive_s, conn->head);
-    conn->head_sent = 0;
-    conn->body_len = conn->is_head ? 0 : conn->work.body_len;
-    conn->body_sent = 0;
-    conn->state = EV_WRITING;
+    response_start(&conn->response, conn->server->config, !conn->server->is_stopping);
+    conn->state = EVC_WRITING;
     conn_write(conn);
 }
 
-static void conn_fail(struct ev_conn *conn, int status, const char *reason) {
+static void conn_fail(struct evc_conn *conn, int status, const char *reason) {
     conn_reading(conn, false);
-    handler_error(status, reason, &conn->work);
-    conn->keep_alive = false;
-    conn->is_head = false;
+    response_plan_error(&conn->response, status, reason);
     conn_respond(conn);
 }
 
-static void conn_start_work(struct ev_conn *conn) {
-    const struct http_request *req = &conn->http.req;
+static void conn_start_work(struct evc_conn *conn) {
+    const struct reply_plan *plan = &conn->response.plan;
 
     conn_timer_stop(conn);
     conn_reading(conn, false);
     conn->is_fresh = false;
-    handler_route(req->target, req->target_len, &conn->work);
-    if (conn->work.is_stats) {
-        if (!conn->stats_body) /* kept for the connection's life */
-            conn->stats_body = malloc(STATS_BODY_MAX);
-        stats_answer(conn->server->config, NULL, &conn->work, conn->stats_body);
-    }
-    conn->keep_alive = req->keep_alive;
-    conn->is_head = req->is_head;
-    if (conn->work.cpu_us > 0)
-        cpuwork_run(conn->work.cpu_us, NULL, NULL); /* blocks the loop, as sync code does */
-    if (conn->work.wait_ms > 0) {
-        conn->state = EV_WORKING;
-        conn_timer(conn, EVT_WORK, conn->work.wait_ms);
+    response_plan_request(&conn->response, &conn->http.req);
+    if (plan->is_stats)
+        stats_answer(conn->server->config, NULL, &conn->response.plan,
+                     response_stats_buffer(&conn->response));
+    if (plan->cpu_us > 0)
+        cpuwork_run(plan->cpu_us, NULL, NULL); /* blocks the loop, as sync code does */
+    if (plan->wait_ms > 0) {
+        conn->state = EVC_WORKING;
+        conn_timer(conn, EVC_TIMER_WORK, plan->wait_ms);
         return;
     }
     conn_respond(conn);
 }
 
 /* Parses what is buffered and answers; waits for more with the right timer. */
-static void conn_process(struct ev_conn *conn) {
+static void conn_process(struct evc_conn *conn) {
     const struct server_config *config = conn->server->config;
 
     conn->is_processing = true;
-    while (!conn->is_closed && conn->state == EV_READING) {
+    while (!conn->is_closed && conn->state == EVC_READING) {
         enum http_event event = HTTP_EV_NEED_MORE;
         if (conn->start < conn->end) {
             conn->start += http_conn_feed(&conn->http, conn->buf + conn->start,
@@ -283,10 +253,10 @@ static void conn_process(struct ev_conn *conn) {
             break;
         }
         if (is_mid || conn->is_fresh) {
-            if (conn->timer_role != EVT_HEADERS)
-                conn_timer(conn, EVT_HEADERS, config->headers_timeout_ms);
-        } else if (conn->timer_role != EVT_IDLE) {
-            conn_timer(conn, EVT_IDLE, config->keep_alive_timeout_ms);
+            if (conn->timer_role != EVC_TIMER_HEADERS)
+                conn_timer(conn, EVC_TIMER_HEADERS, config->headers_timeout_ms);
+        } else if (conn->timer_role != EVC_TIMER_IDLE) {
+            conn_timer(conn, EVC_TIMER_IDLE, config->keep_alive_timeout_ms);
         }
         break;
     }
@@ -294,7 +264,7 @@ static void conn_process(struct ev_conn *conn) {
 }
 
 /* After parsing from the loop's buffer: what is left moves to our own. */
-static int conn_keep_leftover(struct ev_conn *conn) {
+static int conn_keep_leftover(struct evc_conn *conn) {
     size_t left = conn->end - conn->start;
     if (conn->is_buf_owned || conn->buf == NULL)
         return 0;
@@ -319,7 +289,7 @@ static int conn_keep_leftover(struct ev_conn *conn) {
 }
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
-    struct ev_conn *conn = arg;
+    struct evc_conn *conn = arg;
     (void)what;
 
     if (!conn->buf) {
@@ -341,14 +311,14 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         conn_close(conn);
         return;
     }
-    if (conn->state == EV_LINGERING) {
+    if (conn->state == EVC_LINGERING) {
         conn->start = conn->end = 0; /* drained and dropped */
         conn_keep_leftover(conn);
         return;
     }
     bool was_between = !http_conn_is_mid_request(&conn->http);
     conn->end += (size_t)n;
-    if (was_between && conn->timer_role == EVT_IDLE)
+    if (was_between && conn->timer_role == EVC_TIMER_IDLE)
         conn_timer_stop(conn); /* a new request: its headers deadline starts now */
     conn_process(conn);
     /* conn_close() frees the connection only after this callback: still ours. */
@@ -363,22 +333,22 @@ static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
-    struct ev_conn *conn = arg;
-    enum ev_timer role = conn->timer_role;
+    struct evc_conn *conn = arg;
+    enum evc_timer role = conn->timer_role;
     (void)fd;
     (void)what;
 
-    conn->timer_role = EVT_NONE;
-    if (role == EVT_WORK)
+    conn->timer_role = EVC_TIMER_NONE;
+    if (role == EVC_TIMER_WORK)
         conn_respond(conn);
-    else if (role == EVT_HEADERS)
+    else if (role == EVC_TIMER_HEADERS)
         conn_fail(conn, 408, "request headers not received in time\n");
     else
         conn_close(conn);
 }
 
 static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
-    struct ev_server *server = arg;
+    struct evc_server *server = arg;
     int one = 1;
     (void)what;
 
@@ -386,7 +356,7 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
         int fd = listen_accept(listen_fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        struct ev_conn *conn = malloc(sizeof(*conn));
+        struct evc_conn *conn = malloc(sizeof(*conn));
         if (!conn) {
             close(fd);
             continue;
@@ -395,7 +365,7 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
         conn->server = server;
         conn->fd = fd;
         conn->is_fresh = true;
-        conn->state = EV_READING;
+        conn->state = EVC_READING;
         http_conn_init(&conn->http);
         conn->read_event = event_new(server->base, fd, EV_READ | EV_PERSIST, conn_on_read, conn);
         conn->write_event = event_new(server->base, fd, EV_WRITE, conn_on_writable, conn);
@@ -411,7 +381,7 @@ static void server_on_accept(evutil_socket_t listen_fd, short what, void *arg) {
     }
 }
 
-static void server_close_all(struct ev_server *server) {
+static void server_close_all(struct evc_server *server) {
     while (!LIST_EMPTY(&server->conns))
         conn_close(LIST_FIRST(&server->conns));
     event_base_loopbreak(server->base);
@@ -425,21 +395,19 @@ static void server_on_grace_end(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void server_on_signal(evutil_socket_t signum, short what, void *arg) {
-    struct ev_server *server = arg;
+    struct evc_server *server = arg;
     (void)what;
 
-    if (server->is_stopping) {
+    if (!server_stop_begins(&server->is_stopping, (int)signum)) {
         server_close_all(server);
         return;
     }
-    fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    server->is_stopping = true;
     event_del(server->accept_event);
     close(server->listen_fd);
     /* Idle connections close now; the others when their answer is out. */
-    for (struct ev_conn *conn = LIST_FIRST(&server->conns), *next; conn; conn = next) {
+    for (struct evc_conn *conn = LIST_FIRST(&server->conns), *next; conn; conn = next) {
         next = LIST_NEXT(conn, link);
-        if (conn->state == EV_READING && !http_conn_is_mid_request(&conn->http))
+        if (conn->state == EVC_READING && !http_conn_is_mid_request(&conn->http))
             conn_close(conn);
     }
     add_timer_ms(server->grace_event, server->config->graceful_timeout_ms);
@@ -447,39 +415,63 @@ static void server_on_signal(evutil_socket_t signum, short what, void *arg) {
 }
 
 static void server_on_heartbeat(evutil_socket_t fd, short what, void *arg) {
-    struct ev_server *server = arg;
+    struct evc_server *server = arg;
     (void)fd;
     (void)what;
     server_heartbeat(server->config);
 }
 
-int engine_event_run(const struct server_config *config, int listen_fd) {
-    struct ev_server *server = calloc(1, sizeof(*server));
+/* Makes the loop and the server's events; 0, or -1 leaving what it made
+ * for server_free(). */
+static int server_setup(struct evc_server *server) {
     struct event_config *event_config = event_config_new();
-    int rc = 0;
 
-    if (!server || !event_config) {
-        fprintf(stderr, "server: out of memory\n");
-        return 1;
-    }
+    if (!event_config)
+        return -1;
     event_config_set_flag(event_config, EVENT_BASE_FLAG_NOLOCK);
     event_config_set_flag(event_config, EVENT_BASE_FLAG_PRECISE_TIMER);
     server->base = event_base_new_with_config(event_config);
     event_config_free(event_config);
-    server->config = config;
-    server->listen_fd = listen_fd;
-    server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
-    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+    if (!server->base)
+        return -1;
+    fcntl(server->listen_fd, F_SETFL, fcntl(server->listen_fd, F_GETFL) | O_NONBLOCK);
     server->accept_event =
-        event_new(server->base, listen_fd, EV_READ | EV_PERSIST, server_on_accept, server);
+        event_new(server->base, server->listen_fd, EV_READ | EV_PERSIST, server_on_accept, server);
     server->sigint_event = evsignal_new(server->base, SIGINT, server_on_signal, server);
     server->sigterm_event = evsignal_new(server->base, SIGTERM, server_on_signal, server);
     server->grace_event = evtimer_new(server->base, server_on_grace_end, server);
     server->heartbeat_event = event_new(server->base, -1, EV_PERSIST, server_on_heartbeat, server);
-    if (!server->base || !server->accept_event || !server->sigint_event || !server->sigterm_event ||
-        !server->grace_event) {
-        fprintf(stderr, "server: cannot set up the event loop\n");
+    if (!server->accept_event || !server->sigint_event || !server->sigterm_event ||
+        !server->grace_event || !server->heartbeat_event)
+        return -1;
+    return 0;
+}
+
+static void server_free(struct evc_server *server) {
+    struct event *events[] = {server->accept_event, server->sigint_event, server->sigterm_event,
+                              server->grace_event, server->heartbeat_event};
+    for (unsigned i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        if (events[i])
+            event_free(events[i]);
+    }
+    if (server->base)
+        event_base_free(server->base);
+    free(server);
+}
+
+int engine_event_run(const struct server_config *config, int listen_fd) {
+    struct evc_server *server = calloc(1, sizeof(*server));
+    int rc = 0;
+
+    if (!server) {
+        fprintf(stderr, "server: out of memory\n");
         return 1;
+    }
+    server->config = config;
+    server->listen_fd = listen_fd;
+    if (server_setup(server) < 0) {
+        fprintf(stderr, "server: cannot set up the event loop\n");
+        goto fail;
     }
     event_add(server->accept_event, NULL);
     event_add(server->sigint_event, NULL);
@@ -487,24 +479,20 @@ int engine_event_run(const struct server_config *config, int listen_fd) {
     server_heartbeat(config);
     add_timer_ms(server->heartbeat_event, 1000);
     /* Only now can SIGTERM be handled: announce. */
-    if (server_ready(config) < 0) {
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
+    if (server_ready(config) < 0)
         rc = 1;
-    } else {
+    else
         event_base_dispatch(server->base);
-    }
     while (!LIST_EMPTY(&server->conns))
         conn_close(LIST_FIRST(&server->conns));
     event_base_loop(server->base, EVLOOP_NONBLOCK); /* runs the deferred frees */
     if (!server->is_stopping)
         close(listen_fd);
-    event_free(server->accept_event);
-    event_free(server->sigint_event);
-    event_free(server->sigterm_event);
-    event_free(server->grace_event);
-    event_free(server->heartbeat_event);
-    event_base_free(server->base);
-    free(server);
+    server_free(server);
     fprintf(stderr, "server: stopped\n");
     return rc;
+
+fail:
+    server_free(server);
+    return 1;
 }

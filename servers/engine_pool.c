@@ -241,7 +241,6 @@ int engine_pool_run(const struct server_config *config, int listen_fd) {
     blk_signals_install(server);
 
     if (server_ready(config) < 0) {
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;
     } else {
         poll_loop(pool);

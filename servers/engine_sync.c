@@ -28,10 +28,8 @@ int engine_sync_run(const struct server_config *config, int listen_fd) {
     if (!server)
         return 1;
     struct blk_holder holder = {.server = server, .thread_index = -1};
-    if (server_ready(config) < 0) {
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
+    if (server_ready(config) < 0)
         rc = 1;
-    }
     while (rc == 0 && !blk_signals_seen()) {
         struct pollfd pfds[2] = {{.fd = listen_fd, .events = POLLIN},
                                  {.fd = server->wake[0], .events = POLLIN}};

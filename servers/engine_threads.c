@@ -116,7 +116,6 @@ int engine_threads_run(const struct server_config *config, int listen_fd) {
     if (!server)
         return 1;
     if (server_ready(config) < 0) {
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         rc = 1;
     } else {
         accept_loop(server);

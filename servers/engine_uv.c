@@ -32,6 +32,7 @@
 #include "handlers.h"
 #include "http1.h"
 #include "listen.h"
+#include "response.h"
 #include "server.h"
 #include "stats.h"
 
@@ -44,7 +45,6 @@
 #include <uv.h>
 
 #define READ_BUF_SIZE 65536
-#define LINGER_MS     2000 /* how long a closing connection may keep sending */
 
 enum conn_state {
     CONN_READING,   /* waiting for (the rest of) a request */
@@ -67,7 +67,6 @@ struct uv_server {
     const struct server_config *config;
     LIST_HEAD(, uv_conn) conns; /* every open connection, for shutdown */
     bool is_stopping;
-    unsigned keep_alive_s;
     char read_buf[READ_BUF_SIZE];
 };
 
@@ -83,18 +82,12 @@ struct uv_conn {
     int open_handles;
     bool is_reading;
     bool is_parsing; /* inside conn_parse(): completions must not re-enter it */
-    bool keep_alive;
-    bool is_head;
     struct http_conn http;
-    struct work work;
-    char head[HTTP_HEAD_MAX];
-    size_t head_len, head_sent;
-    uint64_t body_len, body_sent;
+    struct response response;
     size_t write_len; /* bytes handed to the uv_write in flight */
     char *pending;    /* bytes read behind a request still being answered */
     size_t pending_len, pending_cap;
     uv_work_t cpu_req; /* node-workers: /cpu work on the libuv threadpool */
-    char *stats_body;  /* GET /stats: the JSON, kept until it is written */
 };
 
 static void conn_wait_for_input(struct uv_conn *conn);
@@ -104,7 +97,7 @@ static size_t conn_parse(struct uv_conn *conn, const char *data, size_t len);
  * still refers to it. */
 static void conn_unref(struct uv_conn *conn) {
     if (--conn->open_handles == 0) {
-        free(conn->stats_body);
+        response_free(&conn->response);
         free(conn->pending);
         free(conn);
     }
@@ -154,13 +147,13 @@ static void conn_linger(struct uv_conn *conn) {
         conn_close(conn);
         return;
     }
-    conn_timer_start(conn, TIMER_LINGER, LINGER_MS);
+    conn_timer_start(conn, TIMER_LINGER, RESPONSE_LINGER_MS);
     conn_wait_for_input(conn);
 }
 
 static void conn_response_done(struct uv_conn *conn) {
     http_conn_next(&conn->http);
-    if (!conn->keep_alive || conn->server->is_stopping) {
+    if (!conn->response.keep_alive || conn->server->is_stopping) {
         conn_linger(conn);
         return;
     }
@@ -179,30 +172,29 @@ static void conn_response_done(struct uv_conn *conn) {
 
 static void conn_on_write(uv_write_t *req, int status);
 
-/* Writes what is left of the response: head, then body in chunks. */
+/* The response's buffers as libuv's; returns how many and their total. */
+static unsigned conn_pending(const struct uv_conn *conn, uv_buf_t bufs[RESPONSE_IOV_MAX],
+                             size_t *total) {
+    struct iovec iov[RESPONSE_IOV_MAX];
+    unsigned n = response_pending(&conn->response, iov);
+
+    *total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        bufs[i] = uv_buf_init(iov[i].iov_base, (unsigned)iov[i].iov_len);
+        *total += iov[i].iov_len;
+    }
+    return n;
+}
+
+/* Writes what is left of the response with uv_try_write; when the socket
+ * buffer is full, hands the rest of those buffers to uv_write and goes on
+ * from its callback. */
 static void conn_write(struct uv_conn *conn) {
-    for (;;) {
-        uv_buf_t bufs[2];
-        unsigned n = 0;
-        size_t total = 0;
+    uv_buf_t bufs[RESPONSE_IOV_MAX];
+    size_t total;
+    unsigned n;
 
-        if (conn->head_sent < conn->head_len)
-            bufs[n++] = uv_buf_init(conn->head + conn->head_sent,
-                                    (unsigned)(conn->head_len - conn->head_sent));
-        if (conn->body_sent < conn->body_len) {
-            size_t len;
-            const char *p = work_body_at(&conn->work, conn->body_sent, &len);
-            if (len > conn->body_len - conn->body_sent)
-                len = (size_t)(conn->body_len - conn->body_sent);
-            bufs[n++] = uv_buf_init((char *)p, (unsigned)len);
-        }
-        if (n == 0) {
-            conn_response_done(conn);
-            return;
-        }
-        for (unsigned i = 0; i < n; i++)
-            total += bufs[i].len;
-
+    while ((n = conn_pending(conn, bufs, &total)) > 0) {
         int written = uv_try_write((uv_stream_t *)&conn->tcp, bufs, n);
         if (written == UV_EAGAIN) {
             written = 0;
@@ -210,40 +202,21 @@ static void conn_write(struct uv_conn *conn) {
             conn_close(conn);
             return;
         }
-        size_t done = (size_t)written;
-        size_t from_head = conn->head_len - conn->head_sent;
-        if (from_head > done)
-            from_head = done;
-        conn->head_sent += from_head;
-        conn->body_sent += done - from_head;
-        if (done == total)
+        response_advance(&conn->response, (size_t)written);
+        if ((size_t)written == total)
             continue;
 
-        /* The socket buffer is full: hand the rest of these buffers to
-         * uv_write and go on from its callback. */
-        n = 0;
-        if (conn->head_sent < conn->head_len)
-            bufs[n++] = uv_buf_init(conn->head + conn->head_sent,
-                                    (unsigned)(conn->head_len - conn->head_sent));
-        if (total - done > conn->head_len - conn->head_sent) {
-            size_t len;
-            const char *p = work_body_at(&conn->work, conn->body_sent, &len);
-            size_t body_part = total - done - (conn->head_len - conn->head_sent);
-            bufs[n++] = uv_buf_init((char *)p, (unsigned)(len < body_part ? len : body_part));
-        }
-        conn->write_len = total - done;
+        n = conn_pending(conn, bufs, &conn->write_len);
         conn->write_req.data = conn;
-        if (uv_write(&conn->write_req, (uv_stream_t *)&conn->tcp, bufs, n, conn_on_write) < 0) {
+        if (uv_write(&conn->write_req, (uv_stream_t *)&conn->tcp, bufs, n, conn_on_write) < 0)
             conn_close(conn);
-            return;
-        }
         return;
     }
+    conn_response_done(conn);
 }
 
 static void conn_on_write(uv_write_t *req, int status) {
     struct uv_conn *conn = req->data;
-    size_t done = conn->write_len;
 
     if (conn->state == CONN_CLOSING)
         return;
@@ -251,31 +224,20 @@ static void conn_on_write(uv_write_t *req, int status) {
         conn_close(conn);
         return;
     }
-    size_t from_head = conn->head_len - conn->head_sent;
-    if (from_head > done)
-        from_head = done;
-    conn->head_sent += from_head;
-    conn->body_sent += done - from_head;
+    response_advance(&conn->response, conn->write_len);
     conn_write(conn);
 }
 
 static void conn_respond(struct uv_conn *conn) {
-    conn->keep_alive = conn->keep_alive && !conn->server->is_stopping;
     stats_count(conn->server->config, -1);
-    conn->head_len =
-        work_format_head(&conn->work, conn->keep_alive, conn->server->keep_alive_s, conn->head);
-    conn->head_sent = 0;
-    conn->body_len = conn->is_head ? 0 : conn->work.body_len;
-    conn->body_sent = 0;
+    response_start(&conn->response, conn->server->config, !conn->server->is_stopping);
     conn->state = CONN_WRITING;
     conn_write(conn);
 }
 
 /* Answers an error the parser or a timeout found, then closes. */
 static void conn_fail(struct uv_conn *conn, int status, const char *reason) {
-    handler_error(status, reason, &conn->work);
-    conn->keep_alive = false;
-    conn->is_head = false;
+    response_plan_error(&conn->response, status, reason);
     conn_respond(conn);
 }
 
@@ -317,7 +279,7 @@ static void conn_after_cpu(struct uv_conn *conn);
 
 static void conn_on_pool_work(uv_work_t *req) {
     struct uv_conn *conn = req->data;
-    cpuwork_run(conn->work.cpu_us, NULL, NULL);
+    cpuwork_run(conn->response.plan.cpu_us, NULL, NULL);
 }
 
 static void conn_on_pool_done(uv_work_t *req, int status) {
@@ -332,18 +294,14 @@ static void conn_on_pool_done(uv_work_t *req, int status) {
 /* Runs a routed request: CPU work on this thread (or the pool), then the
  * wait, then the answer. */
 static void conn_start_work(struct uv_conn *conn) {
-    const struct http_request *req = &conn->http.req;
+    const struct reply_plan *plan = &conn->response.plan;
 
     conn_timer_stop(conn);
-    handler_route(req->target, req->target_len, &conn->work);
-    if (conn->work.is_stats) {
-        if (!conn->stats_body) /* kept for the connection's life */
-            conn->stats_body = malloc(STATS_BODY_MAX);
-        stats_answer(conn->server->config, NULL, &conn->work, conn->stats_body);
-    }
-    conn->keep_alive = req->keep_alive;
-    conn->is_head = req->is_head;
-    if (conn->work.cpu_us > 0 && conn->server->config->pool > 0) {
+    response_plan_request(&conn->response, &conn->http.req);
+    if (plan->is_stats)
+        stats_answer(conn->server->config, NULL, &conn->response.plan,
+                     response_stats_buffer(&conn->response));
+    if (plan->cpu_us > 0 && conn->server->config->pool > 0) {
         /* node-workers: off the loop, as a worker_threads / threadpool job. */
         conn->state = CONN_WORKING;
         conn->cpu_req.data = conn;
@@ -351,18 +309,20 @@ static void conn_start_work(struct uv_conn *conn) {
         uv_queue_work(&conn->server->loop, &conn->cpu_req, conn_on_pool_work, conn_on_pool_done);
         return;
     }
-    if (conn->work.cpu_us > 0)
-        cpuwork_run(conn->work.cpu_us, NULL, NULL); /* blocks the loop, as JS would */
+    if (plan->cpu_us > 0)
+        cpuwork_run(plan->cpu_us, NULL, NULL); /* blocks the loop, as JS would */
     conn_after_cpu(conn);
 }
 
 static void conn_after_cpu(struct uv_conn *conn) {
-    if (conn->work.wait_ms > 0) {
+    uint64_t wait_ms = conn->response.plan.wait_ms;
+
+    if (wait_ms > 0) {
         conn->state = CONN_WORKING;
         /* The wait starts now, after the CPU work: refresh the loop's cached
          * clock first, as Node does before it arms a timer. */
         uv_update_time(&conn->server->loop);
-        conn_timer_start(conn, TIMER_WORK, conn->work.wait_ms);
+        conn_timer_start(conn, TIMER_WORK, wait_ms);
         return;
     }
     conn_respond(conn);
@@ -547,12 +507,10 @@ static void server_on_grace_end(uv_timer_t *timer) {
 static void server_on_signal(uv_signal_t *signal, int signum) {
     struct uv_server *server = signal->data;
 
-    if (server->is_stopping) {
+    if (!server_stop_begins(&server->is_stopping, signum)) {
         server_close_all(server);
         return;
     }
-    fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    server->is_stopping = true;
     uv_close((uv_handle_t *)server->source, NULL);
     for (struct uv_conn *conn = LIST_FIRST(&server->conns), *next; conn; conn = next) {
         next = LIST_NEXT(conn, link);
@@ -584,7 +542,6 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
         snprintf(size, sizeof(size), "%u", config->pool);
         setenv("UV_THREADPOOL_SIZE", size, 1);
     }
-    server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
     uv_loop_init(&server->loop);
     if (config->ipc_fd >= 0) {
         /* Round-robin cluster worker: the primary accepts, we never do. */
@@ -626,7 +583,6 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     /* Only now can SIGTERM be handled: a runner may send it as soon as it
      * learns the port. */
     if (server_ready(config) < 0) {
-        fprintf(stderr, "server: --ready-fd %d: cannot write the port\n", config->ready_fd);
         uv_stop(&server->loop);
         server_close_all(server);
         uv_close((uv_handle_t *)server->source, NULL);

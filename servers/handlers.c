@@ -1,6 +1,5 @@
 /* handlers.c — see handlers.h. */
 #include "handlers.h"
-#include "http1.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -18,17 +17,17 @@ void handlers_init(void) {
         pattern[i] = (char)('a' + i % 26);
 }
 
-static void work_reply(struct work *work, int status, const char *content_type, const char *body,
-                       uint64_t body_len) {
-    memset(work, 0, sizeof(*work));
-    work->status = status;
-    work->content_type = content_type;
-    work->body = body;
-    work->body_len = body_len;
+static void plan_reply(struct reply_plan *plan, int status, const char *content_type,
+                       const char *body, uint64_t body_len) {
+    memset(plan, 0, sizeof(*plan));
+    plan->status = status;
+    plan->content_type = content_type;
+    plan->body = body;
+    plan->body_len = body_len;
 }
 
-void handler_error(int status, const char *reason, struct work *work) {
-    work_reply(work, status, "text/plain", reason, strlen(reason));
+void handler_error(int status, const char *reason, struct reply_plan *plan) {
+    plan_reply(plan, status, "text/plain", reason, strlen(reason));
 }
 
 /* Finds "name=value" in a query string; the value ends at '&' or the end. */
@@ -76,7 +75,7 @@ static bool path_is(const char *path, size_t path_len, const char *name) {
     return path_len == strlen(name) && memcmp(path, name, path_len) == 0;
 }
 
-void handler_route(const char *target, size_t target_len, struct work *work) {
+void handler_route(const char *target, size_t target_len, struct reply_plan *plan) {
     const char *question = memchr(target, '?', target_len);
     size_t path_len = question ? (size_t)(question - target) : target_len;
     const char *query = question ? question + 1 : target + target_len;
@@ -84,55 +83,55 @@ void handler_route(const char *target, size_t target_len, struct work *work) {
     uint64_t a, b;
 
     if (path_is(target, path_len, "/hello")) {
-        work_reply(work, 200, "text/plain", hello_body, sizeof(hello_body) - 1);
+        plan_reply(plan, 200, "text/plain", hello_body, sizeof(hello_body) - 1);
     } else if (path_is(target, path_len, "/stats")) {
-        work_reply(work, 200, "application/json", "", 0);
-        work->is_stats = 1;
+        plan_reply(plan, 200, "application/json", "", 0);
+        plan->is_stats = 1;
     } else if (path_is(target, path_len, "/json")) {
-        work_reply(work, 200, "application/json", json_body, sizeof(json_body) - 1);
+        plan_reply(plan, 200, "application/json", json_body, sizeof(json_body) - 1);
     } else if (path_is(target, path_len, "/io")) {
         if (!query_uint(query, query_len, "ms", HANDLER_MAX_IO_MS, &a)) {
-            handler_error(400, "ms must be a whole number from 0 to 60000\n", work);
+            handler_error(400, "ms must be a whole number from 0 to 60000\n", plan);
             return;
         }
-        work_reply(work, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
-        work->wait_ms = a;
+        plan_reply(plan, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
+        plan->wait_ms = a;
     } else if (path_is(target, path_len, "/cpu")) {
         if (!query_uint(query, query_len, "us", HANDLER_MAX_CPU_US, &a)) {
-            handler_error(400, "us must be a whole number from 0 to 10000000\n", work);
+            handler_error(400, "us must be a whole number from 0 to 10000000\n", plan);
             return;
         }
-        work_reply(work, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
-        work->cpu_us = a;
+        plan_reply(plan, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
+        plan->cpu_us = a;
     } else if (path_is(target, path_len, "/mixed")) {
         if (!query_uint(query, query_len, "cpu_us", HANDLER_MAX_CPU_US, &a)) {
-            handler_error(400, "cpu_us must be a whole number from 0 to 10000000\n", work);
+            handler_error(400, "cpu_us must be a whole number from 0 to 10000000\n", plan);
             return;
         }
         if (!query_uint(query, query_len, "io_ms", HANDLER_MAX_IO_MS, &b)) {
-            handler_error(400, "io_ms must be a whole number from 0 to 60000\n", work);
+            handler_error(400, "io_ms must be a whole number from 0 to 60000\n", plan);
             return;
         }
-        work_reply(work, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
-        work->cpu_us = a;
-        work->wait_ms = b;
+        plan_reply(plan, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
+        plan->cpu_us = a;
+        plan->wait_ms = b;
     } else if (path_is(target, path_len, "/bytes")) {
         if (!query_uint(query, query_len, "n", HANDLER_MAX_BYTES, &a)) {
-            handler_error(400, "n must be a whole number from 0 to 67108864\n", work);
+            handler_error(400, "n must be a whole number from 0 to 67108864\n", plan);
             return;
         }
-        work_reply(work, 200, "application/octet-stream", NULL, a);
+        plan_reply(plan, 200, "application/octet-stream", NULL, a);
     } else {
-        handler_error(404, "Not Found\n", work);
+        handler_error(404, "Not Found\n", plan);
     }
 }
 
-const char *work_body_at(const struct work *work, uint64_t offset, size_t *len) {
-    uint64_t left = offset < work->body_len ? work->body_len - offset : 0;
+const char *handler_body_at(const struct reply_plan *plan, uint64_t offset, size_t *len) {
+    uint64_t left = offset < plan->body_len ? plan->body_len - offset : 0;
 
-    if (work->body) {
+    if (plan->body) {
         *len = (size_t)left;
-        return work->body + offset;
+        return plan->body + offset;
     }
     /* The pattern repeats every PATTERN_LEN bytes, so any offset maps into
      * it and a chunk runs at most to the pattern's end. */
@@ -140,15 +139,4 @@ const char *work_body_at(const struct work *work, uint64_t offset, size_t *len) 
     size_t room = PATTERN_LEN - start;
     *len = left < room ? (size_t)left : room;
     return pattern + start;
-}
-
-size_t work_format_head(const struct work *work, int keep_alive, unsigned keep_alive_s, char *buf) {
-    struct http_head head = {
-        .status = work->status,
-        .content_type = work->content_type,
-        .content_length = work->body_len,
-        .keep_alive = keep_alive,
-        .keep_alive_s = keep_alive_s,
-    };
-    return http_format_head(buf, &head);
 }

@@ -2,11 +2,12 @@
  * handlers.h — the endpoints of DESIGN.md, written once for every model.
  *
  * A handler does no I/O and never blocks: handler_route() turns a request
- * into a struct work that says what the answer needs — CPU µs to burn, ms
- * to wait, then a status and a body — and each engine performs the work
- * its own way (a timer on a loop, a blocking sleep in a thread, CPU work
- * under a GIL or on a pool). Bodies are static bytes or the repeating
- * /bytes pattern; nothing is allocated per request.
+ * into a struct reply_plan that says what the answer needs — CPU µs to
+ * burn, ms to wait, then a status and a body — and each engine performs
+ * the work its own way (a timer on a loop, a blocking sleep in a thread,
+ * CPU work under a GIL or on a pool); response.h then writes the answer.
+ * Bodies are static bytes or the repeating /bytes pattern; nothing is
+ * allocated per request.
  *
  *   GET /hello                    200 text/plain "Hello, World!"
  *   GET /json                     200 application/json {"message":"Hello, World!"}
@@ -27,7 +28,7 @@
 #define HANDLER_MAX_CPU_US 10000000u
 #define HANDLER_MAX_BYTES  (64u << 20)
 
-struct work {
+struct reply_plan {
     int status;
     const char *content_type;
     const char *body; /* static bytes, or NULL for the /bytes pattern */
@@ -41,21 +42,17 @@ struct work {
 void handlers_init(void);
 
 /* Routes a request-target ("/io?ms=20"). The method does not matter, as in
- * a plain Node `http.createServer` handler; HEAD is the engine's business. */
-void handler_route(const char *target, size_t target_len, struct work *work);
+ * a plain Node `http.createServer` handler; HEAD is response.c's business. */
+void handler_route(const char *target, size_t target_len, struct reply_plan *plan);
 
-/* Formats the response head for work into buf (HTTP_HEAD_MAX bytes), with
- * Content-Length from the work; returns its length. Every engine's answer
- * starts here. */
-size_t work_format_head(const struct work *work, int keep_alive, unsigned keep_alive_s, char *buf);
-
-/* A work that answers an error status with a static reason, no waiting. */
-void handler_error(int status, const char *reason, struct work *work);
+/* A plan that answers an error status with a static reason, no waiting. */
+void handler_error(int status, const char *reason, struct reply_plan *plan);
 
 /*
- * The body bytes from offset on: sets *len to how many can be written from
- * the returned pointer in one go (at most 64 KiB), or 0 at the end.
+ * The plan's body bytes from offset on: sets *len to how many can be
+ * written from the returned pointer in one go (at most 64 KiB), or 0 at
+ * the end.
  */
-const char *work_body_at(const struct work *work, uint64_t offset, size_t *len);
+const char *handler_body_at(const struct reply_plan *plan, uint64_t offset, size_t *len);
 
 #endif

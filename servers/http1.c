@@ -23,7 +23,7 @@ static int http_on_url(llhttp_t *parser, const char *at, size_t length) {
     struct http_conn *conn = parser->data;
     struct http_request *req = &conn->req;
 
-    if (length > HTTP_TARGET_MAX - req->target_len) {
+    if (length > HTTP_REQUEST_TARGET_LIMIT - req->target_len) {
         conn->error_status = 414;
         conn->error_reason = "request-target too long";
         return HPE_USER;
@@ -38,7 +38,7 @@ static int http_on_chunk_extension(llhttp_t *parser, const char *at, size_t leng
     struct http_conn *conn = parser->data;
     (void)at;
     conn->chunk_ext_bytes += length;
-    if (conn->chunk_ext_bytes > HTTP_MAX_CHUNK_EXTENSIONS) {
+    if (conn->chunk_ext_bytes > HTTP_CHUNK_EXTENSIONS_LIMIT) {
         conn->error_status = 413;
         conn->error_reason = "chunk extensions too large";
         return HPE_USER;
@@ -164,7 +164,7 @@ size_t http_conn_feed(struct http_conn *conn, const char *data, size_t len,
                 return used + step + http_fail(conn, 400, refused, event);
         }
         used += step;
-        if (conn->head_bytes > HTTP_MAX_HEAD)
+        if (conn->head_bytes > HTTP_REQUEST_HEAD_LIMIT)
             return used + http_fail(conn, 431, "request header fields too large", event);
 
         switch (err) {

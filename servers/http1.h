@@ -10,15 +10,15 @@
  *    out one at a time, in order, and the engine answers each before it asks
  *    for the next (http_conn_next()). Bytes not consumed stay the engine's.
  *  - Limits as Node's defaults: request line plus headers at most
- *    HTTP_MAX_HEAD bytes (Node's --max-http-header-size, 16 KiB) -> 431.
- *    The request-target is kept for routing up to HTTP_TARGET_MAX bytes;
+ *    HTTP_REQUEST_HEAD_LIMIT bytes (Node's --max-http-header-size, 16 KiB) -> 431.
+ *    The request-target is kept for routing up to HTTP_REQUEST_TARGET_LIMIT bytes;
  *    a longer one gets 414. Any parse error -> 400 with llhttp's reason.
  *    After an error the connection is unusable: answer and close.
  *  - llhttp is built in its strict mode. What Debian's llhttp 8.1 still
  *    lets through and RFC 9112 forbids is refused here with 400: HTTP/0.9
  *    requests, more than one space between request-line parts, obs-fold
  *    (a header line starting with whitespace), an empty header name; and
- *    chunk extensions over HTTP_MAX_CHUNK_EXTENSIONS get 413, as in Node.
+ *    chunk extensions over HTTP_CHUNK_EXTENSIONS_LIMIT get 413, as in Node.
  *  - Nothing here allocates, blocks or keeps global state except the
  *    per-thread Date cache.
  */
@@ -30,11 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_HEAD   16384 /* Node's default max header size */
-#define HTTP_TARGET_MAX 1024
-#define HTTP_HEAD_MAX   512 /* room for any response head we format */
+#define HTTP_REQUEST_HEAD_LIMIT   16384 /* Node's default max header size */
+#define HTTP_REQUEST_TARGET_LIMIT 1024
+#define HTTP_RESPONSE_HEAD_CAP    512 /* room for any response head we format */
 /* Node's limit on a request's chunk extensions (CVE-2024-22019): 16 KiB -> 413. */
-#define HTTP_MAX_CHUNK_EXTENSIONS 16384
+#define HTTP_CHUNK_EXTENSIONS_LIMIT 16384
 
 enum http_event {
     HTTP_EV_NEED_MORE, /* every byte consumed, no complete request yet */
@@ -43,7 +43,7 @@ enum http_event {
 };
 
 struct http_request {
-    char target[HTTP_TARGET_MAX + 1]; /* NUL-terminated request-target */
+    char target[HTTP_REQUEST_TARGET_LIMIT + 1]; /* NUL-terminated request-target */
     size_t target_len;
     uint8_t method; /* llhttp_method_t */
     uint8_t http_minor;
@@ -92,7 +92,7 @@ struct http_head {
     unsigned keep_alive_s; /* advertised in "Keep-Alive: timeout=N", as Node does */
 };
 
-/* Formats a response head into buf (HTTP_HEAD_MAX bytes). Returns its length. */
+/* Formats a response head into buf (HTTP_RESPONSE_HEAD_CAP bytes). Returns its length. */
 size_t http_format_head(char *buf, const struct http_head *head);
 
 /* "200 OK", "404 Not Found", ... for the statuses showdown sends. */

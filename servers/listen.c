@@ -3,8 +3,6 @@
 #include "listen.h"
 
 #include "../common/clock.h"
-#include "server.h"
-#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,17 +80,6 @@ int listen_announce(const char *host, unsigned port, int ready_fd) {
     ssize_t n = write(ready_fd, line, (size_t)len);
     close(ready_fd);
     return n == len ? 0 : -1;
-}
-
-int server_ready(const struct server_config *config) {
-    if (config->is_worker)
-        return 0;
-    return listen_announce(config->host, config->port, config->ready_fd);
-}
-
-void server_heartbeat(const struct server_config *config) {
-    if (config->is_worker && config->board && config->worker_index < config->board->slot_count)
-        atomic_store(&config->board->slots[config->worker_index].heartbeat_us, clock_now_us());
 }
 
 static int reserve_fd = -1;

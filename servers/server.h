@@ -63,13 +63,22 @@ struct server_config {
     struct stats_board *board; /* per-process slots: requests, heartbeat (stats.h) */
 };
 
+/* What an engine tells whoever runs it (server.c). */
+
 /* The engine is accepting: announce it (once, from the process a runner
- * started: a worker leaves that to its arbiter). Returns 0 or -1. */
+ * started: a worker leaves that to its arbiter). Returns 0, or -1 (said on
+ * stderr, naming --ready-fd) if the port could not be written. */
 int server_ready(const struct server_config *config);
 
 /* Called from an engine's loop at least once a second: the arbiter kills a
  * worker whose heartbeat stops for --timeout. */
 void server_heartbeat(const struct server_config *config);
+
+/* An event loop's SIGINT/SIGTERM. The first begins the graceful stop: says
+ * so on stderr, sets *is_stopping and returns true — the engine then stops
+ * accepting, closes its idle connections and starts --graceful-timeout. A
+ * second returns false: the engine closes everything now. */
+bool server_stop_begins(bool *is_stopping, int signum);
 
 /* Pre-forks config->workers processes running the model's engine. */
 int arbiter_run(const struct server_config *config, int listen_fd);

@@ -92,8 +92,8 @@ size_t stats_format(const struct server_config *config, struct gil *gil, char *b
     return out.len;
 }
 
-void stats_answer(const struct server_config *config, struct gil *gil, struct work *work,
+void stats_answer(const struct server_config *config, struct gil *gil, struct reply_plan *plan,
                   char *buf) {
-    work->body = buf ? buf : "";
-    work->body_len = buf ? stats_format(config, gil, buf, STATS_BODY_MAX) : 0;
+    plan->body = buf ? buf : "";
+    plan->body_len = buf ? stats_format(config, gil, buf, STATS_BODY_MAX) : 0;
 }

@@ -40,12 +40,12 @@ void stats_count(const struct server_config *config, int thread_index);
 
 #define STATS_BODY_MAX 4096
 
-struct work;
+struct reply_plan;
 
-/* Makes work (routed GET /stats) answer with this process's figures,
+/* Makes plan (routed GET /stats) answer with this process's figures,
  * formatted into buf (STATS_BODY_MAX bytes, the caller's, alive until the
  * answer is written); gil may be NULL. With no buf, an empty body. */
-void stats_answer(const struct server_config *config, struct gil *gil, struct work *work,
+void stats_answer(const struct server_config *config, struct gil *gil, struct reply_plan *plan,
                   char *buf);
 
 /*

@@ -1,13 +1,14 @@
 /*
  * fuzz_http1.c — a libFuzzer target: bytes through the request path every
- * engine uses (http_conn_feed in pieces, handler_route and the response
- * head of each request, http_conn_next, the error answer), under ASan and
+ * engine uses (http_conn_feed in pieces, the response plan and head of
+ * each request, http_conn_next, the error answer), under ASan and
  * UBSan. The first input byte chooses where the bytes are split, so
  * requests cut at every point are tried. `make fuzz` runs it for
  * FUZZ_SECONDS with tests/hostile as the seed corpus.
  */
-#include "../servers/handlers.h"
 #include "../servers/http1.h"
+#include "../servers/response.h"
+#include "../servers/server.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,15 +16,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void answer(const struct http_conn *conn) {
-    struct work work;
-    char head[HTTP_HEAD_MAX];
+    static const struct server_config config = {.keep_alive_timeout_ms = 5000};
+    struct response response = {0};
+    struct iovec iov[RESPONSE_IOV_MAX];
     if (conn->error_status)
-        handler_error(conn->error_status, conn->error_reason, &work);
+        response_plan_error(&response, conn->error_status, conn->error_reason);
     else
-        handler_route(conn->req.target, conn->req.target_len, &work);
-    work_format_head(&work, conn->req.keep_alive, 5, head);
-    size_t len;
-    (void)work_body_at(&work, 0, &len);
+        response_plan_request(&response, &conn->req);
+    response_start(&response, &config, true);
+    (void)response_pending(&response, iov);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -9,15 +9,15 @@
 
 #include "servers/handlers.h"
 
-static struct work route(const char *target) {
-    struct work work;
-    handler_route(target, strlen(target), &work);
-    return work;
+static struct reply_plan route(const char *target) {
+    struct reply_plan plan;
+    handler_route(target, strlen(target), &plan);
+    return plan;
 }
 
 static void test_hello_and_json_bodies(void **state) {
     (void)state;
-    struct work w = route("/hello");
+    struct reply_plan w = route("/hello");
     assert_int_equal(w.status, 200);
     assert_string_equal(w.content_type, "text/plain");
     assert_int_equal(w.body_len, 13);
@@ -32,7 +32,7 @@ static void test_hello_and_json_bodies(void **state) {
 
 static void test_io_cpu_and_mixed_carry_their_work(void **state) {
     (void)state;
-    struct work w = route("/io?ms=20");
+    struct reply_plan w = route("/io?ms=20");
     assert_int_equal(w.status, 200);
     assert_int_equal(w.wait_ms, 20);
     assert_int_equal(w.cpu_us, 0);
@@ -78,7 +78,7 @@ static void test_bad_parameters_get_400_with_a_reason(void **state) {
     };
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct work w = route(bad[i]);
+        struct reply_plan w = route(bad[i]);
         if (w.status != 400)
             fail_msg("%s gave %d, not 400", bad[i], w.status);
         assert_non_null(w.body);
@@ -101,13 +101,13 @@ static void test_unknown_paths_get_404(void **state) {
 
 static void test_bytes_body_is_the_alphabet_pattern_across_chunks(void **state) {
     (void)state;
-    struct work w = route("/bytes?n=200000");
+    struct reply_plan w = route("/bytes?n=200000");
     uint64_t offset = 0;
     size_t len;
     assert_int_equal(w.body_len, 200000);
     assert_string_equal(w.content_type, "application/octet-stream");
     while (offset < w.body_len) {
-        const char *p = work_body_at(&w, offset, &len);
+        const char *p = handler_body_at(&w, offset, &len);
         assert_true(len > 0 && len <= 65536);
         for (size_t i = 0; i < len; i++) {
             if (p[i] != (char)('a' + (offset + i) % 26))
@@ -116,15 +116,15 @@ static void test_bytes_body_is_the_alphabet_pattern_across_chunks(void **state) 
         offset += len;
     }
     assert_int_equal(offset, 200000);
-    work_body_at(&w, offset, &len);
+    handler_body_at(&w, offset, &len);
     assert_int_equal(len, 0);
 }
 
 static void test_static_body_resumes_at_any_offset(void **state) {
     (void)state;
-    struct work w = route("/hello");
+    struct reply_plan w = route("/hello");
     size_t len;
-    const char *p = work_body_at(&w, 7, &len);
+    const char *p = handler_body_at(&w, 7, &len);
     assert_int_equal(len, 6);
     assert_memory_equal(p, "World!", 6);
 }

@@ -100,7 +100,7 @@ static char *make_request_with_header_bytes(size_t value_len) {
 }
 
 static void test_headers_over_16k_get_431(void **state) {
-    char *req = make_request_with_header_bytes(HTTP_MAX_HEAD);
+    char *req = make_request_with_header_bytes(HTTP_REQUEST_HEAD_LIMIT);
     (void)state;
     assert_int_equal(feed_str(req), HTTP_EV_ERROR);
     assert_int_equal(conn.error_status, 431);
@@ -108,14 +108,14 @@ static void test_headers_over_16k_get_431(void **state) {
 }
 
 static void test_headers_just_under_16k_are_accepted(void **state) {
-    char *req = make_request_with_header_bytes(HTTP_MAX_HEAD - 100);
+    char *req = make_request_with_header_bytes(HTTP_REQUEST_HEAD_LIMIT - 100);
     (void)state;
     assert_int_equal(feed_str(req), HTTP_EV_REQUEST);
     free(req);
 }
 
 static void test_oversized_headers_in_small_reads_get_431(void **state) {
-    char *req = make_request_with_header_bytes(HTTP_MAX_HEAD * 2);
+    char *req = make_request_with_header_bytes(HTTP_REQUEST_HEAD_LIMIT * 2);
     size_t len = strlen(req), used, off = 0;
     enum http_event event = HTTP_EV_NEED_MORE;
     (void)state;
@@ -126,7 +126,7 @@ static void test_oversized_headers_in_small_reads_get_431(void **state) {
     }
     assert_int_equal(event, HTTP_EV_ERROR);
     assert_int_equal(conn.error_status, 431);
-    assert_true(off <= HTTP_MAX_HEAD + 1000);
+    assert_true(off <= HTTP_REQUEST_HEAD_LIMIT + 1000);
     free(req);
 }
 
@@ -222,11 +222,11 @@ static void test_chunk_extensions_over_16k_get_413(void **state) {
 }
 
 static void test_target_over_limit_gets_414(void **state) {
-    char req[HTTP_TARGET_MAX + 64];
+    char req[HTTP_REQUEST_TARGET_LIMIT + 64];
     (void)state;
     memcpy(req, "GET /", 5);
-    memset(req + 5, 'a', HTTP_TARGET_MAX);
-    strcpy(req + 5 + HTTP_TARGET_MAX, " HTTP/1.1\r\n\r\n");
+    memset(req + 5, 'a', HTTP_REQUEST_TARGET_LIMIT);
+    strcpy(req + 5 + HTTP_REQUEST_TARGET_LIMIT, " HTTP/1.1\r\n\r\n");
     assert_int_equal(feed_str(req), HTTP_EV_ERROR);
     assert_int_equal(conn.error_status, 414);
 }
@@ -257,7 +257,7 @@ static void test_head_request_is_marked(void **state) {
 }
 
 static void test_response_head_has_length_date_server_and_connection(void **state) {
-    char buf[HTTP_HEAD_MAX];
+    char buf[HTTP_RESPONSE_HEAD_CAP];
     struct http_head head = {.status = 200,
                              .content_type = "text/plain",
                              .content_length = 13,
