@@ -7,6 +7,7 @@
 #include "../common/csv.h"
 #include "bench.h"
 #include "results.h"
+#include "units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,10 +118,10 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
             snprintf(change + strlen(change), sizeof(change) - strlen(change),
                      "  REGRESSION beyond %.0f%%", threshold * 100);
         }
-        bench_format_number(ra.median, t[0], sizeof(t[0]));
-        bench_format_number(rb.median, t[1], sizeof(t[1]));
-        bench_format_metric(EX_P99, pa.median, t[2], sizeof(t[2]));
-        bench_format_metric(EX_P99, pb.median, t[3], sizeof(t[3]));
+        units_format_number(ra.median, t[0], sizeof(t[0]));
+        units_format_number(rb.median, t[1], sizeof(t[1]));
+        units_format_metric(EX_P99, pa.median, t[2], sizeof(t[2]));
+        units_format_metric(EX_P99, pb.median, t[3], sizeof(t[3]));
         printf("%-10s %-17s %-22.22s %6s %9s %9s %6.2f  %9s %9s %6.2f  %s\n",
                row->fields[RC_SCENARIO], row->fields[RC_MODEL], row->fields[RC_PATH],
                row->fields[RC_CONNECTIONS], t[0], t[1], rps_ratio, t[2], t[3], p99_ratio,

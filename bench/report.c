@@ -10,6 +10,8 @@
 #include "bench.h"
 #include "peers.h"
 #include "results.h"
+#include "scenario_table.h"
+#include "units.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -209,10 +211,10 @@ static void html_table(FILE *out, struct chart_data *d, unsigned p) {
             char t[4][48];
             if (!c->n)
                 continue;
-            bench_format_number(ex_median(c->rps, c->n), t[0], sizeof(t[0]));
-            bench_format_metric(EX_P50, ex_median(c->p50, c->n), t[1], sizeof(t[1]));
-            bench_format_metric(EX_P99, ex_median(c->p99, c->n), t[2], sizeof(t[2]));
-            bench_format_metric(EX_RSS_KB, ex_median(c->rss, c->n), t[3], sizeof(t[3]));
+            units_format_number(ex_median(c->rps, c->n), t[0], sizeof(t[0]));
+            units_format_metric(EX_P50, ex_median(c->p50, c->n), t[1], sizeof(t[1]));
+            units_format_metric(EX_P99, ex_median(c->p99, c->n), t[2], sizeof(t[2]));
+            units_format_metric(EX_RSS_KB, ex_median(c->rss, c->n), t[3], sizeof(t[3]));
             fprintf(out,
                     "<tr><td>%s</td><td>%u</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                     "<td>%u</td></tr>\n",
@@ -337,7 +339,7 @@ int bench_report(const char *csv, const char *scenario_dir) {
     snprintf(html, sizeof(html), "%.*s.html",
              (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
     snprintf(partial, sizeof(partial), "%s.partial", html);
-    int loaded = bench_load_scenarios(&t, scenario_dir, scs, 64);
+    int loaded = scenario_load_for_table(&t, scenario_dir, scs, 64);
     if (loaded < 0) {
         csv_table_free(&t);
         return 2;
