@@ -163,23 +163,14 @@ static void write_plot(FILE *gp, const char *dir, const char *stem, const struct
 }
 
 static void html_text(FILE *out, const char *text) {
+    static const char *const entities[256] = {
+        ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
     for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
+        const char *entity = entities[(unsigned char)*p];
+        if (entity)
+            fputs(entity, out);
+        else
             fputc(*p, out);
-        }
     }
 }
 
