@@ -87,7 +87,9 @@ SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
-BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/results.c bench/proctree.c bench/run.c \
+BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
+	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
+	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
@@ -157,7 +159,8 @@ $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scen
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
-	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/expr.c)
+	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
+	bench/units.c bench/expr.c)
 $(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_hostile: $(BUILD)/tests/e2e_hostile.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o \

@@ -48,13 +48,6 @@ struct judged_claim {
     char left[256], right[256]; /* the two sides' measured figures, as text */
 };
 
-/* Loads the scenarios a results table names, in the order of its rows
- * (from scenario_dir; one without a file is skipped with a warning naming
- * the row). Returns how many (at most max), or -1 with a message on stderr.
- * The caller frees each with scenario_free(). */
-int bench_load_scenarios(const struct csv_table *table, const char *scenario_dir,
-                         struct scenario *scs, unsigned max);
-
 /* Judges the claims of the scenarios on the table's rows; returns how many
  * were judged (at most max). */
 int claims_judge(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
@@ -91,9 +84,5 @@ void fidelity_format(double value, char *out, size_t cap);
 void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap);
 /* "faithful", "NOT faithful" or "not measured". */
 const char *fidelity_verdict(const struct fidelity_row *row);
-
-/* "12.3k", "1.20 ms": figures for people. */
-void bench_format_number(double value, char *out, size_t cap);
-void bench_format_metric(enum ex_metric metric, double value, char *out, size_t cap);
 
 #endif

@@ -6,6 +6,8 @@
 #include "../common/csv.h"
 #include "bench.h"
 #include "results.h"
+#include "scenario_table.h"
+#include "units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,50 +16,6 @@
 
 #define MAX_SCENARIOS 64
 #define MAX_CLAIMS    256
-
-void bench_format_number(double v, char *out, size_t cap) {
-    double a = fabs(v);
-    if (a >= 999.5e3)
-        snprintf(out, cap, "%.3gM", v / 1e6);
-    else if (a >= 1e4)
-        snprintf(out, cap, "%.3gk", v / 1e3);
-    else if (a >= 100 || v == floor(v))
-        snprintf(out, cap, "%.0f", v);
-    else
-        snprintf(out, cap, "%.3g", v);
-}
-
-void bench_format_metric(enum ex_metric metric, double v, char *out, size_t cap) {
-    switch (metric) {
-    case EX_P50:
-    case EX_P90:
-    case EX_P99:
-    case EX_P999:
-    case EX_MEAN:
-    case EX_MAX:
-        if (v >= 1e6)
-            snprintf(out, cap, "%.3g s", v / 1e6);
-        else if (v >= 1e3)
-            snprintf(out, cap, "%.3g ms", v / 1e3);
-        else
-            snprintf(out, cap, "%.0f µs", v);
-        return;
-    case EX_RSS_KB:
-        snprintf(out, cap, "%.3g MB", v / 1024);
-        return;
-    case EX_CPU_S:
-        snprintf(out, cap, "%.3g s", v);
-        return;
-    case EX_RPS:
-        bench_format_number(v, out, cap);
-        snprintf(out + strlen(out), cap - strlen(out), " req/s");
-        return;
-    case EX_THREADS:
-    case EX_ERRORS:
-        bench_format_number(v, out, cap);
-        return;
-    }
-}
 
 unsigned claims_samples(void *arg, const struct ex_call *call, const struct ex_filter *filters,
                         unsigned nfilters, double *values, unsigned max) {
@@ -99,7 +57,7 @@ static void format_side(const struct ex_side *side, const struct ex_value *v, ch
     for (unsigned i = 0; i < side->nterms && n < cap; i++) {
         const struct ex_term *t = &side->terms[i];
         if (t->is_call)
-            bench_format_metric(t->call.metric, v->terms[i], figure, sizeof(figure));
+            units_format_metric(t->call.metric, v->terms[i], figure, sizeof(figure));
         else
             snprintf(figure, sizeof(figure), "%g", t->number);
         if (t->is_call && i > 0 && side->ops[i] == '/')
@@ -117,41 +75,14 @@ static void format_side(const struct ex_side *side, const struct ex_value *v, ch
         snprintf(lo, sizeof(lo), "%.3g", v->lo);
         snprintf(hi, sizeof(hi), "%.3g", v->hi);
     } else {
-        bench_format_metric(unit, v->median, figure, sizeof(figure));
-        bench_format_metric(unit, v->lo, lo, sizeof(lo));
-        bench_format_metric(unit, v->hi, hi, sizeof(hi));
+        units_format_metric(unit, v->median, figure, sizeof(figure));
+        units_format_metric(unit, v->lo, lo, sizeof(lo));
+        units_format_metric(unit, v->hi, hi, sizeof(hi));
     }
     if (side->nterms > 1 && n < cap)
         n += (size_t)snprintf(out + n, cap - n, " = %s", figure);
     if (strcmp(lo, hi) != 0 && n < cap)
         snprintf(out + n, cap - n, " (%s – %s)", lo, hi);
-}
-
-int bench_load_scenarios(const struct csv_table *table, const char *scenario_dir,
-                         struct scenario *scs, unsigned max) {
-    char file[4096], err[512];
-    unsigned n = 0;
-    for (size_t i = 0; i < table->nrows && n < max; i++) {
-        const char *name = table->rows[i].fields[RC_SCENARIO];
-        bool is_seen = false;
-        for (size_t j = 0; j < i && !is_seen; j++)
-            is_seen = !strcmp(table->rows[j].fields[RC_SCENARIO], name);
-        if (is_seen)
-            continue;
-        if (scenario_find(scenario_dir, name, file, sizeof(file)) < 0) {
-            fprintf(stderr, "bench: %s:%u: scenario '%s': no %s; its rows are not judged\n",
-                    table->path, table->rows[i].line, name, file);
-            continue;
-        }
-        if (scenario_load(file, &scs[n], err, sizeof(err)) < 0) {
-            fprintf(stderr, "bench: %s\n", err);
-            for (unsigned s = 0; s < n; s++)
-                scenario_free(&scs[s]);
-            return -1;
-        }
-        n++;
-    }
-    return (int)n;
 }
 
 int claims_judge(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
@@ -247,7 +178,7 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown) {
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
-    int nscs = bench_load_scenarios(&table, scenario_dir, scs, MAX_SCENARIOS);
+    int nscs = scenario_load_for_table(&table, scenario_dir, scs, MAX_SCENARIOS);
     if (nscs < 0) {
         csv_table_free(&table);
         return 2;

@@ -7,6 +7,7 @@
 #include "../common/csv.h"
 #include "bench.h"
 #include "results.h"
+#include "units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,45 @@ static struct spread spread_of(double *v, unsigned n) {
     return (struct spread){median, v[0], v[n - 1]};
 }
 
+/* Prints one group of A beside the same group of B: medians, ratios and
+ * what changed (spread_of sorts their samples). Returns whether it is a
+ * regression beyond threshold. */
+static bool print_pair(struct group *ga, struct group *gb, double threshold) {
+    const struct csv_row *row = ga->first;
+    struct spread ra = spread_of(ga->rps, ga->n), rb = spread_of(gb->rps, gb->n);
+    struct spread pa = spread_of(ga->p99, ga->n), pb = spread_of(gb->p99, gb->n);
+    double rps_ratio = ra.median > 0 ? rb.median / ra.median : 0;
+    double p99_ratio = pa.median > 0 ? pb.median / pa.median : 0;
+    char change[128] = "", t[4][32];
+    bool is_regression = false;
+    /* Marked only when the repeats do not overlap. */
+    if (rb.lo > ra.hi)
+        snprintf(change, sizeof(change), "faster");
+    else if (rb.hi < ra.lo) {
+        snprintf(change, sizeof(change), "slower");
+        is_regression = threshold > 0 && rps_ratio < 1 - threshold;
+    }
+    if (pb.lo > pa.hi) {
+        snprintf(change + strlen(change), sizeof(change) - strlen(change), "%sp99 worse",
+                 change[0] ? ", " : "");
+        is_regression |= threshold > 0 && p99_ratio > 1 + threshold;
+    } else if (pb.hi < pa.lo) {
+        snprintf(change + strlen(change), sizeof(change) - strlen(change), "%sp99 better",
+                 change[0] ? ", " : "");
+    }
+    if (is_regression)
+        snprintf(change + strlen(change), sizeof(change) - strlen(change),
+                 "  REGRESSION beyond %.0f%%", threshold * 100);
+    units_format_number(ra.median, t[0], sizeof(t[0]));
+    units_format_number(rb.median, t[1], sizeof(t[1]));
+    units_format_metric(EX_P99, pa.median, t[2], sizeof(t[2]));
+    units_format_metric(EX_P99, pb.median, t[3], sizeof(t[3]));
+    printf("%-10s %-17s %-22.22s %6s %9s %9s %6.2f  %9s %9s %6.2f  %s\n", row->fields[RC_SCENARIO],
+           row->fields[RC_MODEL], row->fields[RC_PATH], row->fields[RC_CONNECTIONS], t[0], t[1],
+           rps_ratio, t[2], t[3], p99_ratio, change[0] ? change : "-");
+    return is_regression;
+}
+
 int bench_compare(const char *path_a, const char *path_b, double threshold) {
     struct csv_table a, b;
     struct group *ga = NULL, *gb = NULL;
@@ -91,40 +131,7 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
             continue;
         }
         matched++;
-        struct spread ra = spread_of(ga[i].rps, ga[i].n), rb = spread_of(gb[j].rps, gb[j].n);
-        struct spread pa = spread_of(ga[i].p99, ga[i].n), pb = spread_of(gb[j].p99, gb[j].n);
-        double rps_ratio = ra.median > 0 ? rb.median / ra.median : 0;
-        double p99_ratio = pa.median > 0 ? pb.median / pa.median : 0;
-        char change[128] = "", t[4][32];
-        bool is_regression = false;
-        /* Marked only when the repeats do not overlap. */
-        if (rb.lo > ra.hi)
-            snprintf(change, sizeof(change), "faster");
-        else if (rb.hi < ra.lo) {
-            snprintf(change, sizeof(change), "slower");
-            is_regression = threshold > 0 && rps_ratio < 1 - threshold;
-        }
-        if (pb.lo > pa.hi) {
-            snprintf(change + strlen(change), sizeof(change) - strlen(change), "%sp99 worse",
-                     change[0] ? ", " : "");
-            is_regression |= threshold > 0 && p99_ratio > 1 + threshold;
-        } else if (pb.hi < pa.lo) {
-            snprintf(change + strlen(change), sizeof(change) - strlen(change), "%sp99 better",
-                     change[0] ? ", " : "");
-        }
-        if (is_regression) {
-            regressions++;
-            snprintf(change + strlen(change), sizeof(change) - strlen(change),
-                     "  REGRESSION beyond %.0f%%", threshold * 100);
-        }
-        bench_format_number(ra.median, t[0], sizeof(t[0]));
-        bench_format_number(rb.median, t[1], sizeof(t[1]));
-        bench_format_metric(EX_P99, pa.median, t[2], sizeof(t[2]));
-        bench_format_metric(EX_P99, pb.median, t[3], sizeof(t[3]));
-        printf("%-10s %-17s %-22.22s %6s %9s %9s %6.2f  %9s %9s %6.2f  %s\n",
-               row->fields[RC_SCENARIO], row->fields[RC_MODEL], row->fields[RC_PATH],
-               row->fields[RC_CONNECTIONS], t[0], t[1], rps_ratio, t[2], t[3], p99_ratio,
-               change[0] ? change : "-");
+        regressions += print_pair(&ga[i], &gb[j], threshold);
     }
     for (int j = 0; j < nb; j++) {
         int i = 0;

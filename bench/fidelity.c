@@ -18,6 +18,7 @@
 #include "bench.h"
 #include "peers.h"
 #include "results.h"
+#include "scenario_table.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) 
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
-    int nscs = bench_load_scenarios(&table, scenario_dir, scs, 64);
+    int nscs = scenario_load_for_table(&table, scenario_dir, scs, 64);
     if (nscs < 0) {
         csv_table_free(&table);
         return 2;

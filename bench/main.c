@@ -58,7 +58,49 @@ static void beside_me(const char *name, char *out, size_t cap) {
     snprintf(out, cap, "%.3000s/%s", self, name);
 }
 
-int main(int argc, char **argv) {
+/* What the commands read and run; flags override the defaults. */
+struct bench_paths {
+    char server[4096], loadgen[4096], scenario_dir[4096], peers_dir[4096];
+};
+
+/* The one place bin/bench decides where things are when no flag says:
+ * bin/server and bin/loadgen from $SHOWDOWN_SERVER and $SHOWDOWN_LOADGEN,
+ * else beside bin/bench; the scenarios in ./scenarios, else ../scenarios
+ * beside bin/bench; the peers from $SHOWDOWN_PEERS, else ./peers, else
+ * ../peers beside bin/bench. */
+static void default_paths(struct bench_paths *p) {
+    struct stat st;
+    if (getenv("SHOWDOWN_SERVER"))
+        snprintf(p->server, sizeof(p->server), "%s", getenv("SHOWDOWN_SERVER"));
+    else
+        beside_me("server", p->server, sizeof(p->server));
+    if (getenv("SHOWDOWN_LOADGEN"))
+        snprintf(p->loadgen, sizeof(p->loadgen), "%s", getenv("SHOWDOWN_LOADGEN"));
+    else
+        beside_me("loadgen", p->loadgen, sizeof(p->loadgen));
+    if (stat("scenarios", &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(p->scenario_dir, sizeof(p->scenario_dir), "scenarios");
+    else
+        beside_me("../scenarios", p->scenario_dir, sizeof(p->scenario_dir));
+    if (getenv("SHOWDOWN_PEERS"))
+        snprintf(p->peers_dir, sizeof(p->peers_dir), "%s", getenv("SHOWDOWN_PEERS"));
+    else if (stat("peers", &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(p->peers_dir, sizeof(p->peers_dir), "peers");
+    else
+        beside_me("../peers", p->peers_dir, sizeof(p->peers_dir));
+}
+
+/* What the flags after the command say. */
+struct bench_args {
+    struct run_options run;
+    struct bench_paths paths;
+    bool is_markdown;
+    double threshold;
+};
+
+/* Reads the flags after argv[1] into a (whose paths hold the defaults).
+ * Returns -1 when they are fine, else the exit status (0 after --help). */
+static int parse_flags(int argc, char **argv, struct bench_args *a) {
     enum {
         OPT_QUICK = 256,
         OPT_PEERS,
@@ -84,72 +126,41 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    static char server[4096], loadgen[4096], scenario_dir[4096], peers_dir[4096];
-    struct run_options options = {0};
-    bool is_markdown = false;
-    double threshold = 0;
-
-    if (argc < 2)
-        return usage(stderr), 2;
-    const char *command = argv[1];
-    if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
-        usage(stdout);
-        return 0;
-    }
-    if (getenv("SHOWDOWN_SERVER"))
-        snprintf(server, sizeof(server), "%s", getenv("SHOWDOWN_SERVER"));
-    else
-        beside_me("server", server, sizeof(server));
-    if (getenv("SHOWDOWN_LOADGEN"))
-        snprintf(loadgen, sizeof(loadgen), "%s", getenv("SHOWDOWN_LOADGEN"));
-    else
-        beside_me("loadgen", loadgen, sizeof(loadgen));
-    struct stat st;
-    if (stat("scenarios", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(scenario_dir, sizeof(scenario_dir), "scenarios");
-    else
-        beside_me("../scenarios", scenario_dir, sizeof(scenario_dir));
-    if (getenv("SHOWDOWN_PEERS"))
-        snprintf(peers_dir, sizeof(peers_dir), "%s", getenv("SHOWDOWN_PEERS"));
-    else if (stat("peers", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(peers_dir, sizeof(peers_dir), "peers");
-    else
-        beside_me("../peers", peers_dir, sizeof(peers_dir));
-
+    struct bench_paths *p = &a->paths;
     optind = 2;
     int opt;
     while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (opt) {
         case OPT_QUICK:
-            options.is_quick = true;
+            a->run.is_quick = true;
             break;
         case OPT_PEERS:
-            options.with_peers = true;
+            a->run.with_peers = true;
             break;
         case OPT_MODELS:
-            options.models = optarg;
+            a->run.models = optarg;
             break;
         case OPT_OUT:
-            options.out = optarg;
+            a->run.out = optarg;
             break;
         case OPT_SERVER:
-            snprintf(server, sizeof(server), "%s", optarg);
+            snprintf(p->server, sizeof(p->server), "%s", optarg);
             break;
         case OPT_LOADGEN:
-            snprintf(loadgen, sizeof(loadgen), "%s", optarg);
+            snprintf(p->loadgen, sizeof(p->loadgen), "%s", optarg);
             break;
         case OPT_SCENARIOS:
-            snprintf(scenario_dir, sizeof(scenario_dir), "%s", optarg);
+            snprintf(p->scenario_dir, sizeof(p->scenario_dir), "%s", optarg);
             break;
         case OPT_MARKDOWN:
-            is_markdown = true;
+            a->is_markdown = true;
             break;
         case OPT_THRESHOLD: {
             char *end;
-            threshold = strtod(optarg, &end);
+            a->threshold = strtod(optarg, &end);
             if (*end == '%')
-                threshold /= 100, end++;
-            if (end == optarg || *end || !(threshold > 0 && threshold < 10))
+                a->threshold /= 100, end++;
+            if (end == optarg || *end || !(a->threshold > 0 && a->threshold < 10))
                 return bad("--threshold: expected a percentage, e.g. 10%");
             break;
         }
@@ -160,17 +171,36 @@ int main(int argc, char **argv) {
             return bad("unknown option");
         }
     }
-    options.server = server;
-    options.loadgen = loadgen;
-    options.scenario_dir = scenario_dir;
-    options.peers_dir = peers_dir;
+    a->run.server = p->server;
+    a->run.loadgen = p->loadgen;
+    a->run.scenario_dir = p->scenario_dir;
+    a->run.peers_dir = p->peers_dir;
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    static struct bench_args a;
+
+    if (argc < 2)
+        return usage(stderr), 2;
+    const char *command = argv[1];
+    if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    default_paths(&a.paths);
+    int rc = parse_flags(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    const char *scenario_dir = a.paths.scenario_dir;
+    bool is_markdown = a.is_markdown;
     int rest = argc - optind;
     char **args = argv + optind;
 
     if (!strcmp(command, "run")) {
         if (rest < 1)
             return bad("run: name at least one scenario");
-        return bench_run(&options, args, rest);
+        return bench_run(&a.run, args, rest);
     }
     if (!strcmp(command, "claims")) {
         if (rest != 1)
@@ -180,7 +210,7 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "compare")) {
         if (rest != 2)
             return bad("compare: give two results CSVs");
-        return bench_compare(args[0], args[1], threshold);
+        return bench_compare(args[0], args[1], a.threshold);
     }
     if (!strcmp(command, "report")) {
         if (rest != 1)

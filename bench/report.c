@@ -10,6 +10,8 @@
 #include "bench.h"
 #include "peers.h"
 #include "results.h"
+#include "scenario_table.h"
+#include "units.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -161,23 +163,14 @@ static void write_plot(FILE *gp, const char *dir, const char *stem, const struct
 }
 
 static void html_text(FILE *out, const char *text) {
+    static const char *const entities[256] = {
+        ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
     for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
+        const char *entity = entities[(unsigned char)*p];
+        if (entity)
+            fputs(entity, out);
+        else
             fputc(*p, out);
-        }
     }
 }
 
@@ -209,10 +202,10 @@ static void html_table(FILE *out, struct chart_data *d, unsigned p) {
             char t[4][48];
             if (!c->n)
                 continue;
-            bench_format_number(ex_median(c->rps, c->n), t[0], sizeof(t[0]));
-            bench_format_metric(EX_P50, ex_median(c->p50, c->n), t[1], sizeof(t[1]));
-            bench_format_metric(EX_P99, ex_median(c->p99, c->n), t[2], sizeof(t[2]));
-            bench_format_metric(EX_RSS_KB, ex_median(c->rss, c->n), t[3], sizeof(t[3]));
+            units_format_number(ex_median(c->rps, c->n), t[0], sizeof(t[0]));
+            units_format_metric(EX_P50, ex_median(c->p50, c->n), t[1], sizeof(t[1]));
+            units_format_metric(EX_P99, ex_median(c->p99, c->n), t[2], sizeof(t[2]));
+            units_format_metric(EX_RSS_KB, ex_median(c->rss, c->n), t[3], sizeof(t[3]));
             fprintf(out,
                     "<tr><td>%s</td><td>%u</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                     "<td>%u</td></tr>\n",
@@ -315,84 +308,67 @@ static int run_gnuplot(const char *script) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int bench_report(const char *csv, const char *scenario_dir) {
-    static struct scenario scs[64];
-    static struct judged_claim claims[256];
-    static struct chart_data data;
+/* The scenario of that name, or NULL (its file was not found). */
+static const struct scenario *scenario_named(const struct scenario *scs, unsigned nscs,
+                                             const char *name) {
+    const struct scenario *sc = NULL;
+    for (unsigned k = 0; k < nscs; k++)
+        if (!strcmp(scs[k].name, name))
+            sc = &scs[k];
+    return sc;
+}
+
+/* The report's inputs: the rows, their scenarios (in the CSV's order), the
+ * judged claims, and the folder the charts go to. */
+struct report {
     struct csv_table t;
-    char err[512], dir[] = "/tmp/showdown-report.XXXXXX", file[4200], html[4200], partial[4300];
-    unsigned nscs = 0;
-    int rc = 2;
-
-    if (res_read(csv, &t, err, sizeof(err)) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 2;
-    }
-    if (t.nrows == 0) {
-        fprintf(stderr, "bench: %s: no rows to report\n", csv);
-        csv_table_free(&t);
-        return 2;
-    }
-    size_t n = strlen(csv);
-    snprintf(html, sizeof(html), "%.*s.html",
-             (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
-    snprintf(partial, sizeof(partial), "%s.partial", html);
-    int loaded = bench_load_scenarios(&t, scenario_dir, scs, 64);
-    if (loaded < 0) {
-        csv_table_free(&t);
-        return 2;
-    }
-    nscs = (unsigned)loaded;
-    int nclaims = claims_judge(&t, scs, nscs, claims, 256);
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "bench: %s: %s\n", dir, strerror(errno));
-        goto out;
-    }
-    /* The scenarios in the order the CSV has them. */
+    struct scenario scs[64];
+    unsigned nscs;
     const char *names[64];
-    unsigned nnames = 0;
-    for (size_t i = 0; i < t.nrows; i++)
-        index_of(names, &nnames, 64, t.rows[i].fields[RC_SCENARIO]);
+    unsigned nnames;
+    struct judged_claim claims[256];
+    int nclaims;
+    struct chart_data data;
+    char dir[32];
+};
 
-    snprintf(file, sizeof(file), "%s/plot.gp", dir);
+/* Writes dir/plot.gp and the data of every scenario's charts, and runs
+ * gnuplot on it. Returns 0, or -1 (said on stderr when gnuplot failed). */
+static int write_charts(struct report *rp) {
+    char file[4200];
+    snprintf(file, sizeof(file), "%s/plot.gp", rp->dir);
     FILE *gp = fopen(file, "w");
     if (!gp)
-        goto out;
+        return -1;
     fprintf(gp, "set terminal svg size 760,420 dynamic font \"sans,11\" background rgb \"white\"\n"
                 "set key outside right top noenhanced\nset grid\nset xlabel \"connections\"\n"
                 "set datafile missing \"nan\"\n");
-    for (unsigned s = 0; s < nnames; s++) {
-        const struct scenario *sc = NULL;
-        for (unsigned k = 0; k < nscs; k++)
-            if (!strcmp(scs[k].name, names[s]))
-                sc = &scs[k];
-        collect(&t, names[s], sc, &data);
-        for (unsigned p = 0; p < data.npaths; p++) {
+    for (unsigned s = 0; s < rp->nnames; s++) {
+        collect(&rp->t, rp->names[s], scenario_named(rp->scs, rp->nscs, rp->names[s]), &rp->data);
+        for (unsigned p = 0; p < rp->data.npaths; p++) {
             char stem[64], title[512];
             snprintf(stem, sizeof(stem), "s%u-p%u", s, p);
-            snprintf(file, sizeof(file), "%s/%s.dat", dir, stem);
-            if (write_data(file, &data, p) != 0)
-                goto out;
-            snprintf(title, sizeof(title), "%s: %.400s", names[s],
-                     data.paths[p] ? data.paths[p] : "");
-            write_plot(gp, dir, stem, &data, title);
+            snprintf(file, sizeof(file), "%s/%s.dat", rp->dir, stem);
+            if (write_data(file, &rp->data, p) != 0)
+                return -1;
+            snprintf(title, sizeof(title), "%s: %.400s", rp->names[s],
+                     rp->data.paths[p] ? rp->data.paths[p] : "");
+            write_plot(gp, rp->dir, stem, &rp->data, title);
         }
     }
     fclose(gp);
-    snprintf(file, sizeof(file), "%s/plot.gp", dir);
+    snprintf(file, sizeof(file), "%s/plot.gp", rp->dir);
     int got = run_gnuplot(file);
     if (got != 0) {
         fprintf(stderr, "bench: gnuplot %s (make deps installs gnuplot-nox)\n",
                 got == 127 ? "is not installed" : "failed");
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    FILE *out = fopen(partial, "w");
-    if (!out) {
-        fprintf(stderr, "bench: %s: %s\n", partial, strerror(errno));
-        goto out;
-    }
-    const struct csv_row *first = &t.rows[0];
+/* The page's head and the run's identity, from its first row. */
+static void html_head(FILE *out, const struct csv_row *first) {
     fprintf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>showdown: ");
     html_text(out, first->fields[RC_RUN_ID]);
     fprintf(
@@ -412,52 +388,109 @@ int bench_report(const char *csv, const char *scenario_dir) {
     fprintf(out, ", started ");
     html_text(out, first->fields[RC_STARTED_AT]);
     fprintf(out, ". Medians over repeats; server figures are summed over its process tree.</p>\n");
-    html_claims(out, claims, (unsigned)nclaims);
-    html_fidelity(out, &t, scs, nscs);
-    for (unsigned s = 0; s < nnames; s++) {
-        const struct scenario *sc = NULL;
-        for (unsigned k = 0; k < nscs; k++)
-            if (!strcmp(scs[k].name, names[s]))
-                sc = &scs[k];
-        collect(&t, names[s], sc, &data);
-        fprintf(out, "<h2>");
-        html_text(out, names[s]);
-        fprintf(out, "</h2>\n<p>");
-        if (sc)
-            html_text(out, sc->description);
-        const struct csv_row *row = first;
-        for (size_t i = 0; i < t.nrows && strcmp(row->fields[RC_SCENARIO], names[s]) != 0; i++)
-            row = &t.rows[i];
-        fprintf(out, " Pinning: server on CPU %s, bin/loadgen on CPU %s.</p>\n",
-                row->fields[RC_SERVER_CPUS], row->fields[RC_LOADGEN_CPUS]);
-        for (unsigned p = 0; p < data.npaths; p++) {
-            static const char *const kinds[] = {"rps", "latency", "rss"};
-            for (unsigned k = 0; k < 3; k++) {
-                if (p > 0 && k != 1)
-                    continue; /* a mix's paths: their latency */
-                snprintf(file, sizeof(file), "%s/s%u-p%u.%s.svg", dir, s, p, kinds[k]);
-                if (inline_svg(out, file) < 0) {
-                    fprintf(stderr, "bench: gnuplot wrote no %s\n", file);
-                    fclose(out);
-                    goto out;
-                }
+}
+
+/* Scenario s's section: its description, pinning, charts and table.
+ * Returns 0, or -1 when gnuplot wrote no chart (said on stderr). */
+static int html_scenario(FILE *out, struct report *rp, unsigned s) {
+    char file[4200];
+    const struct scenario *sc = scenario_named(rp->scs, rp->nscs, rp->names[s]);
+    collect(&rp->t, rp->names[s], sc, &rp->data);
+    fprintf(out, "<h2>");
+    html_text(out, rp->names[s]);
+    fprintf(out, "</h2>\n<p>");
+    if (sc)
+        html_text(out, sc->description);
+    const struct csv_row *row = &rp->t.rows[0];
+    for (size_t i = 0; i < rp->t.nrows && strcmp(row->fields[RC_SCENARIO], rp->names[s]) != 0; i++)
+        row = &rp->t.rows[i];
+    fprintf(out, " Pinning: server on CPU %s, bin/loadgen on CPU %s.</p>\n",
+            row->fields[RC_SERVER_CPUS], row->fields[RC_LOADGEN_CPUS]);
+    for (unsigned p = 0; p < rp->data.npaths; p++) {
+        static const char *const kinds[] = {"rps", "latency", "rss"};
+        for (unsigned k = 0; k < 3; k++) {
+            if (p > 0 && k != 1)
+                continue; /* a mix's paths: their latency */
+            snprintf(file, sizeof(file), "%s/s%u-p%u.%s.svg", rp->dir, s, p, kinds[k]);
+            if (inline_svg(out, file) < 0) {
+                fprintf(stderr, "bench: gnuplot wrote no %s\n", file);
+                return -1;
             }
-            if (p == 0)
-                html_table(out, &data, 0);
+        }
+        if (p == 0)
+            html_table(out, &rp->data, 0);
+    }
+    return 0;
+}
+
+/* Writes the page to html (through html.partial). Returns 0, or -1 with
+ * the reason on stderr. */
+static int write_page(struct report *rp, const char *html) {
+    char partial[4300];
+    snprintf(partial, sizeof(partial), "%s.partial", html);
+    FILE *out = fopen(partial, "w");
+    if (!out) {
+        fprintf(stderr, "bench: %s: %s\n", partial, strerror(errno));
+        return -1;
+    }
+    html_head(out, &rp->t.rows[0]);
+    html_claims(out, rp->claims, (unsigned)rp->nclaims);
+    html_fidelity(out, &rp->t, rp->scs, rp->nscs);
+    for (unsigned s = 0; s < rp->nnames; s++) {
+        if (html_scenario(out, rp, s) < 0) {
+            fclose(out);
+            return -1;
         }
     }
     fprintf(out, "</body></html>\n");
     if (fclose(out) != 0 || rename(partial, html) < 0) {
         fprintf(stderr, "bench: %s: %s\n", html, strerror(errno));
         unlink(partial);
+        return -1;
+    }
+    return 0;
+}
+
+int bench_report(const char *csv, const char *scenario_dir) {
+    static struct report rp;
+    char err[512], html[4200];
+    int rc = 2;
+
+    snprintf(rp.dir, sizeof(rp.dir), "/tmp/showdown-report.XXXXXX");
+    if (res_read(csv, &rp.t, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    if (rp.t.nrows == 0) {
+        fprintf(stderr, "bench: %s: no rows to report\n", csv);
+        csv_table_free(&rp.t);
+        return 2;
+    }
+    size_t n = strlen(csv);
+    snprintf(html, sizeof(html), "%.*s.html",
+             (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
+    int loaded = scenario_load_for_table(&rp.t, scenario_dir, rp.scs, 64);
+    if (loaded < 0) {
+        csv_table_free(&rp.t);
+        return 2;
+    }
+    rp.nscs = (unsigned)loaded;
+    rp.nclaims = claims_judge(&rp.t, rp.scs, rp.nscs, rp.claims, 256);
+    if (!mkdtemp(rp.dir)) {
+        fprintf(stderr, "bench: %s: %s\n", rp.dir, strerror(errno));
         goto out;
     }
+    /* The scenarios in the order the CSV has them. */
+    for (size_t i = 0; i < rp.t.nrows; i++)
+        index_of(rp.names, &rp.nnames, 64, rp.t.rows[i].fields[RC_SCENARIO]);
+    if (write_charts(&rp) < 0 || write_page(&rp, html) < 0)
+        goto out;
     printf("report: %s\n", html);
     rc = 0;
 out:
-    remove_dir(dir);
-    for (unsigned s = 0; s < nscs; s++)
-        scenario_free(&scs[s]);
-    csv_table_free(&t);
+    remove_dir(rp.dir);
+    for (unsigned s = 0; s < rp.nscs; s++)
+        scenario_free(&rp.scs[s]);
+    csv_table_free(&rp.t);
     return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * results.c — the results CSV's columns (DESIGN.md, "Results").
+ * results.c — the results CSV's columns (common/columns.h; DESIGN.md,
+ * "Results") and reading a results file back.
  */
 #include "results.h"
 
@@ -8,60 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[RC_COUNT] = {
-    "run_id",
-    "started_at",
-    "git_rev",
-    "host",
-    "cpu_model",
-    "cores",
-    "scenario",
-    "model",
-    "engine",
-    "processes",
-    "threads",
-    "gil",
-    "path",
-    "connections",
-    "target_rate",
-    "duration_s",
-    "repeat",
-    "requests",
-    "rps",
-    "bytes_per_s",
-    "err_connect",
-    "err_read",
-    "err_write",
-    "err_timeout",
-    "err_status",
-    "lat_mean_us",
-    "lat_p50_us",
-    "lat_p90_us",
-    "lat_p99_us",
-    "lat_p999_us",
-    "lat_max_us",
-    "server_cpu_user_s",
-    "server_cpu_sys_s",
-    "server_rss_max_kb",
-    "server_threads_max",
-    "loadgen_cpu_s",
-    "server_cpus",
-    "loadgen_cpus",
-};
+#define RES_COLUMN_(ID, name, source, type) {#name, COLUMN_##source, COLUMN_##type},
+const struct res_column res_columns[RC_COUNT] = {RESULT_COLUMNS(RES_COLUMN_)};
 
 const char *res_header(void) {
-    static char header[1024];
-    if (!header[0]) {
-        size_t n = 0;
-        for (unsigned i = 0; i < RC_COUNT; i++)
-            n += (size_t)snprintf(header + n, sizeof(header) - n, "%s%s", i ? "," : "", names[i]);
-    }
-    return header;
-}
-
-static bool is_text(enum res_col col) {
-    return col <= RC_CPU_MODEL || col == RC_SCENARIO || col == RC_MODEL || col == RC_ENGINE ||
-           col == RC_PATH || col == RC_SERVER_CPUS || col == RC_LOADGEN_CPUS;
+    return COLUMNS_HEADER;
 }
 
 int res_read(const char *path, struct csv_table *table, char *err, size_t err_len) {
@@ -71,12 +23,12 @@ int res_read(const char *path, struct csv_table *table, char *err, size_t err_le
         for (unsigned c = 0; c < RC_COUNT; c++) {
             const char *v = table->rows[r].fields[c];
             char *end;
-            if (is_text(c))
+            if (res_columns[c].type == COLUMN_TEXT)
                 continue;
             strtod(v, &end);
             if (end == v || *end) {
                 snprintf(err, err_len, "%s:%u: %s: '%s' is not a number", path, table->rows[r].line,
-                         names[c], v);
+                         res_columns[c].name, v);
                 csv_table_free(table);
                 return -1;
             }
@@ -87,6 +39,15 @@ int res_read(const char *path, struct csv_table *table, char *err, size_t err_le
 
 double res_number(const struct csv_row *row, enum res_col col) {
     return strtod(row->fields[col], NULL);
+}
+
+/* The sum of the ERRORS columns, added in column order. */
+static double res_errors(const struct csv_row *row) {
+    double sum = 0;
+    for (unsigned c = 0; c < RC_COUNT; c++)
+        if (res_columns[c].type == COLUMN_ERRORS)
+            sum += res_number(row, c);
+    return sum;
 }
 
 double res_metric(const struct csv_row *row, enum ex_metric metric) {
@@ -112,9 +73,7 @@ double res_metric(const struct csv_row *row, enum ex_metric metric) {
     case EX_THREADS:
         return res_number(row, RC_SERVER_THREADS_MAX);
     case EX_ERRORS:
-        return res_number(row, RC_ERR_CONNECT) + res_number(row, RC_ERR_READ) +
-               res_number(row, RC_ERR_WRITE) + res_number(row, RC_ERR_TIMEOUT) +
-               res_number(row, RC_ERR_STATUS);
+        return res_errors(row);
     }
     return 0;
 }

@@ -133,9 +133,10 @@ static int settings_key(struct reader *r, struct sc_settings *s, const char *key
     } else if (!strcmp(key, "duration") || !strcmp(key, "warmup")) {
         if (opt_parse_duration_us(value, &n, why, sizeof(why)) < 0)
             return fail(r, r->line, column, "%s: %s", key, why);
-        if (key[0] == 'd' && n < 100000)
+        bool is_duration = !strcmp(key, "duration");
+        if (is_duration && n < 100000)
             return fail(r, r->line, column, "duration: at least 100ms");
-        *(key[0] == 'd' ? &s->duration_us : &s->warmup_us) = n;
+        *(is_duration ? &s->duration_us : &s->warmup_us) = n;
     } else if (!strcmp(key, "repeat")) {
         if (opt_parse_uint(value, 1, EX_MAX_SAMPLES, &n, why, sizeof(why)) < 0)
             return fail(r, r->line, column, "repeat: %s", why);
@@ -168,7 +169,7 @@ static int scenario_key(struct reader *r, const char *key, const char *value) {
         if (value[0] != '/')
             return fail(r, r->line, column, "%s: expected a path starting with '/'", key);
         sc->path = strdup(value);
-        sc->is_mix = key[0] == 'm';
+        sc->is_mix = !strcmp(key, "mix");
     } else if (!strcmp(key, "models")) {
         char *copy = strdup(value), *save = NULL;
         for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
@@ -183,7 +184,7 @@ static int scenario_key(struct reader *r, const char *key, const char *value) {
         if (opt_parse_duration_us(value, &sc->timeout_us, why, sizeof(why)) < 0)
             return fail(r, r->line, column, "timeout: %s", why);
     } else if (!strcmp(key, "pin") || !strcmp(key, "close")) {
-        if (!is_yes(value, key[0] == 'p' ? &sc->is_pinned : &sc->is_close))
+        if (!is_yes(value, !strcmp(key, "pin") ? &sc->is_pinned : &sc->is_close))
             return fail(r, r->line, column, "%s: expected yes or no", key);
     } else if (!strcmp(key, "server_args")) {
         free(sc->server_args);

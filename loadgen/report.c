@@ -4,6 +4,7 @@
  * columns are the load-generator subset of DESIGN.md's results columns,
  * and --hgrm files in HdrHistogram's text format (values in ms, as wrk2).
  */
+#include "../common/columns.h"
 #include "../common/csv.h"
 #include "loadgen.h"
 
@@ -249,10 +250,8 @@ void lg_report_json(const struct lg_result *result) {
     printf("  ]\n}\n");
 }
 
-static const char csv_header[] =
-    "path,connections,target_rate,duration_s,requests,rps,bytes_per_s,err_connect,err_read,"
-    "err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,"
-    "lat_max_us,loadgen_cpu_s\n";
+/* csv_row() writes these columns, in this order. */
+static const char *const csv_header = COLUMNS_LOADGEN_HEADER_LINE;
 
 int lg_csv_check(const char *path, char *err, size_t err_len) {
     FILE *in = fopen(path, "r");

@@ -15,6 +15,7 @@
 #include "bench/bench.h"
 #include "bench/peers.h"
 #include "bench/results.h"
+#include "bench/scenario_table.h"
 
 static char dir[] = "/tmp/test_fidelity.XXXXXX";
 static char csv[4096];
@@ -91,7 +92,7 @@ static void test_shapes_compare_ratios_not_speed(void **state) {
     char err[512];
     (void)state;
     assert_int_equal(res_read(csv, &table, err, sizeof(err)), 0);
-    int nscs = bench_load_scenarios(&table, dir, scs, 8);
+    int nscs = scenario_load_for_table(&table, dir, scs, 8);
     assert_int_equal(nscs, 2);
     int n = fidelity_compute(&table, scs, (unsigned)nscs, rows, 64);
 

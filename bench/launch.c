@@ -1,0 +1,246 @@
+/*
+ * launch.c — bin/server's and bin/loadgen's command lines for one
+ * measurement, and starting them: a server counts as started once it
+ * answers GET /hello.
+ */
+#define _GNU_SOURCE
+#include "launch.h"
+#include "peers.h"
+#include "proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define READY_TIMEOUT_S 10.0 /* a server that is not listening by then is skipped */
+#define HELLO_TIMEOUT_S 5.0  /* ... or that does not answer GET /hello */
+
+static void format_duration(uint64_t us, char *out, size_t cap) {
+    if (us % 1000 == 0)
+        snprintf(out, cap, "%llums", (unsigned long long)(us / 1000));
+    else
+        snprintf(out, cap, "%lluus", (unsigned long long)us);
+}
+
+/* Splits a string of flags at whitespace into argv (no quoting: flags only). */
+static int add_args(char **argv, int argc, int max, char *flags) {
+    char *save = NULL;
+    for (char *tok = flags ? strtok_r(flags, " \t", &save) : NULL; tok && argc < max - 1;
+         tok = strtok_r(NULL, " \t", &save))
+        argv[argc++] = tok;
+    return argc;
+}
+
+/* Reads "PORT\n" from the ready pipe, then waits for GET /hello to answer 200. */
+static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len) {
+    char buf[32];
+    size_t n = 0;
+    double deadline = proc_now_s() + READY_TIMEOUT_S;
+    while (!memchr(buf, '\n', n)) {
+        struct pollfd pfd = {ready_fd, POLLIN, 0};
+        int left = (int)((deadline - proc_now_s()) * 1000);
+        if (left <= 0 || proc_stop_signal)
+            return snprintf(why, why_len, "not listening after %.0f s", READY_TIMEOUT_S), -1;
+        if (poll(&pfd, 1, left) <= 0)
+            continue;
+        ssize_t got = read(ready_fd, buf + n, sizeof(buf) - 1 - n);
+        if (got <= 0)
+            return snprintf(why, why_len, "exited before listening (see the run log)"), -1;
+        n += (size_t)got;
+        buf[n] = '\0';
+    }
+    *port = (unsigned)atoi(buf);
+    for (deadline = proc_now_s() + HELLO_TIMEOUT_S; proc_now_s() < deadline && !proc_stop_signal;
+         proc_sleep_s(0.02)) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        static const char req[] =
+            "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        struct timeval tv = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char answer[64] = "";
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+            write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1 &&
+            read(fd, answer, sizeof(answer) - 1) > 0 && !strncmp(answer, "HTTP/1.1 200", 12)) {
+            close(fd);
+            return 0;
+        }
+        close(fd);
+    }
+    return snprintf(why, why_len, "GET /hello did not answer 200 within %.0f s", HELLO_TIMEOUT_S),
+           -1;
+}
+
+/* The [model NAME] args of the model a measurement runs as bin/server: the
+ * model's own, or a peer's twin's. */
+static const char *model_args(const struct measurement *m) {
+    const struct peer *peer = peer_find(m->model->name);
+    if (!peer)
+        return m->model->args;
+    for (unsigned k = 0; k < m->sc->nmodels; k++)
+        if (!strcmp(m->sc->models[k].name, peer->twin))
+            return m->sc->models[k].args;
+    return NULL;
+}
+
+/* Appends the scenario's server flags and the model's [model NAME] args
+ * (a peer's twin's) to argv; the strings live in storage. */
+static int add_model_flags(const struct measurement *m, char **argv, int argc, int max,
+                           char storage[2][1024]) {
+    const char *args = model_args(m);
+    snprintf(storage[0], 1024, "%s", m->sc->server_args ? m->sc->server_args : "");
+    snprintf(storage[1], 1024, "%s", args ? args : "");
+    argc = add_args(argv, argc, max, storage[0]);
+    return add_args(argv, argc, max, storage[1]);
+}
+
+/* The command line of a C model: bin/server with bench's one CPU calibration,
+ * the scenario's flags and the model's. The strings live in storage. */
+static void server_argv(const struct runner *r, const struct measurement *m, char **argv,
+                        char storage[3][1024]) {
+    int argc = 0;
+    snprintf(storage[0], 1024, "%.3f", r->calibration);
+    argv[argc++] = (char *)r->options->server;
+    argv[argc++] = "--model";
+    argv[argc++] = m->model->name;
+    argv[argc++] = "--host";
+    argv[argc++] = "127.0.0.1";
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc++] = "--ready-fd";
+    argv[argc++] = "3";
+    argv[argc++] = "--cpu-calibration";
+    argv[argc++] = storage[0];
+    argv[argc++] = "--graceful-timeout";
+    argv[argc++] = "3s";
+    argc = add_model_flags(m, argv, argc, 64, storage + 1);
+    argv[argc] = NULL;
+}
+
+pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
+                    size_t why_len) {
+    char *argv[64], server_args[3][1024], peer_args[8192];
+    int fds[2];
+    const struct peer *peer = peer_find(m->model->name);
+    /* A real runtime calibrates its own CPU work, in its own language. */
+    if (!peer)
+        server_argv(r, m, argv, server_args);
+    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, peer_args,
+                       sizeof(peer_args), argv) < 0) {
+        snprintf(why, why_len, "could not build its command line");
+        return -1;
+    }
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        snprintf(why, why_len, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    outputs_log(&r->out, "== %s %s c=%u repeat %u: server\n", m->sc->name, m->model->name,
+                m->connections, m->repeat);
+    pid_t pid = proc_spawn(argv, &m->server_cpus, r->out.log_fd, r->out.log_fd, fds[1]);
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        snprintf(why, why_len, "fork: %s", strerror(errno));
+        return -1;
+    }
+    int rc = await_server(fds[0], port, why, why_len);
+    close(fds[0]);
+    if (rc < 0) {
+        proc_stop_group(pid, 1);
+        return -1;
+    }
+    return pid;
+}
+
+pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned port, const char *csv,
+                     const char *hgrm) {
+    char *argv[40], conns[16], threads[16], duration[32], warmup[32], rate[32], timeout[32],
+        url[2200];
+    int argc = 0;
+    unsigned nthreads = (unsigned)CPU_COUNT(&m->loadgen_cpus);
+    nthreads = nthreads < 1 ? 1 : nthreads > m->connections ? m->connections : nthreads;
+    snprintf(conns, sizeof(conns), "%u", m->connections);
+    snprintf(threads, sizeof(threads), "%u", nthreads);
+    format_duration(m->set->duration_us, duration, sizeof(duration));
+    format_duration(m->set->warmup_us, warmup, sizeof(warmup));
+    argv[argc++] = (char *)r->options->loadgen;
+    argv[argc++] = "-c";
+    argv[argc++] = conns;
+    argv[argc++] = "-t";
+    argv[argc++] = threads;
+    argv[argc++] = "-d";
+    argv[argc++] = duration;
+    if (m->set->warmup_us) {
+        argv[argc++] = "--warmup";
+        argv[argc++] = warmup;
+    }
+    if (m->set->rate > 0) {
+        snprintf(rate, sizeof(rate), "%.0f", m->set->rate);
+        argv[argc++] = "-R";
+        argv[argc++] = rate;
+    }
+    if (m->sc->timeout_us) {
+        format_duration(m->sc->timeout_us, timeout, sizeof(timeout));
+        argv[argc++] = "--timeout";
+        argv[argc++] = timeout;
+    }
+    if (m->sc->is_close)
+        argv[argc++] = "--close";
+    if (m->sc->is_mix) {
+        argv[argc++] = "--mix";
+        argv[argc++] = m->sc->path;
+    }
+    argv[argc++] = "--csv";
+    argv[argc++] = (char *)csv;
+    argv[argc++] = "--hgrm";
+    argv[argc++] = (char *)hgrm;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, m->sc->is_mix ? "/" : m->sc->path);
+    argv[argc++] = url;
+    argv[argc] = NULL;
+    outputs_log(&r->out, "== %s %s c=%u repeat %u: bin/loadgen", m->sc->name, m->model->name,
+                m->connections, m->repeat);
+    for (int i = 1; i < argc; i++)
+        outputs_log(&r->out, " %s", argv[i]);
+    outputs_log(&r->out, "\n");
+    return proc_spawn(argv, &m->loadgen_cpus, r->out.log_fd, r->out.log_fd, -1);
+}
+
+int launch_calibrate(struct runner *r, char *err, size_t err_len) {
+    char out[64], *argv[] = {(char *)r->options->server, "--calibrate", NULL};
+    if (proc_capture(argv, out, sizeof(out), 2) < 0 || !(r->calibration = strtod(out, NULL)))
+        return snprintf(err, err_len, "%s --calibrate failed", r->options->server), -1;
+    return 0;
+}
+
+int launch_describe(const struct runner *r, struct measurement *m, char *err, size_t err_len) {
+    char *argv[64], flags[2][1024], out[256];
+    const struct peer *peer = peer_find(m->model->name);
+    int argc = 0;
+    argv[argc++] = (char *)r->options->server;
+    argv[argc++] = "--model";
+    argv[argc++] = peer ? (char *)peer->twin : m->model->name;
+    argc = add_model_flags(m, argv, argc, 62, flags);
+    argv[argc++] = "--describe";
+    argv[argc] = NULL;
+    if (proc_capture(argv, out, sizeof(out), 2) < 0 ||
+        sscanf(out, "%31s %15s %15s %7s", m->engine, m->processes, m->threads, m->gil) != 4)
+        return snprintf(err, err_len,
+                        "%s: model %s: bin/server refuses it with these flags; skipped",
+                        m->sc->file, m->model->name),
+               -1;
+    if (peer) {
+        snprintf(m->engine, sizeof(m->engine), "%s", peer->engine);
+        snprintf(m->gil, sizeof(m->gil), "%s", peer->gil);
+    }
+    return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * runner.h — private to `bin/bench run` (run.c, measure.c, launch.c,
+ * rows.c, progress.c): the state of one run and of one measurement.
+ * A struct runner lives for the run; a struct measurement is one
+ * scenario × model, its connection level and repeat filled in per run.
+ */
+#ifndef SHOWDOWN_BENCH_RUNNER_H
+#define SHOWDOWN_BENCH_RUNNER_H
+
+/* cpu_set_t: the includer defines _GNU_SOURCE first. */
+#include "bench.h"
+#include "cpus.h"
+#include "identity.h"
+#include "outputs.h"
+
+#include <sched.h>
+#include <stdbool.h>
+
+struct runner {
+    const struct run_options *options;
+    struct outputs out;
+    struct run_identity id;
+    struct cpu_plan cpus;
+    double calibration; /* bin/server --calibrate: CPU work, iterations/µs */
+    unsigned done, total;
+    double remaining_s; /* for the ETA */
+    bool is_tty;        /* stderr: a progress line */
+};
+
+struct measurement {
+    const struct scenario *sc;
+    const struct sc_model *model;
+    const struct sc_settings *set; /* the full or the --quick settings */
+    unsigned connections, repeat;
+    char engine[32], processes[16], threads[16], gil[8]; /* bin/server --describe */
+    cpu_set_t server_cpus, loadgen_cpus;
+    const char *server_cpus_text, *loadgen_cpus_text;
+};
+
+#endif
