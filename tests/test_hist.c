@@ -1,5 +1,6 @@
 /* test_hist.c — the HDR histogram against exact statistics of known samples. */
 #include "../common/hist.h"
+#include "../common/rng.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,13 +14,6 @@
 static int compare_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
-}
-
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 /* The exact percentile of sorted samples, as HdrHistogram defines it. */
@@ -51,8 +45,8 @@ static void test_percentiles_match_sorted_samples(void **state) {
     hist_init(h);
     for (size_t i = 0; i < N; i++) {
         /* Log-uniform from 1 µs to ~17 s: every bucket gets used. */
-        unsigned shift = (unsigned)(next_random(&seed) % 24);
-        samples[i] = 1 + next_random(&seed) % (1ull << shift);
+        unsigned shift = (unsigned)(rng_splitmix64(&seed) % 24);
+        samples[i] = 1 + rng_splitmix64(&seed) % (1ull << shift);
         hist_record(h, samples[i]);
     }
     qsort(samples, N, sizeof(*samples), compare_u64);
@@ -119,7 +113,7 @@ static void test_merge_equals_recording_into_one(void **state) {
     hist_init(b);
     hist_init(all);
     for (int i = 0; i < 50000; i++) {
-        uint64_t v = 1 + next_random(&seed) % 5000000;
+        uint64_t v = 1 + rng_splitmix64(&seed) % 5000000;
         hist_record(i % 3 ? a : b, v);
         hist_record(all, v);
     }
