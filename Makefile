@@ -96,7 +96,10 @@ LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhtt
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity
-E2E_TESTS  := e2e_server e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
+# bin/server's features, a file each; `make e2e` runs each once per model.
+E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
+	e2e_timeouts e2e_lifecycle e2e_prefork
+E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -161,7 +164,8 @@ $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
 	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
 	bench/units.c bench/expr.c)
-$(BUILD)/tests/e2e_server: $(BUILD)/tests/e2e_server.o $(BUILD)/tests/e2e_client.o
+$(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
+	$(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_hostile: $(BUILD)/tests/e2e_hostile.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o \
 	$(BUILD)/bench/proctree.o
@@ -180,8 +184,10 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
 e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers
-	$(Q)set -e; for m in $(MODELS); do echo "== e2e_server, e2e_hostile, e2e_faults, e2e_slowloris --model $$m"; \
-	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_server; \
+	$(Q)set -e; for m in $(MODELS); do \
+	    for t in $(E2E_SERVER_TESTS); do echo "== $$t --model $$m"; \
+	        SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/$$t; done; \
+	    echo "== e2e_hostile, e2e_faults, e2e_slowloris --model $$m"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/e2e_hostile; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
 	        $(if $(SAN),SHOWDOWN_SANITIZED=1) $(BUILD)/tests/e2e_faults; \

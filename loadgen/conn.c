@@ -13,6 +13,7 @@
  * time, so time a stalled server makes requests wait is not omitted.
  */
 #include "../common/clock.h"
+#include "../common/rng.h"
 #include "loadgen.h"
 
 #include <errno.h>
@@ -45,19 +46,11 @@ static bool is_measured(const struct lg_thread *thread, uint64_t at) {
     return at >= thread->record_from_ns && at < thread->end_ns;
 }
 
-/* splitmix64: the --mix draw. */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static unsigned pick_path(struct lg_thread *thread) {
     const struct lg_config *config = thread->config;
     if (config->path_count == 1)
         return 0;
-    unsigned r = (unsigned)(next_random(&thread->rng) % config->total_weight);
+    unsigned r = (unsigned)(rng_splitmix64(&thread->rng) % config->total_weight);
     for (unsigned i = 0; i < config->path_count; i++) {
         if (r < config->paths[i].weight)
             return i;

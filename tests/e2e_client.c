@@ -403,3 +403,99 @@ void e2e_sleep_ms(unsigned ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
+
+/* ---- For cmocka tests ---- */
+
+struct e2e_server e2e_shared;
+struct e2e_server e2e_own;
+
+int e2e_shared_start(void **state) {
+    (void)state;
+    return e2e_server_start(&e2e_shared, NULL);
+}
+
+int e2e_shared_stop(void **state) {
+    (void)state;
+    return e2e_shared.pid > 0 && e2e_server_stop(&e2e_shared, SIGTERM, E2E_TIMEOUT_MS) == 0 ? 0
+                                                                                            : -1;
+}
+
+int e2e_own_stop(void **state) {
+    (void)state;
+    if (e2e_own.pid > 0)
+        e2e_server_stop(&e2e_own, SIGKILL, E2E_TIMEOUT_MS);
+    return 0;
+}
+
+bool e2e_keeps_alive(void) {
+    return strcmp(e2e_model(), "gunicorn-sync") != 0;
+}
+
+bool e2e_is_prefork(const char *model) {
+    return strcmp(model, "gunicorn-gthread") == 0 || strcmp(model, "uvicorn-workers") == 0 ||
+           strcmp(model, "gunicorn-sync") == 0 || strcmp(model, "node-cluster") == 0;
+}
+
+struct e2e_conn *e2e_conn_new(unsigned port) {
+    struct e2e_conn *conn = malloc(sizeof(*conn));
+    assert_non_null(conn);
+    assert_true(e2e_conn_open(conn, port));
+    return conn;
+}
+
+void e2e_conn_free(struct e2e_conn *conn) {
+    e2e_conn_close(conn);
+    free(conn);
+}
+
+void e2e_send_request(struct e2e_conn *conn, const char *request) {
+    assert_true(e2e_send_str(conn->fd, request));
+}
+
+void e2e_expect_response(struct e2e_conn *conn, struct e2e_response *resp, bool is_head) {
+    assert_int_equal(e2e_read_response(conn, resp, is_head, E2E_TIMEOUT_MS), 0);
+}
+
+void e2e_expect_status(struct e2e_conn *conn, int status) {
+    struct e2e_response resp;
+    e2e_expect_response(conn, &resp, false);
+    assert_int_equal(resp.status, status);
+    e2e_response_free(&resp);
+}
+
+void e2e_expect_get(unsigned port, const char *target, int status, const char *body) {
+    struct e2e_response resp;
+    assert_int_equal(e2e_get(port, target, &resp), 0);
+    if (resp.status != status)
+        fail_msg("GET %s: status %d, expected %d (body: %s)", target, resp.status, status,
+                 resp.body);
+    if (body)
+        assert_string_equal(resp.body, body);
+    e2e_response_free(&resp);
+}
+
+void e2e_expect_answer_then_close(unsigned port, const char *req, size_t len, int status,
+                                  bool is_head) {
+    struct e2e_conn *conn = e2e_conn_new(port);
+    struct e2e_response resp;
+    assert_true(e2e_send(conn->fd, req, len));
+    e2e_expect_response(conn, &resp, is_head);
+    if (resp.status != status)
+        fail_msg("status %d, expected %d for: %.60s", resp.status, status, req);
+    assert_false(resp.keep_alive);
+    const char *connection = e2e_header(&resp, "Connection");
+    assert_non_null(connection);
+    assert_string_equal(connection, "close");
+    e2e_response_free(&resp);
+    assert_true(e2e_wait_closed(conn, E2E_TIMEOUT_MS));
+    e2e_conn_free(conn);
+}
+
+void e2e_check_pattern(const struct e2e_response *resp, size_t n) {
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->body_len, n);
+    for (size_t i = 0; i < n; i++) {
+        if (resp->body[i] != (char)('a' + i % 26))
+            fail_msg("/bytes?n=%zu: byte %zu is %#x", n, i, (unsigned char)resp->body[i]);
+    }
+}

@@ -3,7 +3,10 @@
  * start bin/server on port 0 and learn its port, stop it and collect its
  * exit status, and a small blocking HTTP/1.1 client whose responses are
  * parsed by llhttp (HTTP_RESPONSE), so framing is checked by the same
- * parser family that real clients use, not by string matching.
+ * parser family that real clients use, not by string matching; and the
+ * set-up the per-feature test files (e2e_endpoints.c, e2e_keepalive.c, ...)
+ * share: a group's shared server or a test's own, and expectations that
+ * fail the running cmocka test.
  *
  * Every wait has a deadline: a broken server fails a test, it never hangs
  * the suite.
@@ -120,5 +123,62 @@ int e2e_get(unsigned port, const char *target, struct e2e_response *resp);
 double e2e_json_number(const char *text, const char *from_key, const char *key);
 
 void e2e_sleep_ms(unsigned ms);
+
+/* ---- For cmocka tests: each of these fails the running test on error ---- */
+
+/* The server a group of tests shares, started with no extra flags:
+ * e2e_shared_start is the group's setup, e2e_shared_stop its teardown
+ * (a server that does not exit 0 on SIGTERM fails the group). */
+extern struct e2e_server e2e_shared;
+int e2e_shared_start(void **state);
+int e2e_shared_stop(void **state);
+
+/* A test's own server, for flags of its own: e2e_own_stop is the test's
+ * teardown, so a test that fails half-way leaves no server behind. */
+extern struct e2e_server e2e_own;
+int e2e_own_stop(void **state);
+
+/* Whether $SHOWDOWN_MODEL keeps a connection open after an answer:
+ * Gunicorn's sync worker closes every connection after one. */
+bool e2e_keeps_alive(void);
+
+/* Skips the running test on a model that closes every connection. */
+#define E2E_NEEDS_KEEP_ALIVE()                                                                     \
+    do {                                                                                           \
+        if (!e2e_keeps_alive()) {                                                                  \
+            skip();                                                                                \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/* Whether model is a pre-fork one: an arbiter and its workers. */
+bool e2e_is_prefork(const char *model);
+
+/* A connection to 127.0.0.1:port on the heap (a struct e2e_conn holds a
+ * 64 KiB buffer); e2e_conn_free closes and frees it. */
+struct e2e_conn *e2e_conn_new(unsigned port);
+void e2e_conn_free(struct e2e_conn *conn);
+
+/* Sends request (a string) on conn. */
+void e2e_send_request(struct e2e_conn *conn, const char *request);
+/* Reads the next complete response on conn within E2E_TIMEOUT_MS (is_head:
+ * as e2e_read_response()). The caller frees it with e2e_response_free(). */
+void e2e_expect_response(struct e2e_conn *conn, struct e2e_response *resp, bool is_head);
+
+/* Reads the next response on conn, as e2e_expect_response(): it has this
+ * status (and is freed). */
+void e2e_expect_status(struct e2e_conn *conn, int status);
+
+/* GET target on a new connection: the status, and the exact body unless
+ * body is NULL. */
+void e2e_expect_get(unsigned port, const char *target, int status, const char *body);
+
+/* Sends len bytes of req on a new connection: the answer has this status,
+ * says "Connection: close", and the server closes the connection after it. */
+void e2e_expect_answer_then_close(unsigned port, const char *req, size_t len, int status,
+                                  bool is_head);
+
+/* A /bytes?n=N answer: 200 and exactly n bytes of the pattern a..z a..z ... */
+void e2e_check_pattern(const struct e2e_response *resp, size_t n);
 
 #endif

@@ -118,11 +118,6 @@ static void test_out_of_descriptors_sheds_and_recovers(void **state) {
     assert_int_equal(e2e_server_stop(&own, SIGTERM, 10000), 0);
 }
 
-static bool is_prefork(const char *model) {
-    return !strcmp(model, "node-cluster") || !strcmp(model, "gunicorn-sync") ||
-           !strcmp(model, "gunicorn-gthread") || !strcmp(model, "uvicorn-workers");
-}
-
 /* The children of pid, from /proc; returns how many (at most max). */
 static unsigned children_of(pid_t pid, pid_t *out, unsigned max) {
     DIR *dir = opendir("/proc");
@@ -169,7 +164,7 @@ static char *loadgen_finish(FILE *out) {
 static void test_sigterm_under_load_exits_0_and_leaves_no_worker(void **state) {
     pid_t workers[64];
     (void)state;
-    if (!is_prefork(e2e_model())) {
+    if (!e2e_is_prefork(e2e_model())) {
         skip();
         return;
     }

@@ -1,5 +1,6 @@
 /* test_hist.c — the HDR histogram against exact statistics of known samples. */
 #include "../common/hist.h"
+#include "../common/rng.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +16,12 @@ static int compare_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+/* An empty histogram on the heap (it is about 190 KiB); the test frees it. */
+static struct hist *new_hist(void) {
+    struct hist *h = malloc(sizeof(*h));
+    assert_non_null(h);
+    hist_init(h);
+    return h;
 }
 
 /* The exact percentile of sorted samples, as HdrHistogram defines it. */
@@ -42,17 +44,15 @@ static void assert_close(uint64_t got, uint64_t want) {
 static void test_percentiles_match_sorted_samples(void **state) {
     enum { N = 200000 };
     static const double percentiles[] = {0, 1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 100};
-    struct hist *h = malloc(sizeof(*h));
+    struct hist *h = new_hist();
     uint64_t *samples = malloc(N * sizeof(*samples));
     uint64_t seed = 42;
     (void)state;
-    assert_non_null(h);
     assert_non_null(samples);
-    hist_init(h);
     for (size_t i = 0; i < N; i++) {
         /* Log-uniform from 1 µs to ~17 s: every bucket gets used. */
-        unsigned shift = (unsigned)(next_random(&seed) % 24);
-        samples[i] = 1 + next_random(&seed) % (1ull << shift);
+        unsigned shift = (unsigned)(rng_splitmix64(&seed) % 24);
+        samples[i] = 1 + rng_splitmix64(&seed) % (1ull << shift);
         hist_record(h, samples[i]);
     }
     qsort(samples, N, sizeof(*samples), compare_u64);
@@ -71,10 +71,8 @@ static void test_percentiles_match_sorted_samples(void **state) {
 }
 
 static void test_small_values_are_exact(void **state) {
-    struct hist *h = malloc(sizeof(*h));
+    struct hist *h = new_hist();
     (void)state;
-    assert_non_null(h);
-    hist_init(h);
     for (uint64_t v = 1; v <= 2047; v++)
         hist_record(h, v);
     for (uint64_t v = 1; v <= 2047; v++) {
@@ -90,10 +88,8 @@ static void test_small_values_are_exact(void **state) {
 }
 
 static void test_bounds_are_clamped(void **state) {
-    struct hist *h = malloc(sizeof(*h));
+    struct hist *h = new_hist();
     (void)state;
-    assert_non_null(h);
-    hist_init(h);
     assert_int_equal(hist_value_at_percentile(h, 50), 0);
     assert_int_equal(hist_max(h), 0);
     assert_int_equal(hist_min(h), 0);
@@ -109,17 +105,11 @@ static void test_bounds_are_clamped(void **state) {
 }
 
 static void test_merge_equals_recording_into_one(void **state) {
-    struct hist *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *all = malloc(sizeof(*all));
+    struct hist *a = new_hist(), *b = new_hist(), *all = new_hist();
     uint64_t seed = 7;
     (void)state;
-    assert_non_null(a);
-    assert_non_null(b);
-    assert_non_null(all);
-    hist_init(a);
-    hist_init(b);
-    hist_init(all);
     for (int i = 0; i < 50000; i++) {
-        uint64_t v = 1 + next_random(&seed) % 5000000;
+        uint64_t v = 1 + rng_splitmix64(&seed) % 5000000;
         hist_record(i % 3 ? a : b, v);
         hist_record(all, v);
     }
@@ -138,10 +128,8 @@ static void test_merge_equals_recording_into_one(void **state) {
 }
 
 static void test_stddev_and_share_within(void **state) {
-    struct hist *h = malloc(sizeof(*h));
+    struct hist *h = new_hist();
     (void)state;
-    assert_non_null(h);
-    hist_init(h);
     hist_record_n(h, 100, 50);
     hist_record_n(h, 300, 50);
     assert_true(hist_mean(h) > 199.999 && hist_mean(h) < 200.001);
@@ -154,12 +142,10 @@ static void test_stddev_and_share_within(void **state) {
 
 /* The .hgrm text: header, rows that HdrHistogram's plotter reads, footer. */
 static void test_hgrm_output_format(void **state) {
-    struct hist *h = malloc(sizeof(*h));
+    struct hist *h = new_hist();
     char *text = NULL;
     size_t len = 0;
     (void)state;
-    assert_non_null(h);
-    hist_init(h);
     for (uint64_t v = 1; v <= 1000; v++)
         hist_record(h, v * 1000); /* 1 ms .. 1 s */
     FILE *out = open_memstream(&text, &len);

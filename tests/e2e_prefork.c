@@ -1,0 +1,134 @@
+/*
+ * e2e_prefork.c — the pre-fork models' arbiter (Gunicorn's, Node's cluster
+ * primary): a killed worker is replaced, HUP replaces every worker on the
+ * same socket, and a worker whose heartbeat stops is killed after
+ * --timeout. Each test starts its own bin/server --port 0 for the model in
+ * $SHOWDOWN_MODEL on 127.0.0.1 and skips on a model without workers; run by
+ * `make e2e` once per model in MODELS.
+ */
+#include "../common/clock.h"
+#include "e2e_client.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The worker pids of an arbiter, from /proc. */
+static unsigned children_of(pid_t pid, pid_t *out, unsigned max) {
+    char path[64], text[1024] = "";
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *in = fopen(path, "r");
+    unsigned n = 0;
+    if (!in)
+        return 0;
+    if (!fgets(text, sizeof(text), in))
+        text[0] = '\0';
+    fclose(in);
+    for (char *p = text, *end; n < max; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        out[n++] = (pid_t)v;
+    }
+    return n;
+}
+
+/* Waits up to ms for the arbiter to have `want` workers, none in `old`. */
+static bool wait_for_workers(pid_t arbiter, unsigned want, const pid_t *old, unsigned old_n,
+                             unsigned ms, pid_t *now, unsigned *now_n) {
+    for (unsigned waited = 0; waited <= ms; waited += 20) {
+        *now_n = children_of(arbiter, now, 16);
+        bool fresh = *now_n == want;
+        for (unsigned i = 0; fresh && i < *now_n; i++)
+            for (unsigned j = 0; j < old_n; j++)
+                fresh = fresh && now[i] != old[j];
+        if (fresh)
+            return true;
+        e2e_sleep_ms(20);
+    }
+    return false;
+}
+
+/* Starts the model with two workers and lists them in before (16 slots);
+ * skips the test (cmocka's skip() does not return) on a model without. */
+static void start_two_workers(pid_t *before) {
+    static const char *const args[] = {"--workers", "2", NULL};
+    if (!e2e_is_prefork(e2e_model()))
+        skip();
+    assert_int_equal(e2e_server_start(&e2e_own, args), 0);
+    assert_int_equal(children_of(e2e_own.pid, before, 16), 2);
+}
+
+static void test_prefork_killed_worker_is_replaced_within_a_second(void **state) {
+    pid_t before[16], after[16];
+    unsigned n_after;
+    (void)state;
+    start_two_workers(before);
+    assert_int_equal(kill(before[0], SIGKILL), 0);
+    assert_true(wait_for_workers(e2e_own.pid, 2, before, 1, 1000, after, &n_after));
+    for (int i = 0; i < 10; i++)
+        e2e_expect_get(e2e_own.port, "/hello", 200, "Hello, World!");
+    assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
+    /* No worker outlives the arbiter, none is left a zombie. */
+    for (unsigned i = 0; i < n_after; i++)
+        assert_true(kill(after[i], 0) < 0);
+}
+
+static void test_prefork_hup_replaces_every_worker(void **state) {
+    pid_t before[16], after[16];
+    unsigned n_after;
+    (void)state;
+    start_two_workers(before);
+    assert_int_equal(kill(e2e_own.pid, SIGHUP), 0);
+    assert_true(wait_for_workers(e2e_own.pid, 2, before, 2, 3000, after, &n_after));
+    e2e_expect_get(e2e_own.port, "/hello", 200, "Hello, World!"); /* the same socket */
+    assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
+}
+
+/* A worker whose loop is stuck in one long request stops its heartbeat:
+ * after --timeout the arbiter kills it and starts another (Gunicorn's
+ * WORKER TIMEOUT). Pool workers keep beating from their poller. */
+static void test_prefork_silent_worker_is_killed(void **state) {
+    static const char *const args[] = {"--workers", "1", "--timeout", "1s", NULL};
+    pid_t before[16], after[16];
+    unsigned n_before, n_after;
+    struct e2e_conn *conn;
+    struct e2e_response resp;
+    (void)state;
+    if (!e2e_is_prefork(e2e_model()) || strcmp(e2e_model(), "gunicorn-gthread") == 0) {
+        skip();
+        return;
+    }
+    assert_int_equal(e2e_server_start(&e2e_own, args), 0);
+    n_before = children_of(e2e_own.pid, before, 16);
+    assert_int_equal(n_before, 1);
+    conn = e2e_conn_new(e2e_own.port);
+    uint64_t start = clock_now_us();
+    e2e_send_request(conn, "GET /cpu?us=8000000 HTTP/1.1\r\n\r\n");
+    /* The connection dies with the worker, long before the 8 s of work. */
+    assert_true(e2e_read_response(conn, &resp, false, E2E_TIMEOUT_MS) < 0);
+    uint64_t took = clock_now_us() - start;
+    if (took < 900000 || took > 5000000)
+        fail_msg("the stuck worker went after %llu us; expected about 1-3 s",
+                 (unsigned long long)took);
+    e2e_conn_free(conn);
+    assert_true(wait_for_workers(e2e_own.pid, 1, before, 1, 2000, after, &n_after));
+    e2e_expect_get(e2e_own.port, "/hello", 200, "Hello, World!");
+    assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_prefork_killed_worker_is_replaced_within_a_second,
+                                  e2e_own_stop),
+        cmocka_unit_test_teardown(test_prefork_hup_replaces_every_worker, e2e_own_stop),
+        cmocka_unit_test_teardown(test_prefork_silent_worker_is_killed, e2e_own_stop),
+    };
+    return cmocka_run_group_tests_name("pre-fork arbiter", tests, NULL, NULL) != 0;
+}
