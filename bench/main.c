@@ -1,22 +1,24 @@
 /*
  * main.c — bin/bench: run scenarios, judge claims, compare runs, report.
  */
+#include "../common/version.h"
 #include "bench.h"
+#include "paths.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static void usage(FILE *out) {
+/* name is the program's (bench, or showdown-bench installed). */
+static void usage(FILE *out, const char *name) {
     fprintf(out,
-            "usage: bench run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
-            "       bench claims [--markdown] FILE.csv\n"
-            "       bench compare [--threshold PCT] A.csv B.csv\n"
-            "       bench report FILE.csv\n"
-            "       bench fidelity [--markdown] FILE.csv\n"
+            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "  or:  %1$s claims [--markdown] FILE.csv\n"
+            "  or:  %1$s compare [--threshold PCT] A.csv B.csv\n"
+            "  or:  %1$s report FILE.csv\n"
+            "  or:  %1$s fidelity [--markdown] FILE.csv\n"
+            "  or:  %1$s --version\n"
             "\n"
             "  run       for each scenario x model x connection level x repeat: start\n"
             "            bin/server, drive it with bin/loadgen, append rows to\n"
@@ -30,32 +32,28 @@ static void usage(FILE *out) {
             "  fidelity  each C model beside its real runtime (--peers rows): the shape\n"
             "            ratios side by side, faithful within 25%% or not\n"
             "\n"
-            "  SCENARIO        a name in the scenario folder (io-bound) or a .ini file\n"
-            "  --models LIST   only these models (space- or comma-separated)\n"
-            "  --peers         also run the real runtime beside each C model that has\n"
-            "                  one (real-node, real-gunicorn-sync, ...; peers/)\n"
-            "  --scenarios DIR where scenarios are (default: ./scenarios, else next to bin/)\n"
-            "  --server FILE, --loadgen FILE   the binaries (default: next to bin/bench;\n"
-            "                  also $SHOWDOWN_SERVER, $SHOWDOWN_LOADGEN)\n");
+            "  SCENARIO         a name in the scenario folder (io-bound) or a .ini file\n"
+            "  --models LIST    only these models (space- or comma-separated)\n"
+            "  --peers          also run the real runtime beside each C model that has\n"
+            "                   one (real-node, real-gunicorn-sync, ...; peers/)\n"
+            "  --out FILE.csv   the results (default: results/<UTC stamp>-<host>.csv\n"
+            "                   in the current directory)\n"
+            "  --scenarios DIR  where scenarios are (default: $SHOWDOWN_SCENARIOS, else\n"
+            "                   ./scenarios, else beside this program: ../scenarios,\n"
+            "                   or ../share/showdown/scenarios when installed)\n"
+            "  --server FILE    bin/server (default: $SHOWDOWN_SERVER, else server or\n"
+            "                   showdown-server beside this program)\n"
+            "  --loadgen FILE   bin/loadgen (default: $SHOWDOWN_LOADGEN, else loadgen or\n"
+            "                   showdown-loadgen beside this program)\n"
+            "\n"
+            "The peers are in $SHOWDOWN_PEERS, else ./peers, else beside this program as\n"
+            "the scenarios are.\n",
+            name);
 }
 
 static int bad(const char *what) {
     fprintf(stderr, "bench: %s (see bench --help)\n", what);
     return 2;
-}
-
-/* DIR/NAME where DIR holds this executable. */
-static void beside_me(const char *name, char *out, size_t cap) {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0) {
-        snprintf(out, cap, "%s", name);
-        return;
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    *slash = '\0';
-    snprintf(out, cap, "%.3000s/%s", self, name);
 }
 
 int main(int argc, char **argv) {
@@ -90,31 +88,20 @@ int main(int argc, char **argv) {
     double threshold = 0;
 
     if (argc < 2)
-        return usage(stderr), 2;
+        return usage(stderr, program_name(argv[0])), 2;
     const char *command = argv[1];
     if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
-        usage(stdout);
+        usage(stdout, program_name(argv[0]));
         return 0;
     }
-    if (getenv("SHOWDOWN_SERVER"))
-        snprintf(server, sizeof(server), "%s", getenv("SHOWDOWN_SERVER"));
-    else
-        beside_me("server", server, sizeof(server));
-    if (getenv("SHOWDOWN_LOADGEN"))
-        snprintf(loadgen, sizeof(loadgen), "%s", getenv("SHOWDOWN_LOADGEN"));
-    else
-        beside_me("loadgen", loadgen, sizeof(loadgen));
-    struct stat st;
-    if (stat("scenarios", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(scenario_dir, sizeof(scenario_dir), "scenarios");
-    else
-        beside_me("../scenarios", scenario_dir, sizeof(scenario_dir));
-    if (getenv("SHOWDOWN_PEERS"))
-        snprintf(peers_dir, sizeof(peers_dir), "%s", getenv("SHOWDOWN_PEERS"));
-    else if (stat("peers", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(peers_dir, sizeof(peers_dir), "peers");
-    else
-        beside_me("../peers", peers_dir, sizeof(peers_dir));
+    if (!strcmp(command, "--version")) {
+        printf("showdown-bench %s\n", SHOWDOWN_VERSION);
+        return 0;
+    }
+    paths_sibling("server", server, sizeof(server));
+    paths_sibling("loadgen", loadgen, sizeof(loadgen));
+    paths_data_dir("scenarios", scenario_dir, sizeof(scenario_dir));
+    paths_data_dir("peers", peers_dir, sizeof(peers_dir));
 
     optind = 2;
     int opt;
@@ -154,7 +141,7 @@ int main(int argc, char **argv) {
             break;
         }
         case OPT_HELP:
-            usage(stdout);
+            usage(stdout, program_name(argv[0]));
             return 0;
         default:
             return bad("unknown option");
