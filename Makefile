@@ -190,6 +190,9 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
 	$(Q)echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
+	$(Q)command -v man >/dev/null || { $(call apt_install,man-db); }
+	$(Q)echo "== e2e_install (make install into a temporary DESTDIR, showdown-bench from elsewhere, uninstall)"; \
+	    tests/e2e_install.sh
 
 test: unit e2e
 
