@@ -10,7 +10,7 @@
 #   make bench-loadgen  bin/loadgen vs wrk against nginx
 #   make sanitize   the tests again, built with ASan + UBSan in build/sanitize
 #   make deps       install the Debian packages (as root; otherwise prints the command)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=  (make uninstall with the same)
 #   V=1             show full commands
 
 PREFIX  ?= /usr/local
@@ -55,7 +55,7 @@ deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/d
 .DEFAULT_GOAL := all
 
 # Goals that need no compiler flags skip the dependency check.
-NO_CONFIG_GOALS := clean deps deps-bench deps-peers help
+NO_CONFIG_GOALS := clean deps deps-bench deps-peers help uninstall
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 endif
@@ -90,7 +90,7 @@ LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
-	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c
+	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
@@ -103,7 +103,7 @@ E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadg
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install help \
+.PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install uninstall man help \
 	peers deps-peers
 ROUNDS ?= 3
 DURATION ?= 10s
@@ -201,6 +201,9 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
 	$(Q)echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
+	$(Q)command -v man >/dev/null || { $(call apt_install,man-db); }
+	$(Q)echo "== e2e_install (make install into a temporary DESTDIR, showdown-bench from elsewhere, uninstall)"; \
+	    tests/e2e_install.sh
 
 test: unit e2e
 
@@ -321,10 +324,45 @@ peers: all deps-peers
 deps:
 	$(Q)if $(deps_missing); then $(install_deps); else echo "dependencies present: $(DEBIAN_PACKAGES)"; fi
 
-install: all
-	install -D -m 755 $(BIN)/server $(DESTDIR)$(PREFIX)/bin/showdown-server
-	install -D -m 755 $(BIN)/loadgen $(DESTDIR)$(PREFIX)/bin/showdown-loadgen
-	install -D -m 755 $(BIN)/bench $(DESTDIR)$(PREFIX)/bin/showdown-bench
+# make install: the binaries as showdown-*, their data beside them in
+# share/showdown (bench/paths.c finds it from the executable's own place, so
+# DESTDIR and a moved prefix work), a man page each, made from --help and
+# --version by help2man (run by the installed name, which --help shows),
+# and the README. uninstall removes just those.
+INSTALL_NAMES := server loadgen bench
+INSTALL_DATA  := $(wildcard scenarios/*.ini peers/node/*.js peers/python/*.py)
+DATADIR       := $(PREFIX)/share/showdown
+MANDIR        := $(PREFIX)/share/man/man1
+DOCDIR        := $(PREFIX)/share/doc/showdown
+MAN_PAGES     := $(patsubst %,$(BUILD)/man/showdown-%.1,$(INSTALL_NAMES))
+MAN_NAME_server  := HTTP server in the concurrency model of Node, CPython, gunicorn or uvicorn
+MAN_NAME_loadgen := HTTP load generator with wrk's flags and wrk2's open loop
+MAN_NAME_bench   := run showdown's benchmark scenarios, judge their claims, compare and report
+
+$(BUILD)/man/showdown-%.1: $(BIN)/%
+	$(Q)command -v help2man >/dev/null || { $(call apt_install,help2man); }
+	$(call say,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)ln -sf $(abspath $<) $(@D)/showdown-$*
+	$(Q)help2man --no-info --name="$(MAN_NAME_$*)" --output=$@.tmp $(@D)/showdown-$* && mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
+install: all $(MAN_PAGES)
+	$(Q)set -e; for n in $(INSTALL_NAMES); do \
+	    install -D -m 755 $(BIN)/$$n $(DESTDIR)$(PREFIX)/bin/showdown-$$n; \
+	    install -D -m 644 $(BUILD)/man/showdown-$$n.1 $(DESTDIR)$(MANDIR)/showdown-$$n.1; done
+	$(Q)set -e; for f in $(INSTALL_DATA); do install -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f; done
+	$(Q)install -D -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@echo "installed showdown-server, showdown-loadgen, showdown-bench in $(DESTDIR)$(PREFIX)/bin"
+
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/showdown-,$(INSTALL_NAMES)) \
+	    $(patsubst %,$(DESTDIR)$(MANDIR)/showdown-%.1,$(INSTALL_NAMES)) \
+	    $(addprefix $(DESTDIR)$(DATADIR)/,$(INSTALL_DATA)) $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)cd $(DESTDIR)$(DATADIR) 2>/dev/null && rmdir -p --ignore-fail-on-non-empty \
+	    $(sort $(dir $(INSTALL_DATA))) || true
+	$(Q)rmdir --ignore-fail-on-non-empty $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build bin

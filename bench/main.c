@@ -1,22 +1,24 @@
 /*
  * main.c — bin/bench: run scenarios, judge claims, compare runs, report.
  */
+#include "../common/version.h"
 #include "bench.h"
+#include "paths.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static void usage(FILE *out) {
+/* name is the program's (bench, or showdown-bench installed). */
+static void usage(FILE *out, const char *name) {
     fprintf(out,
-            "usage: bench run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
-            "       bench claims [--markdown] FILE.csv\n"
-            "       bench compare [--threshold PCT] A.csv B.csv\n"
-            "       bench report FILE.csv\n"
-            "       bench fidelity [--markdown] FILE.csv\n"
+            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "  or:  %1$s claims [--markdown] FILE.csv\n"
+            "  or:  %1$s compare [--threshold PCT] A.csv B.csv\n"
+            "  or:  %1$s report FILE.csv\n"
+            "  or:  %1$s fidelity [--markdown] FILE.csv\n"
+            "  or:  %1$s --version\n"
             "\n"
             "  run       for each scenario x model x connection level x repeat: start\n"
             "            bin/server, drive it with bin/loadgen, append rows to\n"
@@ -30,13 +32,23 @@ static void usage(FILE *out) {
             "  fidelity  each C model beside its real runtime (--peers rows): the shape\n"
             "            ratios side by side, faithful within 25%% or not\n"
             "\n"
-            "  SCENARIO        a name in the scenario folder (io-bound) or a .ini file\n"
-            "  --models LIST   only these models (space- or comma-separated)\n"
-            "  --peers         also run the real runtime beside each C model that has\n"
-            "                  one (real-node, real-gunicorn-sync, ...; peers/)\n"
-            "  --scenarios DIR where scenarios are (default: ./scenarios, else next to bin/)\n"
-            "  --server FILE, --loadgen FILE   the binaries (default: next to bin/bench;\n"
-            "                  also $SHOWDOWN_SERVER, $SHOWDOWN_LOADGEN)\n");
+            "  SCENARIO         a name in the scenario folder (io-bound) or a .ini file\n"
+            "  --models LIST    only these models (space- or comma-separated)\n"
+            "  --peers          also run the real runtime beside each C model that has\n"
+            "                   one (real-node, real-gunicorn-sync, ...; peers/)\n"
+            "  --out FILE.csv   the results (default: results/<UTC stamp>-<host>.csv\n"
+            "                   in the current directory)\n"
+            "  --scenarios DIR  where scenarios are (default: $SHOWDOWN_SCENARIOS, else\n"
+            "                   ./scenarios, else beside this program: ../scenarios,\n"
+            "                   or ../share/showdown/scenarios when installed)\n"
+            "  --server FILE    bin/server (default: $SHOWDOWN_SERVER, else server or\n"
+            "                   showdown-server beside this program)\n"
+            "  --loadgen FILE   bin/loadgen (default: $SHOWDOWN_LOADGEN, else loadgen or\n"
+            "                   showdown-loadgen beside this program)\n"
+            "\n"
+            "The peers are in $SHOWDOWN_PEERS, else ./peers, else beside this program as\n"
+            "the scenarios are.\n",
+            name);
 }
 
 static int bad(const char *what) {
@@ -44,50 +56,18 @@ static int bad(const char *what) {
     return 2;
 }
 
-/* DIR/NAME where DIR holds this executable. */
-static void beside_me(const char *name, char *out, size_t cap) {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0) {
-        snprintf(out, cap, "%s", name);
-        return;
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    *slash = '\0';
-    snprintf(out, cap, "%.3000s/%s", self, name);
-}
-
 /* What the commands read and run; flags override the defaults. */
 struct bench_paths {
     char server[4096], loadgen[4096], scenario_dir[4096], peers_dir[4096];
 };
 
-/* The one place bin/bench decides where things are when no flag says:
- * bin/server and bin/loadgen from $SHOWDOWN_SERVER and $SHOWDOWN_LOADGEN,
- * else beside bin/bench; the scenarios in ./scenarios, else ../scenarios
- * beside bin/bench; the peers from $SHOWDOWN_PEERS, else ./peers, else
- * ../peers beside bin/bench. */
+/* The one place bin/bench decides where things are when no flag says
+ * (paths.h has the order). */
 static void default_paths(struct bench_paths *p) {
-    struct stat st;
-    if (getenv("SHOWDOWN_SERVER"))
-        snprintf(p->server, sizeof(p->server), "%s", getenv("SHOWDOWN_SERVER"));
-    else
-        beside_me("server", p->server, sizeof(p->server));
-    if (getenv("SHOWDOWN_LOADGEN"))
-        snprintf(p->loadgen, sizeof(p->loadgen), "%s", getenv("SHOWDOWN_LOADGEN"));
-    else
-        beside_me("loadgen", p->loadgen, sizeof(p->loadgen));
-    if (stat("scenarios", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(p->scenario_dir, sizeof(p->scenario_dir), "scenarios");
-    else
-        beside_me("../scenarios", p->scenario_dir, sizeof(p->scenario_dir));
-    if (getenv("SHOWDOWN_PEERS"))
-        snprintf(p->peers_dir, sizeof(p->peers_dir), "%s", getenv("SHOWDOWN_PEERS"));
-    else if (stat("peers", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(p->peers_dir, sizeof(p->peers_dir), "peers");
-    else
-        beside_me("../peers", p->peers_dir, sizeof(p->peers_dir));
+    paths_sibling("server", p->server, sizeof(p->server));
+    paths_sibling("loadgen", p->loadgen, sizeof(p->loadgen));
+    paths_data_dir("scenarios", p->scenario_dir, sizeof(p->scenario_dir));
+    paths_data_dir("peers", p->peers_dir, sizeof(p->peers_dir));
 }
 
 /* What the flags after the command say. */
@@ -165,7 +145,7 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
             break;
         }
         case OPT_HELP:
-            usage(stdout);
+            usage(stdout, program_name(argv[0]));
             return 0;
         default:
             return bad("unknown option");
@@ -182,10 +162,14 @@ int main(int argc, char **argv) {
     static struct bench_args a;
 
     if (argc < 2)
-        return usage(stderr), 2;
+        return usage(stderr, program_name(argv[0])), 2;
     const char *command = argv[1];
     if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
-        usage(stdout);
+        usage(stdout, program_name(argv[0]));
+        return 0;
+    }
+    if (!strcmp(command, "--version")) {
+        printf("showdown-bench %s\n", SHOWDOWN_VERSION);
         return 0;
     }
     default_paths(&a.paths);

@@ -61,7 +61,7 @@ struct lg_config {
     unsigned source_count;       /* 0: let the kernel pick */
 };
 
-/* Parses argv. Returns 0, 1 for --help (printed), or -1 with err naming the flag. */
+/* Parses argv. Returns 0, 1 for --help or --version (printed), or -1 with err naming the flag. */
 int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, size_t err_len);
 
 /* Formats each path's request bytes. Returns 0 or -1 (out of memory). */

@@ -5,6 +5,7 @@
  * flag at fault.
  */
 #include "../common/options.h"
+#include "../common/version.h"
 #include "loadgen.h"
 
 #include <arpa/inet.h>
@@ -16,8 +17,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* After "Usage: NAME [options] URL". */
 static const char usage_text[] =
-    "usage: loadgen [options] URL\n"
     "  -c, --connections N    connections to keep open (default 10)\n"
     "  -t, --threads N        threads, each with its own event loop (default 2)\n"
     "  -d, --duration DUR     measured duration, e.g. 10s, 2m (default 10s)\n"
@@ -35,6 +36,7 @@ static const char usage_text[] =
     "      --hgrm FILE        write the latency distribution (HdrHistogram text, ms)\n"
     "      --json             print the results as JSON instead of the summary\n"
     "  -h, --help             this text\n"
+    "      --version          print the version and exit\n"
     "Exit status: 0 the run completed, 1 no request could be made, 2 bad arguments.\n";
 
 static int fail(char *err, size_t err_len, const char *flag, const char *reason) {
@@ -214,7 +216,8 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
         OPT_SOURCE,
         OPT_CSV,
         OPT_HGRM,
-        OPT_JSON
+        OPT_JSON,
+        OPT_VERSION
     };
     static const struct option long_options[] = {
         {"connections", required_argument, NULL, 'c'},
@@ -233,6 +236,7 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
         {"hgrm", required_argument, NULL, OPT_HGRM},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     const char *mix = NULL;
@@ -312,7 +316,10 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
             config->json = true;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            printf("Usage: %s [options] URL\n%s", program_name(argv[0]), usage_text);
+            return 1;
+        case OPT_VERSION:
+            printf("showdown-loadgen %s\n", SHOWDOWN_VERSION);
             return 1;
         case ':':
             snprintf(err, err_len, "%s: missing value", argv[optind - 1]);
@@ -366,5 +373,5 @@ void lg_config_free(struct lg_config *config) {
 }
 
 void lg_usage(FILE *out) {
-    fputs(usage_text, out);
+    fprintf(out, "Usage: loadgen [options] URL\n%s", usage_text);
 }

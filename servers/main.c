@@ -4,6 +4,7 @@
  */
 #include "../common/cpuwork.h"
 #include "../common/options.h"
+#include "../common/version.h"
 #include "handlers.h"
 #include "listen.h"
 #include "server.h"
@@ -17,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out) {
+static void usage(FILE *out, const char *name) {
     fprintf(out,
-            "usage: server [options]\n"
+            "Usage: %s [options]\n"
             "  --model NAME              concurrency model (default: node)\n"
             "  --host ADDR               address to bind (default: 127.0.0.1)\n"
             "  --port N                  port; 0 picks a free one (default: 8080)\n"
@@ -36,7 +37,9 @@ static void usage(FILE *out) {
             "  --describe                print \"ENGINE PROCESSES THREADS GIL\" for the model\n"
             "                            with these flags, and exit (bin/bench's CSV columns)\n"
             "  --help                    this text\n"
-            "\nmodels:\n");
+            "  --version                 print the version and exit\n"
+            "\nmodels:\n",
+            name);
     for (unsigned i = 0; i < models_count; i++)
         fprintf(out, "  %-18s %s\n", models[i].name, models[i].mimics);
     fprintf(out, "\nOnce accepting it prints \"listening on HOST:PORT\" on stdout.\n"
@@ -69,7 +72,8 @@ int main(int argc, char **argv) {
         OPT_SWITCH_INTERVAL,
         OPT_CALIBRATE,
         OPT_DESCRIBE,
-        OPT_HELP
+        OPT_HELP,
+        OPT_VERSION
     };
     static const struct option long_options[] = {
         {"model", required_argument, NULL, OPT_MODEL},
@@ -91,6 +95,7 @@ int main(int argc, char **argv) {
         {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
         {"switch-interval", required_argument, NULL, OPT_SWITCH_INTERVAL},
         {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     struct server_config config = {
@@ -212,7 +217,10 @@ int main(int argc, char **argv) {
             is_describe = true;
             break;
         case OPT_HELP:
-            usage(stdout);
+            usage(stdout, program_name(argv[0]));
+            return 0;
+        case OPT_VERSION:
+            printf("showdown-server %s\n", SHOWDOWN_VERSION);
             return 0;
         default:
             return bad_flag(flag, optopt ? "missing value" : "unknown option");

@@ -210,7 +210,9 @@ def run_uvicorn(ready_fd):
 
 
 def run_gunicorn(kind, workers, threads, ready_fd):
-    argv = [sys.executable, "-m", "gunicorn", "--config", os.path.join(HERE, "gunicorn_conf.py"),
+    # -B: gunicorn imports wsgi and peer from HERE, which may be an installed
+    # share/showdown/peers; no __pycache__ there (make uninstall removes only what it put).
+    argv = [sys.executable, "-B", "-m", "gunicorn", "--config", os.path.join(HERE, "gunicorn_conf.py"),
             "--chdir", HERE, "--bind", "127.0.0.1:0", "--workers", str(workers), "--log-level", "warning"]
     if kind == "gunicorn-sync":
         argv += ["--worker-class", "sync", "wsgi:app"]
