@@ -82,7 +82,7 @@ SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/listen.c servers/mo
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
 	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
 	servers/gil.c
-SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
+SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
