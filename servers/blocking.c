@@ -126,7 +126,7 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
         blk_python_enter(server, holder);
     }
     bool keep_alive = req->keep_alive && !atomic_load(&server->is_stopping) &&
-                      !server->config->model->closes_connections;
+                      !server->config->closes_connections;
     stats_count(server->config, holder->thread_index);
     if (respond(conn, holder, &work, keep_alive, req->is_head) < 0)
         return -1;
@@ -348,7 +348,7 @@ struct blk_server *blk_server_new(const struct server_config *config, int listen
 int blk_server_init(struct blk_server *server, const struct server_config *config, int listen_fd) {
     server->config = config;
     server->listen_fd = listen_fd;
-    server->has_gil = config->model->is_gil;
+    server->has_gil = config->has_gil;
     server->keep_alive_s = (unsigned)((config->keep_alive_timeout_ms + 999) / 1000);
     atomic_init(&server->is_stopping, false);
     pthread_mutex_init(&server->mutex, NULL);
