@@ -82,7 +82,7 @@ void args_usage(FILE *out) {
                  "/bytes?n=N\n");
 }
 
-static int bad(struct args_error *error, const char *flag, const char *reason) {
+int args_fail(struct args_error *error, const char *flag, const char *reason) {
     error->flag = flag;
     snprintf(error->reason, sizeof(error->reason), "%s", reason);
     return -1;
@@ -107,7 +107,7 @@ static int duration(const char *flag, const char *value, uint64_t min_us, const 
     if (opt_parse_duration_us(value, &us, error->reason, sizeof(error->reason)) < 0)
         return -1;
     if (us < min_us)
-        return bad(error, flag, too_short);
+        return args_fail(error, flag, too_short);
     *out = us / unit_us;
     return 0;
 }
@@ -118,7 +118,8 @@ static int take(int flag, const char *value, struct server_args *args, struct ar
     switch (flag) {
     case FLAG_MODEL:
         args->model = model_find(value);
-        return args->model ? 0 : bad(error, "--model", "unknown model (the list is in --help)");
+        return args->model ? 0
+                           : args_fail(error, "--model", "unknown model (the list is in --help)");
     case FLAG_HOST:
         args->host = value;
         return 0;
@@ -146,14 +147,14 @@ static int take(int flag, const char *value, struct server_args *args, struct ar
     case FLAG_CPU_CALIBRATION:
         args->calibration = strtod(value, NULL);
         if (!(args->calibration > 0 && args->calibration < 1e6))
-            return bad(error, "--cpu-calibration", "expected iterations per µs, e.g. 150.5");
+            return args_fail(error, "--cpu-calibration", "expected iterations per µs, e.g. 150.5");
         return 0;
     case FLAG_WORKERS:
         return whole("--workers", value, 1, 512, &args->workers, error);
     case FLAG_BALANCE:
         args->balance = value;
         if (strcmp(value, "rr") != 0 && strcmp(value, "os") != 0 && strcmp(value, "reuseport") != 0)
-            return bad(error, "--balance", "expected rr, os or reuseport");
+            return args_fail(error, "--balance", "expected rr, os or reuseport");
         return 0;
     case FLAG_TIMEOUT:
         return duration("--timeout", value, 1000000, "must be at least 1s", 1000,
@@ -168,7 +169,7 @@ static int take(int flag, const char *value, struct server_args *args, struct ar
         return duration("--switch-interval", value, 1, "must be at least 1us", 1,
                         &args->switch_interval_us, error);
     }
-    return bad(error, "?", "unknown option"); /* not in long_options */
+    return args_fail(error, "?", "unknown option"); /* not in long_options */
 }
 
 int args_parse(int argc, char **argv, struct server_args *args, struct args_error *error) {
@@ -194,12 +195,12 @@ int args_parse(int argc, char **argv, struct server_args *args, struct args_erro
         if (flag == FLAG_DESCRIBE)
             args->action = ARGS_DESCRIBE;
         else if (flag < FLAG_MODEL) /* getopt_long's '?' */
-            return bad(error, optind > 1 ? argv[optind - 1] : "?",
-                       optopt ? "missing value" : "unknown option");
+            return args_fail(error, optind > 1 ? argv[optind - 1] : "?",
+                             optopt ? "missing value" : "unknown option");
         else if (take(flag, optarg, args, error) < 0)
             return -1;
     }
     if (optind < argc)
-        return bad(error, argv[optind], "unexpected argument");
+        return args_fail(error, argv[optind], "unexpected argument");
     return 0;
 }

@@ -61,6 +61,9 @@ struct args_error {
  */
 int args_parse(int argc, char **argv, struct server_args *args, struct args_error *error);
 
+/* Fills *error with flag and reason; returns -1. */
+int args_fail(struct args_error *error, const char *flag, const char *reason);
+
 /* The --help text, the model table included. */
 void args_usage(FILE *out);
 

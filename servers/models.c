@@ -123,12 +123,6 @@ static unsigned online_cores(void) {
     return cores < 1 ? 1 : (unsigned)cores;
 }
 
-static int refuse(struct args_error *error, const char *flag, const char *reason) {
-    error->flag = flag;
-    snprintf(error->reason, sizeof(error->reason), "%s", reason);
-    return -1;
-}
-
 int model_resolve(const struct server_args *args, struct server_config *config,
                   struct args_error *error) {
     const struct model *model = args->model;
@@ -156,11 +150,12 @@ int model_resolve(const struct server_args *args, struct server_config *config,
         .ipc_fd = -1,
     };
     if (args->pool && !model->cpu_pool)
-        return refuse(error, "--pool", "only models with a CPU-work pool take it (node-workers)");
+        return args_fail(error, "--pool",
+                         "only models with a CPU-work pool take it (node-workers)");
     if (args->balance && !model->is_cluster)
-        return refuse(error, "--balance", "only node-cluster takes it");
+        return args_fail(error, "--balance", "only node-cluster takes it");
     if (args->workers && model->processes == 1)
-        return refuse(error, "--workers", "only pre-fork models take it");
+        return args_fail(error, "--workers", "only pre-fork models take it");
     config->workers = args->workers                            ? args->workers
                       : model->processes == PROCESSES_CORES    ? online_cores()
                       : model->processes == PROCESSES_2CORES_1 ? 2 * online_cores() + 1
