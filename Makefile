@@ -141,7 +141,8 @@ $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 
 # Unit tests: each links the modules it tests.
 TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
-$(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o
+$(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args.o \
+	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o
