@@ -42,8 +42,8 @@ struct model {
 
 /*
  * What the server does: the command line with the model's defaults applied
- * (models.c, model_resolve). Engines read these fields, never the model's
- * row, so a flag that overrides a default reaches every engine.
+ * (models.c, model_resolve). Engines branch on these fields, not on the
+ * model's row, so a flag that overrides a default reaches every engine.
  */
 struct server_config {
     const struct model *model;
