@@ -83,7 +83,7 @@ SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/
 	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
 	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
 	servers/gil.c
-SERVER_SRC := servers/main.c $(SERVER_LIB_SRC)
+SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
@@ -147,7 +147,8 @@ $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 
 # Unit tests: each links the modules it tests.
 TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
-$(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o
+$(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args.o \
+	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o

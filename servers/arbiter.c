@@ -14,8 +14,12 @@
  *    after --graceful-timeout the rest get SIGKILL;
  *  - SIGHUP: a fresh set of workers is started, then the old ones get
  *    SIGTERM; the listening socket never closes.
+ * arb_run's loop is those steps in that order: arb_wait, arb_hand_over
+ * (node-cluster's round-robin), arb_reap_workers, then arb_is_stopped,
+ * arb_stop, arb_reload or arb_murder_workers.
  */
 #define _GNU_SOURCE /* accept4 */
+#include "arbiter.h"
 #include "../common/clock.h"
 #include "listen.h"
 #include "server.h"
@@ -47,10 +51,26 @@ struct arb_worker {
     uint64_t aborted_at_us;
 };
 
+/* The arbiter's state; one per process, as the signal handlers reach it
+ * only through got_term, got_hup and wake_pipe. */
+struct arbiter {
+    const struct server_config *config;
+    struct server_config shared; /* config with the board: what each worker is given */
+    struct stats_board board;    /* a slot per worker: pid, requests, heartbeat */
+    int listen_fd;               /* -1 once reuseport workers have sockets of their own */
+    unsigned count;              /* workers in a generation (--workers) */
+    unsigned slots;              /* room for two generations, for a HUP */
+    unsigned generation;         /* the current one; each SIGHUP starts the next */
+    unsigned next_worker;        /* round-robin: where the search for a free one starts */
+    bool is_stopping;
+    uint64_t stop_deadline; /* then SIGKILL */
+    struct arb_worker workers[MAX_WORKERS];
+};
+
 static int wake_pipe[2] = {-1, -1};
 static volatile sig_atomic_t got_term, got_hup;
 
-static void on_signal(int signum) {
+static void arb_on_signal(int signum) {
     char byte = 0;
     if (signum == SIGTERM || signum == SIGINT)
         got_term = signum;
@@ -61,47 +81,23 @@ static void on_signal(int signum) {
     }
 }
 
-static void on_abort(int signum) {
+static void arb_on_abort(int signum) {
     (void)signum;
     _exit(1); /* Gunicorn's worker handle_abort(): sys.exit(1) */
 }
 
-static pid_t spawn(const struct server_config *config, int listen_fd, struct stats_slot *stats,
-                   unsigned index, struct arb_worker *slot) {
-    sigset_t all, old;
-    int pair[2] = {-1, -1};
-    atomic_store(&stats->heartbeat_us, clock_now_us());
-    atomic_store(&stats->requests, 0);
-    slot->ipc_fd = -1;
-    slot->is_free = false;
-    if (config->is_round_robin && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-        fprintf(stderr, "server: arbiter: socketpair: %s\n", strerror(errno));
-        return -1;
-    }
-    /* No signal may reach the child while it still has the arbiter's
-     * handlers: it would be lost. The child unblocks once it has its own. */
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);
-    pid_t pid = fork();
-    if (pid != 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        atomic_store(&stats->pid, pid > 0 ? pid : 0);
-        if (pair[1] >= 0) {
-            close(pair[1]);
-            slot->ipc_fd = pair[0];
-            slot->is_free = pid > 0;
-            if (pid < 0)
-                close(pair[0]), slot->ipc_fd = -1;
-        }
-        return pid;
-    }
+/* ---- a worker's life: spawn, exit ---- */
 
-    /* The worker: it dies with the arbiter (Gunicorn's workers exit when
-     * their parent changes), default signals, then the engine. */
+/* In the child: it dies with the arbiter (Gunicorn's workers exit when
+ * their parent changes), default signals, then the engine. ipc_fd is the
+ * worker's end of its round-robin socketpair, arb_fd the arbiter's (or -1). */
+static _Noreturn void arb_become_worker(const struct server_config *config, int listen_fd,
+                                        struct stats_slot *stats, unsigned index, int ipc_fd,
+                                        int arb_fd) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1)
         _exit(0);
-    struct sigaction dfl = {.sa_handler = SIG_DFL}, abort_action = {.sa_handler = on_abort};
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, abort_action = {.sa_handler = arb_on_abort};
     sigset_t none;
     close(wake_pipe[0]);
     close(wake_pipe[1]);
@@ -132,13 +128,52 @@ static pid_t spawn(const struct server_config *config, int listen_fd, struct sta
     worker.worker_index = index;
     worker.ready_fd = -1;
     atomic_store(&stats->pid, getpid());
-    worker.ipc_fd = pair[1];
-    if (pair[0] >= 0)
-        close(pair[0]);
+    worker.ipc_fd = ipc_fd;
+    if (arb_fd >= 0)
+        close(arb_fd);
     _exit(config->model->run(&worker, listen_fd));
 }
 
-static void describe_exit(pid_t pid, int status, char *buf, size_t len) {
+/* Gunicorn's spawn_worker(): forks a worker of the current generation into
+ * slot i (its pid there: -1 if fork or socketpair failed). */
+static void arb_spawn(struct arbiter *arb, unsigned i) {
+    struct arb_worker *slot = &arb->workers[i];
+    struct stats_slot *stats = &arb->board.slots[i];
+    sigset_t all, old;
+    int pair[2] = {-1, -1};
+
+    slot->generation = arb->generation;
+    slot->is_aborted = false;
+    atomic_store(&stats->heartbeat_us, clock_now_us());
+    atomic_store(&stats->requests, 0);
+    slot->ipc_fd = -1;
+    slot->is_free = false;
+    if (arb->config->is_round_robin &&
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        fprintf(stderr, "server: arbiter: socketpair: %s\n", strerror(errno));
+        slot->pid = -1;
+        return;
+    }
+    /* No signal may reach the child while it still has the arbiter's
+     * handlers: it would be lost. The child unblocks once it has its own. */
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0)
+        arb_become_worker(&arb->shared, arb->listen_fd, stats, i, pair[1], pair[0]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    atomic_store(&stats->pid, pid > 0 ? pid : 0);
+    if (pair[1] >= 0) {
+        close(pair[1]);
+        slot->ipc_fd = pair[0];
+        slot->is_free = pid > 0;
+        if (pid < 0)
+            close(pair[0]), slot->ipc_fd = -1;
+    }
+    slot->pid = pid;
+}
+
+static void arb_describe_exit(pid_t pid, int status, char *buf, size_t len) {
     if (WIFEXITED(status))
         snprintf(buf, len, "worker %d exited with status %d", (int)pid, WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
@@ -148,8 +183,25 @@ static void describe_exit(pid_t pid, int status, char *buf, size_t len) {
         snprintf(buf, len, "worker %d stopped", (int)pid);
 }
 
+static unsigned arb_live_workers(const struct arbiter *arb) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < arb->slots; i++)
+        n += arb->workers[i].pid != 0;
+    return n;
+}
+
+/* Gunicorn's kill_workers(): sig to every live worker, of any generation. */
+static void arb_kill_workers(const struct arbiter *arb, int sig) {
+    for (unsigned i = 0; i < arb->slots; i++) {
+        if (arb->workers[i].pid)
+            kill(arb->workers[i].pid, sig);
+    }
+}
+
+/* ---- round-robin handover (node-cluster --balance rr) ---- */
+
 /* Hands one accepted connection to a worker over its socketpair. */
-static int send_fd(int channel, int fd) {
+static int arb_send_fd(int channel, int fd) {
     char byte = 'c';
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union {
@@ -171,20 +223,38 @@ static int send_fd(int channel, int fd) {
 /* A worker's channel closed (it died): no connection goes to it any more,
  * even before the arbiter reaps it. Node's primary does the same on the
  * worker's 'disconnect'. */
-static void channel_close(struct arb_worker *worker) {
+static void arb_channel_close(struct arb_worker *worker) {
     if (worker->ipc_fd >= 0)
         close(worker->ipc_fd);
     worker->ipc_fd = -1;
     worker->is_free = false;
 }
 
-static unsigned next_free_worker(const struct arb_worker *workers, unsigned slots, unsigned next) {
-    for (unsigned k = 0; k < slots; k++) {
-        unsigned i = (next + k) % slots;
-        if (workers[i].pid > 0 && workers[i].ipc_fd >= 0 && workers[i].is_free)
+/* The first free worker from slot next on, or arb->slots if none is. */
+static unsigned arb_next_free(const struct arbiter *arb, unsigned next) {
+    for (unsigned k = 0; k < arb->slots; k++) {
+        unsigned i = (next + k) % arb->slots;
+        const struct arb_worker *worker = &arb->workers[i];
+        if (worker->pid > 0 && worker->ipc_fd >= 0 && worker->is_free)
             return i;
     }
-    return slots;
+    return arb->slots;
+}
+
+/* Reads the workers' acknowledgements: a byte makes a worker free again;
+ * end of file or an error closes its channel. */
+static void arb_read_acks(struct arbiter *arb) {
+    char acks[64];
+    for (unsigned i = 0; i < arb->slots; i++) {
+        struct arb_worker *worker = &arb->workers[i];
+        if (worker->pid <= 0 || worker->ipc_fd < 0)
+            continue;
+        ssize_t got = recv(worker->ipc_fd, acks, sizeof(acks), MSG_DONTWAIT);
+        if (got > 0)
+            worker->is_free = true; /* acknowledged */
+        else if (got == 0 || (errno != EAGAIN && errno != EINTR))
+            arb_channel_close(worker);
+    }
 }
 
 /*
@@ -194,48 +264,173 @@ static unsigned next_free_worker(const struct arb_worker *workers, unsigned slot
  * that fails (the worker has just died) goes to the next free worker, as
  * Node's handle keeps a connection its worker could not take.
  */
-static void round_robin(struct arb_worker *workers, unsigned slots, int listen_fd, unsigned *next) {
+static void arb_hand_over(struct arbiter *arb) {
+    arb_read_acks(arb);
     for (;;) {
-        unsigned chosen = next_free_worker(workers, slots, *next);
-        if (chosen == slots)
+        unsigned chosen = arb_next_free(arb, arb->next_worker);
+        if (chosen == arb->slots)
             return; /* everyone busy: the connection waits in the backlog */
-        int fd = listen_accept(listen_fd, SOCK_CLOEXEC);
+        int fd = listen_accept(arb->listen_fd, SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        while (chosen < slots && send_fd(workers[chosen].ipc_fd, fd) < 0) {
-            channel_close(&workers[chosen]);
-            chosen = next_free_worker(workers, slots, chosen + 1);
+        while (chosen < arb->slots && arb_send_fd(arb->workers[chosen].ipc_fd, fd) < 0) {
+            arb_channel_close(&arb->workers[chosen]);
+            chosen = arb_next_free(arb, chosen + 1);
         }
-        if (chosen < slots) {
-            workers[chosen].is_free = false;
-            *next = (chosen + 1) % slots;
+        if (chosen < arb->slots) {
+            arb->workers[chosen].is_free = false;
+            arb->next_worker = (chosen + 1) % arb->slots;
         }
         close(fd); /* the worker has its own copy; with none left, the client sees a close */
     }
 }
 
-static unsigned live_workers(const struct arb_worker *workers, unsigned slots) {
+/* ---- the steps of the loop ---- */
+
+/* Sleeps until a signal, a connection to hand over or a worker's
+ * acknowledgement (round-robin), or for a second at most. */
+static void arb_wait(const struct arbiter *arb) {
+    struct pollfd pfds[2 + MAX_WORKERS];
     unsigned n = 0;
-    for (unsigned i = 0; i < slots; i++)
-        n += workers[i].pid != 0;
-    return n;
+    pfds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
+    if (arb->config->is_round_robin && !arb->is_stopping) {
+        /* With every worker busy the connection waits in the backlog:
+         * a readable listener nobody accepts from must not wake us. */
+        if (arb_next_free(arb, 0) < arb->slots)
+            pfds[n++] = (struct pollfd){.fd = arb->listen_fd, .events = POLLIN};
+        for (unsigned i = 0; i < arb->slots; i++) {
+            if (arb->workers[i].pid > 0 && arb->workers[i].ipc_fd >= 0)
+                pfds[n++] = (struct pollfd){.fd = arb->workers[i].ipc_fd, .events = POLLIN};
+        }
+    }
+    poll(pfds, n, 1000); /* Gunicorn's arbiter wakes at least once a second */
+    char drain[64];
+    while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
+        ;
 }
 
-int arbiter_run(const struct server_config *config, int listen_fd) {
-    unsigned count = config->workers;
-    unsigned slots = count * 2 <= MAX_WORKERS ? count * 2 : MAX_WORKERS; /* room for a HUP */
-    struct arb_worker workers[MAX_WORKERS];
-    struct stats_board board;
-    unsigned generation = 0;
-    bool is_stopping = false;
-    uint64_t stop_deadline = 0;
+/* Gunicorn's reap_workers(), then manage_workers()'s replacement: every
+ * dead child is collected, so no zombie is left, and a worker of the
+ * current generation is replaced at once, with why it died on stderr.
+ * While stopping, or for a generation a HUP replaced, the slot stays free. */
+static void arb_reap_workers(struct arbiter *arb) {
     char message[160];
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (unsigned i = 0; i < arb->slots; i++) {
+            struct arb_worker *worker = &arb->workers[i];
+            if (worker->pid != pid)
+                continue;
+            worker->pid = 0;
+            atomic_store(&arb->board.slots[i].pid, 0);
+            arb_channel_close(worker);
+            if (arb->is_stopping || worker->generation != arb->generation)
+                break;
+            arb_describe_exit(pid, status, message, sizeof(message));
+            arb_spawn(arb, i);
+            fprintf(stderr, "server: %s; started worker %d\n", message, (int)worker->pid);
+            break;
+        }
+    }
+}
 
+/* Gunicorn's murder_workers(): a worker of the current generation whose
+ * heartbeat is older than --timeout gets SIGABRT (it exits 1), and SIGKILL
+ * at each wake-up from a second later until it is reaped. */
+static void arb_murder_workers(struct arbiter *arb, uint64_t now) {
+    uint64_t timeout_us = arb->config->worker_timeout_ms * 1000;
+    for (unsigned i = 0; i < arb->slots; i++) {
+        struct arb_worker *worker = &arb->workers[i];
+        if (!worker->pid || worker->generation != arb->generation)
+            continue;
+        uint64_t beat = atomic_load(&arb->board.slots[i].heartbeat_us);
+        if (!worker->is_aborted && beat < now && now - beat > timeout_us) {
+            fprintf(stderr, "server: worker %d silent for %llu ms (--timeout), SIGABRT\n",
+                    (int)worker->pid, (unsigned long long)((now - beat) / 1000));
+            kill(worker->pid, SIGABRT);
+            worker->is_aborted = true;
+            worker->aborted_at_us = now;
+        } else if (worker->is_aborted && now - worker->aborted_at_us > KILL_AFTER_ABORT_US) {
+            kill(worker->pid, SIGKILL);
+        }
+    }
+}
+
+/* SIGTERM/SIGINT, as Gunicorn's stop(): every worker gets SIGTERM and has
+ * --graceful-timeout to finish what it has (arb_is_stopped). */
+static void arb_stop(struct arbiter *arb, uint64_t now) {
+    fprintf(stderr, "server: arbiter: %s, stopping %u workers\n",
+            got_term == SIGINT ? "SIGINT" : "SIGTERM", arb_live_workers(arb));
+    arb->is_stopping = true;
+    arb->stop_deadline = now + arb->config->graceful_timeout_ms * 1000;
+    arb_kill_workers(arb, SIGTERM);
+}
+
+/* While stopping: true once every worker is gone. Past --graceful-timeout
+ * the rest get SIGKILL, once. */
+static bool arb_is_stopped(struct arbiter *arb, uint64_t now) {
+    if (arb_live_workers(arb) == 0)
+        return true;
+    if (now >= arb->stop_deadline) {
+        arb_kill_workers(arb, SIGKILL);
+        arb->stop_deadline = UINT64_MAX;
+    }
+    return false;
+}
+
+/* SIGHUP, as Gunicorn's reload(): a fresh generation of --workers in the
+ * free slots first, then SIGTERM to the older ones; the listening socket
+ * never closes. */
+static void arb_reload(struct arbiter *arb) {
+    arb->generation++;
+    fprintf(stderr, "server: arbiter: SIGHUP, replacing the workers\n");
+    unsigned started = 0;
+    for (unsigned i = 0; i < arb->slots && started < arb->count; i++) {
+        if (arb->workers[i].pid)
+            continue;
+        arb_spawn(arb, i);
+        started++;
+    }
+    for (unsigned i = 0; i < arb->slots; i++) {
+        if (arb->workers[i].pid && arb->workers[i].generation != arb->generation)
+            kill(arb->workers[i].pid, SIGTERM);
+    }
+}
+
+/* ---- start ---- */
+
+/* --balance reuseport: every worker has its own socket in the port's group.
+ * Once they all beat (their loops run), the arbiter's socket leaves the
+ * group, or the connections the kernel hashed to it would wait forever. */
+static void arb_leave_reuseport_group(struct arbiter *arb) {
+    uint64_t spawned = clock_now_us(), deadline = spawned + 5000000;
+    for (unsigned ready = 0; ready < arb->count && clock_now_us() < deadline;) {
+        ready = 0;
+        for (unsigned i = 0; i < arb->count; i++)
+            ready += atomic_load(&arb->board.slots[i].heartbeat_us) > spawned;
+        struct timespec tick = {0, 5000000};
+        nanosleep(&tick, NULL);
+    }
+    close(arb->listen_fd);
+    arb->listen_fd = -1;
+}
+
+/* Gunicorn's start() and first manage_workers(): the workers' board, the
+ * wake-up pipe, the signal handlers, the first generation, then the
+ * announcement. Returns 0, or the exit status to leave with. */
+static int arb_start(struct arbiter *arb, const struct server_config *config, int listen_fd) {
+    unsigned count = config->workers;
     if (count == 0 || count > MAX_WORKERS / 2) {
         fprintf(stderr, "server: --workers must be 1..%d\n", MAX_WORKERS / 2);
         return 2;
     }
-    if (stats_board_create(&board, slots) < 0 || pipe(wake_pipe) < 0) {
+    memset(arb, 0, sizeof(*arb));
+    arb->config = config;
+    arb->listen_fd = listen_fd;
+    arb->count = count;
+    arb->slots = count * 2 <= MAX_WORKERS ? count * 2 : MAX_WORKERS; /* room for a HUP */
+    if (stats_board_create(&arb->board, arb->slots) < 0 || pipe(wake_pipe) < 0) {
         fprintf(stderr, "server: arbiter: %s\n", strerror(errno));
         return 1;
     }
@@ -243,159 +438,52 @@ int arbiter_run(const struct server_config *config, int listen_fd) {
     fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
     fcntl(wake_pipe[0], F_SETFD, FD_CLOEXEC);
     fcntl(wake_pipe[1], F_SETFD, FD_CLOEXEC);
-    struct sigaction action = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    struct sigaction action = {.sa_handler = arb_on_signal, .sa_flags = SA_RESTART};
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
     sigaction(SIGCHLD, &action, NULL);
 
-    struct server_config shared = *config;
-    shared.board = &board;
-    memset(workers, 0, sizeof(workers));
+    arb->shared = *config;
+    arb->shared.board = &arb->board;
     for (unsigned i = 0; i < MAX_WORKERS; i++)
-        workers[i].ipc_fd = -1;
-    for (unsigned i = 0; i < count; i++) {
-        workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
-        workers[i].generation = generation;
-    }
-    if (config->is_reuseport) {
-        /* Every worker has its own socket in the port's group: once they all
-         * beat (their loops run), the arbiter's socket leaves the group, or
-         * the connections the kernel hashed to it would wait forever. */
-        uint64_t spawned = clock_now_us(), deadline = spawned + 5000000;
-        for (unsigned ready = 0; ready < count && clock_now_us() < deadline;) {
-            ready = 0;
-            for (unsigned i = 0; i < count; i++)
-                ready += atomic_load(&board.slots[i].heartbeat_us) > spawned;
-            struct timespec tick = {0, 5000000};
-            nanosleep(&tick, NULL);
-        }
-        close(listen_fd);
-        listen_fd = -1;
-    }
+        arb->workers[i].ipc_fd = -1;
+    for (unsigned i = 0; i < count; i++)
+        arb_spawn(arb, i);
+    if (config->is_reuseport)
+        arb_leave_reuseport_group(arb);
     fprintf(stderr, "server: arbiter %d: %u workers of %s, worker timeout %llus\n", (int)getpid(),
             count, config->model->name, (unsigned long long)(config->worker_timeout_ms / 1000));
     server_ready(config); /* the arbiter is no worker: it announces */
-
-    unsigned next_worker = 0;
     if (config->is_round_robin)
-        fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+        fcntl(arb->listen_fd, F_SETFL, fcntl(arb->listen_fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+int arb_run(const struct server_config *config, int listen_fd) {
+    struct arbiter arb;
+    int status = arb_start(&arb, config, listen_fd);
+    if (status != 0)
+        return status;
     for (;;) {
-        struct pollfd pfds[2 + MAX_WORKERS];
-        unsigned n = 0;
-        pfds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
-        if (config->is_round_robin && !is_stopping) {
-            /* With every worker busy the connection waits in the backlog:
-             * a readable listener nobody accepts from must not wake us. */
-            bool has_free = false;
-            for (unsigned i = 0; i < slots; i++)
-                has_free |= workers[i].pid > 0 && workers[i].ipc_fd >= 0 && workers[i].is_free;
-            if (has_free)
-                pfds[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
-            for (unsigned i = 0; i < slots; i++) {
-                if (workers[i].pid > 0 && workers[i].ipc_fd >= 0)
-                    pfds[n++] = (struct pollfd){.fd = workers[i].ipc_fd, .events = POLLIN};
-            }
-        }
-        poll(pfds, n, 1000); /* Gunicorn's arbiter wakes at least once a second */
-        char drain[64];
-        while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
-            ;
-        if (config->is_round_robin && !is_stopping) {
-            for (unsigned i = 0; i < slots; i++) {
-                if (workers[i].pid <= 0 || workers[i].ipc_fd < 0)
-                    continue;
-                ssize_t got = recv(workers[i].ipc_fd, drain, sizeof(drain), MSG_DONTWAIT);
-                if (got > 0)
-                    workers[i].is_free = true; /* acknowledged */
-                else if (got == 0 || (errno != EAGAIN && errno != EINTR))
-                    channel_close(&workers[i]);
-            }
-            round_robin(workers, slots, listen_fd, &next_worker);
-        }
-
-        /* Reap, and replace the dead of the current generation. */
-        int status;
-        pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            for (unsigned i = 0; i < slots; i++) {
-                if (workers[i].pid != pid)
-                    continue;
-                workers[i].pid = 0;
-                atomic_store(&board.slots[i].pid, 0);
-                channel_close(&workers[i]);
-                if (is_stopping || workers[i].generation != generation)
-                    break;
-                describe_exit(pid, status, message, sizeof(message));
-                workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
-                workers[i].is_aborted = false;
-                fprintf(stderr, "server: %s; started worker %d\n", message, (int)workers[i].pid);
-                break;
-            }
-        }
-
+        arb_wait(&arb);
+        if (config->is_round_robin && !arb.is_stopping)
+            arb_hand_over(&arb);
+        arb_reap_workers(&arb);
         uint64_t now = clock_now_us();
-        if (is_stopping) {
-            if (live_workers(workers, slots) == 0)
+        if (arb.is_stopping) {
+            if (arb_is_stopped(&arb, now))
                 break;
-            if (now >= stop_deadline) {
-                for (unsigned i = 0; i < slots; i++) {
-                    if (workers[i].pid)
-                        kill(workers[i].pid, SIGKILL);
-                }
-                stop_deadline = UINT64_MAX;
-            }
-            continue;
-        }
-        if (got_term) {
-            fprintf(stderr, "server: arbiter: %s, stopping %u workers\n",
-                    got_term == SIGINT ? "SIGINT" : "SIGTERM", live_workers(workers, slots));
-            is_stopping = true;
-            stop_deadline = now + config->graceful_timeout_ms * 1000;
-            for (unsigned i = 0; i < slots; i++) {
-                if (workers[i].pid)
-                    kill(workers[i].pid, SIGTERM);
-            }
-            continue;
-        }
-        if (got_hup) {
+        } else if (got_term) {
+            arb_stop(&arb, now);
+        } else if (got_hup) {
             got_hup = 0;
-            generation++;
-            fprintf(stderr, "server: arbiter: SIGHUP, replacing the workers\n");
-            unsigned started = 0;
-            for (unsigned i = 0; i < slots && started < count; i++) {
-                if (workers[i].pid)
-                    continue;
-                workers[i].pid = spawn(&shared, listen_fd, &board.slots[i], i, &workers[i]);
-                workers[i].generation = generation;
-                workers[i].is_aborted = false;
-                started++;
-            }
-            for (unsigned i = 0; i < slots; i++) {
-                if (workers[i].pid && workers[i].generation != generation)
-                    kill(workers[i].pid, SIGTERM);
-            }
-            continue;
-        }
-        /* Silent workers: SIGABRT, then SIGKILL. */
-        for (unsigned i = 0; i < slots; i++) {
-            struct arb_worker *worker = &workers[i];
-            if (!worker->pid || worker->generation != generation)
-                continue;
-            uint64_t beat = atomic_load(&board.slots[i].heartbeat_us);
-            if (!worker->is_aborted && beat < now &&
-                now - beat > config->worker_timeout_ms * 1000) {
-                fprintf(stderr, "server: worker %d silent for %llu ms (--timeout), SIGABRT\n",
-                        (int)worker->pid, (unsigned long long)((now - beat) / 1000));
-                kill(worker->pid, SIGABRT);
-                worker->is_aborted = true;
-                worker->aborted_at_us = now;
-            } else if (worker->is_aborted && now - worker->aborted_at_us > KILL_AFTER_ABORT_US) {
-                kill(worker->pid, SIGKILL);
-            }
+            arb_reload(&arb);
+        } else {
+            arb_murder_workers(&arb, now);
         }
     }
-    stats_board_destroy(&board);
+    stats_board_destroy(&arb.board);
     close(wake_pipe[0]);
     close(wake_pipe[1]);
     fprintf(stderr, "server: arbiter: stopped\n");

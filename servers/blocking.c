@@ -105,8 +105,7 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
             ;
         blk_python_enter(server, holder);
     }
-    bool may_keep_alive =
-        !atomic_load(&server->is_stopping) && !server->config->model->closes_connections;
+    bool may_keep_alive = !atomic_load(&server->is_stopping) && !server->config->closes_connections;
     stats_count(server->config, holder->thread_index);
     if (respond(conn, holder, may_keep_alive) < 0)
         return -1;
@@ -329,7 +328,7 @@ struct blk_server *blk_server_new(const struct server_config *config, int listen
 int blk_server_init(struct blk_server *server, const struct server_config *config, int listen_fd) {
     server->config = config;
     server->listen_fd = listen_fd;
-    server->has_gil = config->model->is_gil;
+    server->has_gil = config->has_gil;
     atomic_init(&server->is_stopping, false);
     pthread_mutex_init(&server->mutex, NULL);
     pthread_cond_init(&server->changed, NULL);

@@ -1,11 +1,15 @@
 /*
  * models.c — the model table: every concurrency model showdown serves, as
- * one row naming its engine and defaults (DESIGN.md, "Models"). A new model
- * is a new row.
+ * one row naming its engine and defaults (DESIGN.md, "Models"), and what a
+ * row means for a command line (model_resolve, model_describe). A new
+ * model is a new row.
  */
+#include "args.h"
 #include "server.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const struct model models[] = {
     {
@@ -112,4 +116,54 @@ const struct model *model_find(const char *name) {
             return &models[i];
     }
     return NULL;
+}
+
+static unsigned online_cores(void) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : (unsigned)cores;
+}
+
+int model_resolve(const struct server_args *args, struct server_config *config,
+                  struct args_error *error) {
+    const struct model *model = args->model;
+    *config = (struct server_config){
+        .model = model,
+        .host = args->host,
+        .port = args->port,
+        .ready_fd = args->ready_fd,
+        .backlog = args->backlog ? args->backlog : model->backlog,
+        .headers_timeout_ms = args->headers_timeout_ms,
+        .keep_alive_timeout_ms = args->keep_alive_timeout_ms ? args->keep_alive_timeout_ms
+                                 : model->keep_alive_ms      ? model->keep_alive_ms
+                                                             : 5000, /* Node's keepAliveTimeout */
+        .graceful_timeout_ms = args->graceful_timeout_ms,
+        .threads = args->threads ? args->threads : model->threads,
+        .pool = args->pool ? args->pool : model->cpu_pool,
+        .max_threads = args->max_threads,
+        .switch_interval_us = args->switch_interval_us,
+        .has_gil = model->is_gil,
+        .closes_connections = model->closes_connections,
+        .is_prefork = model->processes != 1,
+        .worker_timeout_ms = args->worker_timeout_ms,
+        .is_round_robin = model->is_cluster && (!args->balance || strcmp(args->balance, "rr") == 0),
+        .is_reuseport = args->balance && strcmp(args->balance, "reuseport") == 0,
+        .ipc_fd = -1,
+    };
+    if (args->pool && !model->cpu_pool)
+        return args_fail(error, "--pool",
+                         "only models with a CPU-work pool take it (node-workers)");
+    if (args->balance && !model->is_cluster)
+        return args_fail(error, "--balance", "only node-cluster takes it");
+    if (args->workers && model->processes == 1)
+        return args_fail(error, "--workers", "only pre-fork models take it");
+    config->workers = args->workers                            ? args->workers
+                      : model->processes == PROCESSES_CORES    ? online_cores()
+                      : model->processes == PROCESSES_2CORES_1 ? 2 * online_cores() + 1
+                                                               : 1;
+    return 0;
+}
+
+void model_describe(const struct server_config *config, FILE *out) {
+    fprintf(out, "%s %u %u %d\n", config->model->engine, config->workers,
+            config->threads ? config->threads + config->pool : 0, config->has_gil);
 }

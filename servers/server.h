@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct server_config;
 struct stats_board;
@@ -39,6 +40,11 @@ struct model {
 #define PROCESSES_CORES    (-1) /* as many workers as cores */
 #define PROCESSES_2CORES_1 (-2) /* 2 x cores + 1, Gunicorn's recommendation */
 
+/*
+ * What the server does: the command line with the model's defaults applied
+ * (models.c, model_resolve). Engines branch on these fields, not on the
+ * model's row, so a flag that overrides a default reaches every engine.
+ */
 struct server_config {
     const struct model *model;
     const char *host;
@@ -52,7 +58,10 @@ struct server_config {
     unsigned pool;               /* CPU-work threadpool size; 0: CPU work on the loop */
     unsigned max_threads;        /* 0: no cap on threads per connection */
     uint64_t switch_interval_us; /* the GIL's */
-    unsigned workers;            /* pre-fork models: worker processes */
+    bool has_gil;                /* the threads of a process share a GIL (gil.h) */
+    bool closes_connections;     /* every answer says Connection: close (Gunicorn sync) */
+    bool is_prefork;             /* the arbiter supervises config->workers processes */
+    unsigned workers;            /* pre-fork models: worker processes; else 1 */
     uint64_t worker_timeout_ms;  /* the arbiter kills a worker silent this long */
     bool is_round_robin;         /* node-cluster --balance rr: the arbiter accepts and hands over */
     bool is_reuseport;           /* node-cluster --balance reuseport: a socket per worker */
@@ -80,14 +89,27 @@ void server_heartbeat(const struct server_config *config);
  * second returns false: the engine closes everything now. */
 bool server_stop_begins(bool *is_stopping, int signum);
 
-/* Pre-forks config->workers processes running the model's engine. */
-int arbiter_run(const struct server_config *config, int listen_fd);
-
 extern const struct model models[];
 extern const unsigned models_count;
 
 /* The model called name, or NULL. */
 const struct model *model_find(const char *name);
+
+struct server_args;
+struct args_error;
+
+/*
+ * Fills *config from what the command line asked for (args.h) and the
+ * defaults of args->model: backlog, threads, keep-alive, the CPU pool, the
+ * cluster's balance, the number of workers (from the online cores).
+ * Returns 0, or -1 with *error naming the flag the model does not take.
+ */
+int model_resolve(const struct server_args *args, struct server_config *config,
+                  struct args_error *error);
+
+/* --describe: "ENGINE PROCESSES THREADS GIL\n", bin/bench's CSV columns for
+ * the resolved model (THREADS per process; 0: one per connection). */
+void model_describe(const struct server_config *config, FILE *out);
 
 /* Engines. */
 int engine_uv_run(const struct server_config *config, int listen_fd);
