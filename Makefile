@@ -20,8 +20,8 @@ CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
 DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
-	gnuplot-nox
-PKG_MODULES     := libuv libevent cmocka inih
+	libjansson-dev gnuplot-nox
+PKG_MODULES     := libuv libevent cmocka inih jansson
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
 LLHTTP_INC      := /usr/share/include/llhttp
@@ -67,7 +67,8 @@ $(BUILD)/config.mk: Makefile
 	      echo "UV_LIBS := $$(pkg-config --libs libuv)"; \
 	      echo "EVENT_LIBS := $$(pkg-config --libs libevent)"; \
 	      echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
-	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; } > $@.tmp && mv $@.tmp $@
+	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; \
+	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; } > $@.tmp && mv $@.tmp $@
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -90,12 +91,13 @@ LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
-	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c
+	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
+	bench/calibrate.c bench/runinfo.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
-	test_expr test_scenario test_csv test_fidelity
+	test_expr test_scenario test_csv test_fidelity test_calibrate
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
 	e2e_timeouts e2e_lifecycle e2e_prefork
@@ -143,7 +145,7 @@ $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllht
 $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 
 # Unit tests: each links the modules it tests.
 TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
@@ -162,6 +164,8 @@ $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
+$(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
+	$(BUILD)/bench/proc.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
 	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
 	bench/units.c bench/expr.c)
@@ -173,7 +177,8 @@ $(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client
 $(BUILD)/tests/e2e_slowloris: $(BUILD)/tests/e2e_slowloris.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
-$(BUILD)/tests/e2e_peers: $(BUILD)/tests/e2e_peers.o $(BUILD)/tests/e2e_client.o $(BUILD)/bench/peers.o
+$(BUILD)/tests/e2e_peers: $(BUILD)/tests/e2e_peers.o $(BUILD)/tests/e2e_client.o $(BUILD)/bench/peers.o \
+	$(BUILD)/bench/calibrate.o $(BUILD)/bench/proc.o $(BUILD)/bench/proctree.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) $(TEST_LIBS)
@@ -184,8 +189,15 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 # End-to-end: real servers on 127.0.0.1, port 0, real HTTP. MODELS picks which.
 MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gunicorn-sync \
 	gunicorn-gthread uvicorn-workers
+# One CPU-work calibration for every bin/server the tests start, measured at
+# the start of `make e2e` and read through $SHOWDOWN_CPU_CALIBRATION, as
+# bin/bench gives one to every process of a run (bench/calibrate.h).
+E2E_CALIBRATION = $(BUILD)/e2e-cpu-calibration
+E2E_ENV = SHOWDOWN_CPU_CALIBRATION=$$(cut -d' ' -f1 $(E2E_CALIBRATION))
 e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers
-	$(Q)set -e; for m in $(MODELS); do \
+	$(Q)$(BIN)/server --calibrate > $(E2E_CALIBRATION); \
+	    echo "== CPU work for every test server: $$(cat $(E2E_CALIBRATION)) (iterations/us, spread)"
+	$(Q)export $(E2E_ENV); set -e; for m in $(MODELS); do \
 	    for t in $(E2E_SERVER_TESTS); do echo "== $$t --model $$m"; \
 	        SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_MODEL=$$m $(BUILD)/tests/$$t; done; \
 	    echo "== e2e_hostile, e2e_faults, e2e_slowloris --model $$m"; \
@@ -194,16 +206,16 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	        $(if $(SAN),SHOWDOWN_SANITIZED=1) $(BUILD)/tests/e2e_faults; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen SHOWDOWN_MODEL=$$m \
 	        $(BUILD)/tests/e2e_slowloris; done
-	$(Q)echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
+	$(Q)export $(E2E_ENV); echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
-	$(Q)echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
+	$(Q)export $(E2E_ENV); echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
-	$(Q)echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
+	$(Q)export $(E2E_ENV); echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
-	$(Q)echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
+	$(Q)export $(E2E_ENV); echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
 	$(Q)command -v man >/dev/null || { $(call apt_install,man-db); }
-	$(Q)echo "== e2e_install (make install into a temporary DESTDIR, showdown-bench from elsewhere, uninstall)"; \
+	$(Q)export $(E2E_ENV); echo "== e2e_install (make install into a temporary DESTDIR, showdown-bench from elsewhere, uninstall)"; \
 	    tests/e2e_install.sh
 
 test: unit e2e

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "launch.h"
+#include "calibrate.h"
 #include "peers.h"
 #include "proc.h"
 
@@ -109,7 +110,7 @@ static int add_model_flags(const struct measurement *m, char **argv, int argc, i
 static void server_argv(const struct runner *r, const struct measurement *m, char **argv,
                         char storage[3][1024]) {
     int argc = 0;
-    snprintf(storage[0], 1024, "%.3f", r->calibration);
+    snprintf(storage[0], 1024, "%.3f", r->cal.of[CAL_C].iters_per_us);
     argv[argc++] = (char *)r->options->server;
     argv[argc++] = "--model";
     argv[argc++] = m->model->name;
@@ -129,14 +130,16 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
 
 pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
                     size_t why_len) {
-    char *argv[64], server_args[3][1024], peer_args[8192];
+    char *argv[64], server_args[3][1024], peer_args[8192], calibration[32];
     int fds[2];
     const struct peer *peer = peer_find(m->model->name);
-    /* A real runtime calibrates its own CPU work, in its own language. */
+    /* A real runtime's figure is its own language's, measured once. */
+    if (peer)
+        snprintf(calibration, sizeof(calibration), "%.3f", r->cal.of[peer->runtime].iters_per_us);
     if (!peer)
         server_argv(r, m, argv, server_args);
-    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, peer_args,
-                       sizeof(peer_args), argv) < 0) {
+    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
+                       peer_args, sizeof(peer_args), argv) < 0) {
         snprintf(why, why_len, "could not build its command line");
         return -1;
     }
@@ -215,10 +218,22 @@ pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned por
     return proc_spawn(argv, &m->loadgen_cpus, r->out.log_fd, r->out.log_fd, -1);
 }
 
-int launch_calibrate(struct runner *r, char *err, size_t err_len) {
-    char out[64], *argv[] = {(char *)r->options->server, "--calibrate", NULL};
-    if (proc_capture(argv, out, sizeof(out), 2) < 0 || !(r->calibration = strtod(out, NULL)))
-        return snprintf(err, err_len, "%s --calibrate failed", r->options->server), -1;
+int launch_calibrate(struct runner *r, const bool needs[CAL_RUNTIMES], char *err, size_t err_len) {
+    for (int rt = 0; rt < CAL_RUNTIMES; rt++) {
+        char *argv[PEER_MAX_ARGS + 1], storage[8192];
+        if (rt == CAL_C) {
+            argv[0] = (char *)r->options->server;
+            argv[1] = "--calibrate";
+            argv[2] = NULL;
+        } else if (!needs[rt]) {
+            continue;
+        } else if (peer_calibrate_argv(rt, r->options->peers_dir, storage, sizeof(storage), argv) <
+                   0) {
+            return snprintf(err, err_len, "no calibrate command for %s", cal_runtime_name(rt)), -1;
+        }
+        if (cal_measure(argv, &r->cal.of[rt], err, err_len) < 0)
+            return -1;
+    }
     return 0;
 }
 

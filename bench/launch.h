@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Asks bin/server --calibrate for the CPU work's speed, which every C
- * model is then given, so that all measure the same work. Returns 0 with
- * r->calibration set, or -1 with the reason in err. */
-int launch_calibrate(struct runner *r, char *err, size_t err_len);
+/* Measures the CPU work's speed once for the run (calibrate.h): C's
+ * always (bin/server --calibrate), Node's and CPython's where needs[] says
+ * a peer of that runtime will run. Every process started afterwards is
+ * given its runtime's figure, so all do the same work for /cpu?us=N.
+ * Returns 0 with r->cal filled, or -1 with the reason in err. */
+int launch_calibrate(struct runner *r, const bool needs[CAL_RUNTIMES], char *err, size_t err_len);
 
 /* Asks bin/server --describe what the model is with the scenario's flags,
  * filling m's engine, processes, threads and gil. A peer is described as

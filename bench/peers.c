@@ -9,24 +9,24 @@
 #define PYTHON "/usr/bin/python3"
 #define NODE   "/usr/bin/node"
 
-/* name, twin, engine, gil, command, takes --workers, takes --threads */
+/* name, twin, engine, gil, runtime, command, takes --workers, takes --threads */
 // clang-format off
 const struct peer peers[] = {
-    {"real-node", "node", "node-http", "0",
+    {"real-node", "node", "node-http", "0", CAL_NODE,
      {NODE, "node/server.js", "--mode", "plain"}, false, false},
-    {"real-node-cluster", "node-cluster", "node-cluster", "0",
+    {"real-node-cluster", "node-cluster", "node-cluster", "0", CAL_NODE,
      {NODE, "node/server.js", "--mode", "cluster"}, true, false},
-    {"real-node-workers", "node-workers", "node-worker_threads", "0",
+    {"real-node-workers", "node-workers", "node-worker_threads", "0", CAL_NODE,
      {NODE, "node/server.js", "--mode", "workers"}, false, false},
-    {"real-python-threads", "python-threads", "cpython-threadinghttpserver", "1",
+    {"real-python-threads", "python-threads", "cpython-threadinghttpserver", "1", CAL_CPYTHON,
      {PYTHON, "python/peer.py", "threads"}, false, false},
-    {"real-gunicorn-sync", "gunicorn-sync", "gunicorn-sync-flask", "1",
+    {"real-gunicorn-sync", "gunicorn-sync", "gunicorn-sync-flask", "1", CAL_CPYTHON,
      {PYTHON, "python/peer.py", "gunicorn-sync"}, true, false},
-    {"real-gunicorn-gthread", "gunicorn-gthread", "gunicorn-gthread-flask", "1",
+    {"real-gunicorn-gthread", "gunicorn-gthread", "gunicorn-gthread-flask", "1", CAL_CPYTHON,
      {PYTHON, "python/peer.py", "gunicorn-gthread"}, true, true},
-    {"real-uvicorn", "uvicorn", "uvicorn-asgi", "1",
+    {"real-uvicorn", "uvicorn", "uvicorn-asgi", "1", CAL_CPYTHON,
      {PYTHON, "python/peer.py", "uvicorn"}, false, false},
-    {"real-uvicorn-workers", "uvicorn-workers", "gunicorn-uvicornworker-asgi", "1",
+    {"real-uvicorn-workers", "uvicorn-workers", "gunicorn-uvicornworker-asgi", "1", CAL_CPYTHON,
      {PYTHON, "python/peer.py", "uvicorn-workers"}, true, false},
 };
 // clang-format on
@@ -56,15 +56,30 @@ static char *store(char *storage, size_t cap, size_t *used, const char *text) {
     return at;
 }
 
-int peer_argv(const struct peer *peer, const char *peers_dir, const char *processes,
-              const char *threads, char *storage, size_t cap, char **argv) {
+static int fill_argv(const char *const *command, size_t ncommand, const char *peers_dir,
+                     char *storage, size_t cap, size_t *used, char **argv) {
     char script[4096];
-    size_t used = 0;
     int argc = 0;
-    snprintf(script, sizeof(script), "%s/%s", peers_dir, peer->command[1]);
-    for (size_t i = 0; i < sizeof(peer->command) / sizeof(peer->command[0]) && peer->command[i];
-         i++)
-        argv[argc++] = store(storage, cap, &used, i == 1 ? script : peer->command[i]);
+    snprintf(script, sizeof(script), "%s/%s", peers_dir, command[1]);
+    for (size_t i = 0; i < ncommand && command[i]; i++)
+        argv[argc++] = store(storage, cap, used, i == 1 ? script : command[i]);
+    return argc;
+}
+
+static int check_argv(char **argv, int argc) {
+    argv[argc] = NULL;
+    for (int i = 0; i < argc; i++)
+        if (!argv[i])
+            return -1;
+    return argc;
+}
+
+int peer_argv(const struct peer *peer, const char *peers_dir, const char *processes,
+              const char *threads, const char *calibration, char *storage, size_t cap,
+              char **argv) {
+    size_t used = 0;
+    size_t ncommand = sizeof(peer->command) / sizeof(peer->command[0]);
+    int argc = fill_argv(peer->command, ncommand, peers_dir, storage, cap, &used, argv);
     if (peer->takes_workers) {
         argv[argc++] = store(storage, cap, &used, "--workers");
         argv[argc++] = store(storage, cap, &used, processes);
@@ -73,11 +88,28 @@ int peer_argv(const struct peer *peer, const char *peers_dir, const char *proces
         argv[argc++] = store(storage, cap, &used, "--threads");
         argv[argc++] = store(storage, cap, &used, threads);
     }
+    if (calibration) {
+        argv[argc++] = store(storage, cap, &used, "--cpu-calibration");
+        argv[argc++] = store(storage, cap, &used, calibration);
+    }
     argv[argc++] = store(storage, cap, &used, "--ready-fd");
     argv[argc++] = store(storage, cap, &used, "3");
-    argv[argc] = NULL;
-    for (int i = 0; i < argc; i++)
-        if (!argv[i])
-            return -1;
-    return argc;
+    return check_argv(argv, argc);
+}
+
+int peer_calibrate_argv(enum cal_runtime runtime, const char *peers_dir, char *storage, size_t cap,
+                        char **argv) {
+    static const char *const node[] = {NODE, "node/server.js", "--mode", "calibrate"};
+    static const char *const python[] = {PYTHON, "python/peer.py", "calibrate"};
+    size_t used = 0;
+    int argc;
+    if (runtime == CAL_NODE)
+        argc =
+            fill_argv(node, sizeof(node) / sizeof(node[0]), peers_dir, storage, cap, &used, argv);
+    else if (runtime == CAL_CPYTHON)
+        argc = fill_argv(python, sizeof(python) / sizeof(python[0]), peers_dir, storage, cap, &used,
+                         argv);
+    else
+        return -1;
+    return check_argv(argv, argc);
 }

@@ -11,19 +11,22 @@
 #ifndef SHOWDOWN_PEERS_H
 #define SHOWDOWN_PEERS_H
 
+#include "calibrate.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #define PEER_MAX_ARGS 16
 
 struct peer {
-    const char *name;       /* real-node */
-    const char *twin;       /* node: the C model it stands beside */
-    const char *engine;     /* the CSV's engine column */
-    const char *gil;        /* the CSV's gil column: 1 or 0 */
-    const char *command[6]; /* command[1] is relative to the peers folder */
-    bool takes_workers;     /* given --workers <the twin's processes> */
-    bool takes_threads;     /* given --threads <the twin's threads> */
+    const char *name;         /* real-node */
+    const char *twin;         /* node: the C model it stands beside */
+    const char *engine;       /* the CSV's engine column */
+    const char *gil;          /* the CSV's gil column: 1 or 0 */
+    enum cal_runtime runtime; /* whose CPU-work calibration it is given */
+    const char *command[6];   /* command[1] is relative to the peers folder */
+    bool takes_workers;       /* given --workers <the twin's processes> */
+    bool takes_threads;       /* given --threads <the twin's threads> */
 };
 
 extern const struct peer peers[];
@@ -36,9 +39,17 @@ const struct peer *peer_find(const char *name);
 const struct peer *peer_of_twin(const char *twin);
 
 /* Builds the peer's argv in argv (at most PEER_MAX_ARGS, NULL-terminated)
- * with the strings in storage; processes and threads are the twin's counts.
- * Returns the number of arguments, or -1 if storage is too small. */
+ * with the strings in storage; processes and threads are the twin's counts,
+ * calibration the runtime's iterations per µs ("12.345"; NULL: the peer
+ * calibrates itself). Returns the number of arguments, or -1 if storage is
+ * too small. */
 int peer_argv(const struct peer *peer, const char *peers_dir, const char *processes,
-              const char *threads, char *storage, size_t cap, char **argv);
+              const char *threads, const char *calibration, char *storage, size_t cap, char **argv);
+
+/* The command that prints runtime's calibration line (calibrate.h), for
+ * CAL_NODE and CAL_CPYTHON, in argv as peer_argv does. Returns the number
+ * of arguments, or -1 (storage too small, or a runtime with no peers). */
+int peer_calibrate_argv(enum cal_runtime runtime, const char *peers_dir, char *storage, size_t cap,
+                        char **argv);
 
 #endif

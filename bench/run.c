@@ -19,6 +19,7 @@
 #include "peers.h"
 #include "proc.h"
 #include "progress.h"
+#include "runinfo.h"
 #include "runner.h"
 
 #include <errno.h>
@@ -145,9 +146,16 @@ static void plan(struct runner *r, const struct scenario *scs, int nscs) {
         }
     }
     printf("bench: %u measurements, about %.0f min; server on CPU %s, bin/loadgen on CPU %s "
-           "(pinned scenarios); CPU work %.1f iterations/µs\n",
-           r->total, r->remaining_s / 60 + 0.5, r->cpus.server_text, r->cpus.loadgen_text,
-           r->calibration);
+           "(pinned scenarios)\n",
+           r->total, r->remaining_s / 60 + 0.5, r->cpus.server_text, r->cpus.loadgen_text);
+    for (int rt = 0; rt < CAL_RUNTIMES; rt++) {
+        char text[128];
+        if (!r->cal.of[rt].is_measured)
+            continue;
+        cal_format(&r->cal.of[rt], text, sizeof(text));
+        printf("bench: CPU work, %s: %s, given to every %s process\n", cal_runtime_name(rt), text,
+               rt == CAL_C ? "bin/server" : cal_runtime_name(rt));
+    }
     fflush(stdout);
 }
 
@@ -203,20 +211,40 @@ static int finish(struct runner *r, bool is_complete) {
     return 0;
 }
 
+/* Which runtimes' CPU work the run's peers need calibrated (C's always). */
+static void calibrations_needed(const struct runner *r, const struct scenario *scs, int nscs,
+                                bool needs[CAL_RUNTIMES]) {
+    memset(needs, 0, CAL_RUNTIMES * sizeof(needs[0]));
+    needs[CAL_C] = true;
+    for (int s = 0; s < nscs; s++)
+        for (unsigned k = 0; k < scs[s].nmodels; k++) {
+            const struct peer *peer = peer_find(scs[s].models[k].name);
+            if (peer && is_selected(r->options->models, peer->name))
+                needs[peer->runtime] = true;
+        }
+}
+
 /* What the run needs before its first measurement: the machine's identity
- * and CPU split, the calibration, the output files. Returns 0, or the exit
- * status (2: bin/server failed, 1: the outputs) with a message on stderr. */
-static int prepare(struct runner *r) {
+ * and CPU split, the calibrations, the output files and the run's record.
+ * Returns 0, or the exit status (2: a calibration failed, 1: the outputs)
+ * with a message on stderr. */
+static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
     char err[8600];
+    bool needs[CAL_RUNTIMES];
     proc_init();
     identity_read(&r->id, r->options->server);
     cpus_plan(&r->cpus);
     r->is_tty = isatty(2);
-    if (launch_calibrate(r, err, sizeof(err)) < 0) {
+    calibrations_needed(r, scs, nscs, needs);
+    if (launch_calibrate(r, needs, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
     if (outputs_open(&r->out, r->options->out, r->id.host, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    if (runinfo_write(r, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }
@@ -230,7 +258,7 @@ int bench_run(const struct run_options *options, char **names, int count) {
 
     if (load_scenarios(options, names, count, scs, &nscs) < 0 || check_run(options, scs, nscs) < 0)
         goto out;
-    rc = prepare(&r);
+    rc = prepare(&r, scs, nscs);
     if (rc != 0)
         goto out;
     plan(&r, scs, nscs);

@@ -9,6 +9,7 @@
 
 /* cpu_set_t: the includer defines _GNU_SOURCE first. */
 #include "bench.h"
+#include "calibrate.h"
 #include "cpus.h"
 #include "identity.h"
 #include "outputs.h"
@@ -21,7 +22,7 @@ struct runner {
     struct outputs out;
     struct run_identity id;
     struct cpu_plan cpus;
-    double calibration; /* bin/server --calibrate: CPU work, iterations/µs */
+    struct calibration cal; /* the CPU work's speed per runtime, measured once */
     unsigned done, total;
     double remaining_s; /* for the ETA */
     bool is_tty;        /* stderr: a progress line */

@@ -3,6 +3,8 @@
 
 #include "clock.h"
 
+#include <stdlib.h>
+
 /* Calibrated before any thread starts; read-only afterwards. */
 static double iters_per_us = 100.0;
 
@@ -25,23 +27,38 @@ static uint64_t cpuwork_iterate(uint64_t iterations, uint64_t state) {
     return state;
 }
 
-double cpuwork_calibrate(void) {
+#define CALIBRATION_ROUNDS 15
+
+static int compare_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+double cpuwork_measure(double *spread) {
     const uint64_t iterations = 200000;
-    uint64_t best_ns = UINT64_MAX;
+    uint64_t took[CALIBRATION_ROUNDS];
     uint64_t state = 1;
 
     /* A first untimed run warms caches and lets the CPU leave idle clocks. */
     state = cpuwork_iterate(iterations * 4, state);
-    for (int round = 0; round < 15; round++) {
+    for (int round = 0; round < CALIBRATION_ROUNDS; round++) {
         uint64_t start = clock_thread_cpu_ns();
         state = cpuwork_iterate(iterations, state);
-        uint64_t took = clock_thread_cpu_ns() - start;
-        if (took > 0 && took < best_ns)
-            best_ns = took;
+        took[round] = clock_thread_cpu_ns() - start;
+        if (took[round] == 0)
+            took[round] = 1;
     }
     cpuwork_sink = state;
-    iters_per_us = (double)iterations * 1000.0 / (double)best_ns;
+    qsort(took, CALIBRATION_ROUNDS, sizeof(took[0]), compare_u64);
+    /* The fastest round is the figure; the median's shortfall, the spread. */
+    if (spread)
+        *spread = 1.0 - (double)took[0] / (double)took[CALIBRATION_ROUNDS / 2];
+    iters_per_us = (double)iterations * 1000.0 / (double)took[0];
     return iters_per_us;
+}
+
+double cpuwork_calibrate(void) {
+    return cpuwork_measure(NULL);
 }
 
 void cpuwork_set_iters_per_us(double value) {

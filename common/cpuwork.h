@@ -32,6 +32,10 @@ typedef void (*cpuwork_checkpoint_fn)(void *arg);
  */
 double cpuwork_calibrate(void);
 
+/* The same, and *spread (when not NULL): how far the median round fell short
+ * of the best, 0.03 for 3% (bench/calibrate.h says what it is for). */
+double cpuwork_measure(double *spread);
+
 /* Sets the calibration explicitly (so several processes can share one). */
 void cpuwork_set_iters_per_us(double iters_per_us);
 double cpuwork_iters_per_us(void);

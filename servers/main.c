@@ -65,7 +65,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (args.action == ARGS_CALIBRATE) {
-        printf("%.3f\n", cpuwork_calibrate());
+        double spread;
+        double figure = cpuwork_measure(&spread);
+        printf("%.3f %.4f c %s\n", figure, spread, SHOWDOWN_VERSION); /* calibrate.h's line */
         return 0;
     }
     if (model_resolve(&args, &config, &error) < 0)

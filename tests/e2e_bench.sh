@@ -40,6 +40,11 @@ if [ "$(nproc)" -ge 2 ]; then
     check "pinned apart: loadgen on the last core" awk -F, -v l="$last" \
         'NR > 1 && ($38 != l || $37 == l) { bad = 1 } END { exit bad }' "$T/a.csv"
 fi
+check "run.json records the run's C calibration and its spread" \
+    sh -c "grep -q '\"c\": {' '$T/a/run.json' && grep -q '\"spread\": 0[.]' '$T/a/run.json'"
+check "every bin/server of the run was given the one calibration" \
+    test "$(grep -o 'cpu work [0-9.]* iterations' "$T/a/run.log" | sort -u | wc -l)" = 1
+check "bench says the calibration it gave" grep -q 'CPU work, c: .* given to every bin/server' "$T/run.out"
 check "no server is left running" no_children
 
 # --- never overwrite
@@ -147,6 +152,9 @@ check "... a row of real-gunicorn-sync after gunicorn-sync's, with the twin's pr
      END { exit !(ok && order == "gunicorn-sync real-gunicorn-sync ") }' "$T/p.csv"
 check "... its RSS summed over the arbiter and workers (> 30 MB of Python)" awk -F, \
     '$8 == "real-gunicorn-sync" && $34 > 30000 { ok = 1 } END { exit !ok }' "$T/p.csv"
+check "... every gunicorn worker given CPython's one calibration, none measuring its own" sh -c \
+    "grep -q '\"cpython\": {' '$T/p/run.json' && ! grep -q 'gunicorn worker.*(measured)' '$T/p/run.log' &&
+     test \"\$(grep -o 'gunicorn worker [0-9]*, cpu work [0-9.]*' '$T/p/run.log' | sed 's/.*cpu work //' | sort -u | wc -l)\" = 1"
 check "... and no gunicorn left" sh -c '! pgrep -f "gunicorn_conf[.]py" >/dev/null'
 $BENCH fidelity "$T/p.csv" > /dev/null 2> "$T/fid.err"
 check "fidelity without the shapes' scenarios exits 1, saying why" \

@@ -2,6 +2,7 @@
 #include "e2e_client.h"
 
 #include "../common/clock.h"
+#include "../common/cpuwork.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,11 +41,24 @@ int e2e_server_start(struct e2e_server *server, const char *const *extra_args) {
     return e2e_server_start_model(server, e2e_model(), extra_args);
 }
 
+const char *e2e_cpu_calibration(void) {
+    static char figure[32];
+    if (!figure[0]) {
+        const char *given = getenv("SHOWDOWN_CPU_CALIBRATION");
+        if (given && strtod(given, NULL) > 0)
+            snprintf(figure, sizeof(figure), "%s", given);
+        else
+            snprintf(figure, sizeof(figure), "%.3f", cpuwork_calibrate());
+    }
+    return figure;
+}
+
 int e2e_server_start_model(struct e2e_server *server, const char *model,
                            const char *const *extra_args) {
     const char *path = getenv("SHOWDOWN_SERVER");
     const char *argv[32];
     unsigned argc = 0;
+    bool is_calibrated = false;
 
     if (!path || !*path) {
         fprintf(stderr, "e2e: set SHOWDOWN_SERVER to the server binary (make e2e does)\n");
@@ -57,8 +71,14 @@ int e2e_server_start_model(struct e2e_server *server, const char *model,
     argv[argc++] = "0";
     argv[argc++] = "--ready-fd";
     argv[argc++] = "3";
-    for (unsigned i = 0; extra_args && extra_args[i] && argc < 31; i++)
+    for (unsigned i = 0; extra_args && extra_args[i] && argc < 29; i++) {
+        is_calibrated |= !strcmp(extra_args[i], "--cpu-calibration");
         argv[argc++] = extra_args[i];
+    }
+    if (!is_calibrated) {
+        argv[argc++] = "--cpu-calibration";
+        argv[argc++] = e2e_cpu_calibration();
+    }
     argv[argc] = NULL;
     return e2e_command_start(server, argv);
 }

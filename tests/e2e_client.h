@@ -29,10 +29,17 @@ struct e2e_server {
 
 /*
  * Starts $SHOWDOWN_SERVER --model $SHOWDOWN_MODEL --port 0 --ready-fd N,
- * followed by the NULL-terminated extra_args (may be NULL), and waits for
- * the port. Returns 0, or -1 with a message on stderr.
+ * followed by the NULL-terminated extra_args (may be NULL) and, unless they
+ * name one, --cpu-calibration e2e_cpu_calibration(); waits for the port.
+ * Returns 0, or -1 with a message on stderr.
  */
 int e2e_server_start(struct e2e_server *server, const char *const *extra_args);
+/* The C CPU work's iterations per µs ("251.300") that every server a test
+ * process starts is given, as bin/bench gives one to every process of a run
+ * (bench/calibrate.h): $SHOWDOWN_CPU_CALIBRATION (make e2e measures it once
+ * for all the tests), else measured once in this process. */
+const char *e2e_cpu_calibration(void);
+
 /* The same for a named model. */
 int e2e_server_start_model(struct e2e_server *server, const char *model,
                            const char *const *extra_args);

@@ -7,7 +7,6 @@
  * shapes need both cores.
  */
 #include "../common/clock.h"
-#include "../common/cpuwork.h"
 #include "e2e_client.h"
 
 #include <setjmp.h>
@@ -25,7 +24,6 @@
 #include <cmocka.h>
 
 static struct e2e_server own;
-static char calibration[32]; /* one calibration for every server: the same work everywhere */
 
 static int stop_own(void **state) {
     (void)state;
@@ -56,19 +54,14 @@ static char *loadgen(const char *path, const char *connections, const char *extr
     return text;
 }
 
-/* Requests/s of model (with flags) for path at the given connections. */
-/* Starts model with flags plus the shared --cpu-calibration. */
+/* Starts model with flags (and, as every test server, the one
+ * e2e_cpu_calibration(): servers calibrating themselves differ by a few
+ * percent from run to run, which would blur the CPU shapes). */
 static void start(const char *model, const char *const *flags) {
-    const char *args[16];
-    unsigned n = 0;
-    for (; flags && flags[n] && n < 12; n++)
-        args[n] = flags[n];
-    args[n++] = "--cpu-calibration";
-    args[n++] = calibration;
-    args[n] = NULL;
-    assert_int_equal(e2e_server_start_model(&own, model, args), 0);
+    assert_int_equal(e2e_server_start_model(&own, model, flags), 0);
 }
 
+/* Requests/s of model (with flags) for path at the given connections. */
 static double rate_of(const char *model, const char *const *flags, const char *path,
                       const char *connections) {
     start(model, flags);
@@ -268,9 +261,6 @@ static void test_node_cluster_balancing(void **state) {
 }
 
 int main(void) {
-    /* Calibrated once here: servers calibrating themselves differ by a few
-     * percent from run to run, which would blur the CPU shapes. */
-    snprintf(calibration, sizeof(calibration), "%.3f", cpuwork_calibrate());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_io_throughput_follows_concurrency, stop_own),
         cmocka_unit_test_teardown(test_cpu_scales_only_without_a_shared_gil, stop_own),

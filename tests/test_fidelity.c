@@ -132,7 +132,7 @@ static void test_peer_argv_gives_the_twins_counts_and_the_ready_fd(void **state)
     const struct peer *gthread = peer_find("real-gunicorn-gthread");
     assert_non_null(gthread);
     assert_string_equal(gthread->twin, "gunicorn-gthread");
-    int argc = peer_argv(gthread, "/x/peers", "3", "8", storage, sizeof(storage), argv);
+    int argc = peer_argv(gthread, "/x/peers", "3", "8", NULL, storage, sizeof(storage), argv);
     assert_int_equal(argc, 9);
     assert_string_equal(argv[0], "/usr/bin/python3");
     assert_string_equal(argv[1], "/x/peers/python/peer.py");
@@ -146,12 +146,36 @@ static void test_peer_argv_gives_the_twins_counts_and_the_ready_fd(void **state)
     assert_null(argv[9]);
 
     /* A single-process peer takes no counts. */
-    argc = peer_argv(peer_find("real-node"), "p", "1", "1", storage, sizeof(storage), argv);
+    argc = peer_argv(peer_find("real-node"), "p", "1", "1", NULL, storage, sizeof(storage), argv);
     assert_int_equal(argc, 6);
     assert_string_equal(argv[1], "p/node/server.js");
 
+    /* A calibration measured for the run is passed on; the peer then never
+     * calibrates itself. */
+    argc =
+        peer_argv(peer_find("real-node"), "p", "1", "1", "512.250", storage, sizeof(storage), argv);
+    assert_int_equal(argc, 8);
+    assert_string_equal(argv[4], "--cpu-calibration");
+    assert_string_equal(argv[5], "512.250");
+
     /* Too little room: refused, not truncated. */
-    assert_int_equal(peer_argv(gthread, "/x/peers", "3", "8", storage, 20, argv), -1);
+    assert_int_equal(peer_argv(gthread, "/x/peers", "3", "8", NULL, storage, 20, argv), -1);
+}
+
+static void test_each_runtime_has_one_calibrate_command(void **state) {
+    char storage[4096], *argv[PEER_MAX_ARGS + 1];
+    (void)state;
+    assert_int_equal(peer_calibrate_argv(CAL_NODE, "/x", storage, sizeof(storage), argv), 4);
+    assert_string_equal(argv[1], "/x/node/server.js");
+    assert_string_equal(argv[3], "calibrate");
+    assert_int_equal(peer_calibrate_argv(CAL_CPYTHON, "/x", storage, sizeof(storage), argv), 3);
+    assert_string_equal(argv[0], "/usr/bin/python3");
+    assert_string_equal(argv[2], "calibrate");
+    assert_null(argv[3]);
+    assert_int_equal(peer_calibrate_argv(CAL_C, "/x", storage, sizeof(storage), argv), -1);
+    /* Every peer is one of the two runtimes. */
+    for (unsigned i = 0; i < npeers; i++)
+        assert_true(peers[i].runtime == CAL_NODE || peers[i].runtime == CAL_CPYTHON);
 }
 
 static void test_every_twin_has_one_peer(void **state) {
@@ -170,6 +194,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_compare_ratios_not_speed),
         cmocka_unit_test(test_peer_argv_gives_the_twins_counts_and_the_ready_fd),
+        cmocka_unit_test(test_each_runtime_has_one_calibrate_command),
         cmocka_unit_test(test_every_twin_has_one_peer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,7 +5,8 @@
  * module, so `bin/bench` can put a real runtime next to each C model.
  *
  *   node server.js [--mode plain|cluster|workers] [--workers N] [--pool N]
- *                  [--port P] [--ready-fd FD]
+ *                  [--port P] [--ready-fd FD] [--cpu-calibration X]
+ *   node server.js --mode calibrate   prints "ITERATIONS_PER_US SPREAD node VERSION"
  *
  * plain    one process, one loop: /cpu blocks it (real-node, twin of `node`)
  * cluster  the `cluster` module with N workers, Node's default scheduling
@@ -15,9 +16,11 @@
  *          UV_THREADPOOL_SIZE) through one FIFO queue, the loop answers the
  *          rest — real-node-workers, twin of `node-workers`
  *
- * "N µs of CPU work" is a fixed amount of JavaScript computation calibrated
- * once at start (iterations per µs of CPU time, best of several rounds), as
- * the C kernel is: the same work whatever else the process is doing.
+ * "N µs of CPU work" is a fixed amount of JavaScript computation (iterations
+ * per µs of CPU time), as the C kernel is: the same work whatever else the
+ * process is doing. bin/bench measures the figure once a run (--mode
+ * calibrate) and gives it with --cpu-calibration to every server, whose
+ * cluster workers get the same argv; a server given none calibrates itself.
  * Once listening, the port is written to --ready-fd as "PORT\n" (bin/bench's
  * protocol) and printed as "listening on 127.0.0.1:PORT".
  */
@@ -41,24 +44,28 @@ function work(iterations) {
     return x;
 }
 
-/* Iterations per µs of this process's CPU time: the best of five 20 ms rounds. */
-function calibrate() {
-    let best = 0;
+/* Iterations per µs of this process's CPU time, the best of `rounds` 20 ms
+ * rounds, and the spread: how far the median round fell short of the best
+ * (0.05: 5%), so a caller can tell a steady calibration from a noisy one. */
+function calibrate(rounds = 7) {
+    const figures = [];
     let n = 100000;
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < rounds; round++) {
         for (;;) {
             const start = process.cpuUsage();
             work(n);
             const used = process.cpuUsage(start);
             const us = used.user + used.system;
             if (us >= 20000) {
-                best = Math.max(best, n / us);
+                figures.push(n / us);
                 break;
             }
             n *= 2;
         }
     }
-    return best;
+    figures.sort((a, b) => a - b);
+    const best = figures[figures.length - 1];
+    return { best, spread: 1 - figures[Math.floor(figures.length / 2)] / best };
 }
 
 if (!isMainThread) {
@@ -71,12 +78,13 @@ if (!isMainThread) {
 }
 
 function parseArgs(argv) {
-    const opts = { mode: 'plain', workers: os.cpus().length, pool: 4, port: 0, readyFd: -1 };
+    const opts = { mode: 'plain', workers: os.cpus().length, pool: 4, port: 0, readyFd: -1, calibration: 0 };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = argv[i + 1];
         const number = Number(value);
-        if (flag === '--mode' && ['plain', 'cluster', 'workers'].includes(value)) opts.mode = value;
+        if (flag === '--mode' && ['plain', 'cluster', 'workers', 'calibrate'].includes(value)) opts.mode = value;
+        else if (flag === '--cpu-calibration' && number > 0 && number < 1e6) opts.calibration = number;
         else if (flag === '--workers' && number >= 1) opts.workers = number;
         else if (flag === '--pool' && number >= 1) opts.pool = number;
         else if (flag === '--port' && number >= 0) opts.port = number;
@@ -164,7 +172,7 @@ function makePool(size, iterationsPerUs) {
 }
 
 function serve(opts, onListening) {
-    const iterationsPerUs = calibrate();
+    const iterationsPerUs = opts.calibration || calibrate().best;
     const offload = opts.mode === 'workers' ? makePool(opts.pool, iterationsPerUs) : null;
     const server = http.createServer((req, res) => {
         const r = route(req.url);
@@ -194,9 +202,13 @@ function announce(opts, port) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-if (opts.mode !== 'cluster') {
+if (opts.mode === 'calibrate') {
+    const { best, spread } = calibrate();
+    process.stdout.write(`${best.toFixed(3)} ${spread.toFixed(4)} node ${process.version.replace(/^v/, '')}\n`);
+} else if (opts.mode !== 'cluster') {
     serve(opts, (port, ipu) => {
-        process.stderr.write(`server.js: node ${process.version}, ${opts.mode}, cpu work ${ipu.toFixed(1)} iterations/us\n`);
+        const how = opts.calibration ? 'given' : 'measured';
+        process.stderr.write(`server.js: node ${process.version}, ${opts.mode}, cpu work ${ipu.toFixed(1)} iterations/us (${how})\n`);
         announce(opts, port);
     });
 } else if (cluster.isPrimary) {
@@ -223,5 +235,9 @@ if (opts.mode !== 'cluster') {
     });
     process.stderr.write(`server.js: node ${process.version}, cluster of ${opts.workers}, scheduling ${cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none'}\n`);
 } else {
-    serve(opts, (port) => process.send({ port }));
+    serve(opts, (port, ipu) => {
+        const how = opts.calibration ? 'given' : 'measured';
+        process.stderr.write(`server.js: cluster worker ${process.pid}, cpu work ${ipu.toFixed(1)} iterations/us (${how})\n`);
+        process.send({ port });
+    });
 }

@@ -18,5 +18,6 @@ def when_ready(server):
 
 def post_worker_init(worker):
     import peer  # imported by the app already: this reads its calibration
+    how = "given" if peer.given_calibration() else "measured"
     print(f"peer.py: gunicorn worker {worker.pid}, cpu work {peer.ITERATIONS_PER_US:.1f} "
-          "iterations/us", file=sys.stderr, flush=True)
+          f"iterations/us ({how})", file=sys.stderr, flush=True)

@@ -9,14 +9,17 @@ python3-flask, python3-gunicorn, python3-uvicorn):
   peer.py gunicorn-sync     Flask under gunicorn's sync worker (real-gunicorn-sync)
   peer.py gunicorn-gthread  Flask under gunicorn's gthread worker (real-gunicorn-gthread)
   peer.py uvicorn-workers   the ASGI app under gunicorn -k uvicorn.workers.UvicornWorker
-          [--workers N] [--threads N] [--ready-fd FD]
+          [--workers N] [--threads N] [--ready-fd FD] [--cpu-calibration X]
+  peer.py calibrate         prints this machine's figure for the CPU work
 
 Every server listens on 127.0.0.1, port 0; once bound, the port is written to
 --ready-fd as "PORT\\n" (bin/bench's protocol) and printed as
 "listening on 127.0.0.1:PORT". "N µs of CPU work" is a fixed amount of Python
-computation calibrated at import (iterations per µs of thread CPU time, best
-of five rounds), as the C kernel is, so it holds the real GIL as real
-CPU-bound Python does.
+computation (iterations per µs of thread CPU time), so it holds the real GIL
+as real CPU-bound Python does. bin/bench measures the figure once a run
+(`peer.py calibrate` prints "ITERATIONS_PER_US SPREAD cpython VERSION") and
+gives it to every server with --cpu-calibration; a server given none
+calibrates itself (best of seven rounds), as the C kernel does.
 """
 
 import asyncio
@@ -43,25 +46,43 @@ def work(iterations):
     return x
 
 
-def calibrate():
-    """Iterations per µs of this thread's CPU time: the best of five 20 ms rounds."""
-    best, n = 0.0, 10000
-    for _ in range(5):
+def calibrate(rounds=7):
+    """(iterations per µs of this thread's CPU time, spread): the best of
+    `rounds` 20 ms rounds, and how far the median round fell short of the best
+    (0.05: 5%), so a caller can tell a steady calibration from a noisy one."""
+    figures, n = [], 10000
+    for _ in range(rounds):
         while True:
             start = time.thread_time()
             work(n)
             used_us = (time.thread_time() - start) * 1e6
             if used_us >= 20000:
-                best = max(best, n / used_us)
+                figures.append(n / used_us)
                 break
             n *= 2
-    return best
+    figures.sort()
+    best = figures[-1]
+    return best, 1.0 - figures[len(figures) // 2] / best
 
 
-# Measured once per serving process: at import in a gunicorn worker (which
-# imports this module), in main() for the modes served here. The launcher of
-# the gunicorn modes only execs gunicorn and measures nothing.
-ITERATIONS_PER_US = calibrate() if __name__ != "__main__" else 0.0
+def given_calibration():
+    """The calibration bin/bench measured once for this run, or None."""
+    value = os.environ.get(CALIBRATION_ENV, "")
+    try:
+        figure = float(value)
+    except ValueError:
+        return None
+    return figure if 0 < figure < 1e6 else None
+
+
+# One figure for every process of a run: bin/bench (or a test) measures it
+# once and passes --cpu-calibration, which the launcher puts in the
+# environment, so every gunicorn worker does the same work for /cpu?us=N
+# (two workers calibrating themselves at once came out 40% apart). Without
+# it, each serving process measures its own: at import in a gunicorn worker
+# (which imports this module), in main() for the modes served here.
+CALIBRATION_ENV = "SHOWDOWN_CPU_CALIBRATION"
+ITERATIONS_PER_US = (given_calibration() or calibrate()[0]) if __name__ != "__main__" else 0.0
 
 
 def query_uint(params, name, limit):
@@ -224,23 +245,40 @@ def run_gunicorn(kind, workers, threads, ready_fd):
     os.execv(sys.executable, argv)
 
 
-def main(args):
-    global ITERATIONS_PER_US
-    modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers")
-    if not args or args[0] not in modes:
-        sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD]")
-    mode, options = args[0], {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1}
-    rest = args[1:]
-    for flag, value in zip(rest[::2], rest[1::2]):
-        if flag not in options or not value.isdigit():
-            sys.exit(f"peer.py: bad flag or value: {flag} {value}")
-        options[flag] = int(value)
+def parse_options(rest):
+    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X."""
+    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None}
     if len(rest) % 2:
         sys.exit(f"peer.py: {rest[-1]} needs a value")
+    for flag, value in zip(rest[::2], rest[1::2]):
+        if flag == "--cpu-calibration":
+            os.environ[CALIBRATION_ENV] = value
+            options[flag] = given_calibration()
+            if options[flag] is None:
+                sys.exit(f"peer.py: --cpu-calibration: expected iterations per µs, e.g. 12.5, not {value}")
+        elif flag in options and value.isdigit():
+            options[flag] = int(value)
+        else:
+            sys.exit(f"peer.py: bad flag or value: {flag} {value}")
+    return options
+
+
+def main(args):
+    global ITERATIONS_PER_US
+    modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers", "calibrate")
+    if not args or args[0] not in modes:
+        sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD] "
+                 "[--cpu-calibration X]")
+    mode, options = args[0], parse_options(args[1:])
+    if mode == "calibrate":
+        best, spread = calibrate()
+        print(f"{best:.3f} {spread:.4f} cpython {sys.version.split()[0]}", flush=True)
+        return
     if mode in ("threads", "uvicorn"):
-        ITERATIONS_PER_US = calibrate()
+        given = options["--cpu-calibration"]
+        ITERATIONS_PER_US = given or calibrate()[0]
         print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} "
-              "iterations/us", file=sys.stderr, flush=True)
+              f"iterations/us ({'given' if given else 'measured'})", file=sys.stderr, flush=True)
     if mode == "threads":
         run_threads(options["--ready-fd"])
     elif mode == "uvicorn":
