@@ -79,11 +79,10 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 endif
 
 COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c
+# An engine is a file: a new servers/engine_*.c is built without a line here.
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
-	servers/server.c servers/models.c \
-	servers/engine_uv.c servers/engine_event.c servers/engine_threads.c servers/engine_pool.c \
-	servers/engine_sync.c servers/blocking.c servers/arbiter.c servers/stats.c \
-	servers/gil.c
+	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
+	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c
 SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
