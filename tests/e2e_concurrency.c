@@ -87,7 +87,7 @@ static void test_concurrent_io_waits_overlap(void **state) {
     free(conns);
 }
 
-/* CPU seconds the shared server's process tree has used so far. */
+/* CPU milliseconds the shared server's process tree has used so far. */
 static double server_cpu_ms(void) {
     struct tree_sample sample;
     assert_int_equal(tree_sample(e2e_shared.pid, &sample), 0);
