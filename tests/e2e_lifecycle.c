@@ -98,9 +98,7 @@ static void test_sigterm_finishes_in_flight_requests(void **state) {
     /* The idle keep-alive connection is closed at once (a deadline in wall
      * time: 2 s for "at once" on a busy machine, while a server that keeps
      * it to its keep-alive timeout, 5 s by default, misses it; gunicorn-
-     * gthread's --keep-alive is 2 s itself, so there it only catches a
-     * server that holds the idle connection until the busy one is done)
-     * ... */
+     * gthread's --keep-alive is 2 s itself, so there it cannot tell) ... */
     assert_true(e2e_wait_closed(idle, 2000));
     /* ... the busy one gets its answer, with Connection: close. */
     e2e_expect_response(busy, &resp, false);
