@@ -141,7 +141,7 @@ for _ in $(seq 100); do
     [ -n "$victim" ] && break
     sleep 0.05
 done
-# Killed 1 s into its 2 s row: whatever the machine's speed, mid-row.
+# Killed 1 s after it started: inside its 2 s row, after the 100 ms warmup.
 sleep 1
 [ -n "$victim" ] && kill -9 "$victim"
 wait $pid
