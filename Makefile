@@ -152,7 +152,7 @@ $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args
 	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
-$(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o
+$(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
@@ -170,12 +170,15 @@ $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fi
 	bench/units.c bench/expr.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
+# e2e_concurrency judges a blocked loop by the CPU its server spends (bench/proctree.c).
+$(BUILD)/tests/e2e_concurrency: $(BUILD)/bench/proctree.o
 $(BUILD)/tests/e2e_hostile: $(BUILD)/tests/e2e_hostile.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_faults: $(BUILD)/tests/e2e_faults.o $(BUILD)/tests/e2e_client.o \
 	$(BUILD)/bench/proctree.o
 $(BUILD)/tests/e2e_slowloris: $(BUILD)/tests/e2e_slowloris.o $(BUILD)/tests/e2e_client.o
 $(BUILD)/tests/e2e_loadgen: $(BUILD)/tests/e2e_loadgen.o $(BUILD)/tests/e2e_client.o
-$(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o
+$(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client.o \
+	$(BUILD)/tests/noise.o $(BUILD)/bench/proctree.o
 $(BUILD)/tests/e2e_peers: $(BUILD)/tests/e2e_peers.o $(BUILD)/tests/e2e_client.o $(BUILD)/bench/peers.o \
 	$(BUILD)/bench/calibrate.o $(BUILD)/bench/proc.o $(BUILD)/bench/proctree.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a

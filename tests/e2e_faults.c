@@ -82,7 +82,10 @@ static void test_out_of_descriptors_sheds_and_recovers(void **state) {
     e2e_sleep_ms(1000);
     double spent = cpu_seconds(own.pid) - cpu_before;
     /* Over the limit with connections waiting: a listener that spins on
-     * EMFILE burns a whole core here. */
+     * EMFILE burns a whole core here. Measured as work (the CPU time of the
+     * process tree, bench/proctree.h), so a busy neighbour cannot fail it:
+     * 0.3 s in 1 s is a third of the spinning listener's 1.0 and far above
+     * the few ms a quiet one spends. */
     print_message("      --model %s: %.2f s of CPU in 1 s while out of descriptors\n", e2e_model(),
                   spent);
     assert_true(spent < 0.3);
@@ -174,6 +177,8 @@ static void test_sigterm_under_load_exits_0_and_leaves_no_worker(void **state) {
     unsigned n = children_of(own.pid, workers, 64);
     assert_true(n >= 1);
     uint64_t t0 = clock_now_us();
+    /* A deadline, in wall time: Gunicorn's default --graceful-timeout of 30 s
+     * and 5 s more; a server that never stops under load fails it. */
     int status = e2e_server_stop(&own, SIGTERM, 35000);
     double took_s = (double)(clock_now_us() - t0) / 1e6;
     char *json = loadgen_finish(lg);

@@ -129,6 +129,10 @@ static void test_closed_loop_completes_without_errors(void **state) {
     (void)state;
     run_loadgen(run, "/hello", args, 0, NULL);
     expect_ok(run);
+    /* Counts that say the load ran, not a speed: a node server answers
+     * /hello tens of thousands of times a second on 8 connections, and
+     * 500 in 1 s is what even a shared machine's worst second gives, while
+     * a generator that stalls after its first requests makes a handful. */
     assert_true(e2e_json_number(run->out, NULL, "requests") > 500);
     assert_true(e2e_json_number(run->out, NULL, "rps") > 500);
     assert_int_equal(e2e_json_number(run->out, "errors", "connect"), 0);
@@ -178,9 +182,13 @@ static void test_mix_reports_each_path(void **state) {
     double n_io = e2e_json_number(io, NULL, "requests");
     assert_true(n_hello > 0 && n_io > 0);
     assert_int_equal(n_hello + n_io, total);
-    /* drawn 3:1 */
+    /* drawn 3:1: a count, and a seeded draw, so no machine noise: 2 .. 4.5
+     * is the draw's spread over the few thousand requests of a second */
     assert_true(n_hello / n_io > 2.0 && n_hello / n_io < 4.5);
-    /* the /io requests wait at least 1 ms; /hello ones do not */
+    /* the /io requests wait at least 1 ms (a wait is never early: no slack
+     * below); /hello ones do not: a loopback /hello answers in tens of µs,
+     * so a median under 1 ms absorbs a busy machine, while latency that
+     * counts the wrong request's wait (a mixed-up path) is over it */
     assert_true(e2e_json_number(io, "latency_us", "p50") >= 1000);
     assert_true(e2e_json_number(hello, "latency_us", "p50") < 1000);
     free(run);
@@ -228,8 +236,15 @@ static void test_open_loop_on_a_fast_server_stays_small(void **state) {
     run_loadgen(run, "/hello", args, 0, NULL);
     expect_ok(run);
     double requests = e2e_json_number(run->out, NULL, "requests");
+    /* A count the schedule fixes: 5000/s for 2 s is 10,000 due, never more
+     * (one in flight at the end), and at least 95% answered against a
+     * server this fast, while a schedule off by a unit is 10 or 10 M. */
     assert_true(requests >= 9500 && requests <= 10001);
     double max = e2e_json_number(run->out, "latency_us", "max");
+    /* Corrected latency counts from when a request was due, so a stall of
+     * the generator itself shows: 500 ms absorbs the host taking the vCPU
+     * for a while, and a schedule that drifts (every later request later)
+     * reaches seconds. */
     if (max > 500000)
         fail_msg("corrected max %.0f us against an idle server", max);
     assert_true(e2e_json_number(run->out, "latency_us", "p50") >=
@@ -262,6 +277,13 @@ static void test_stalled_server_shows_in_corrected_latency(void **state) {
     print_message("stall: %.0f requests, corrected p90 %.0f us, p99 %.0f us; uncorrected p99 "
                   "%.0f us\n",
                   requests, p90, p99, raw_p99);
+    /* A count the schedule fixes: 1000/s for 6 s is 6000 due, the 1 s
+     * stall's requests included (sent late, not dropped), 5500 .. 6100.
+     * The stall is a wait, so latency: 1 s stopped makes a sixth of the
+     * requests wait 0 .. 1 s from when they were due, so the corrected p90
+     * is about 400 ms (over 300) and p99 about 940 (over 800) (coordinated omission hides both),
+     * while the uncorrected p99 counts from the send and stays under 100
+     * ms on a loopback /hello even on a busy machine. */
     assert_true(requests > 5500 && requests < 6100);
     if (p90 <= 300000 || p99 <= 800000)
         fail_msg("corrected p90 %.0f us, p99 %.0f us: the stall is not visible", p90, p99);
@@ -282,7 +304,10 @@ static void test_killed_server_ends_in_a_completed_run_with_errors(void **state)
     run_loadgen(run, "/hello", args, 700, kill_server);
     uint64_t took = clock_now_us() - start;
     expect_ok(run);
-    assert_true(took >= 2000000 && took < 5000000); /* ran to its duration */
+    /* Ran to its duration: -d2s is a wall-time deadline, never early, and 5
+     * s is the 2 s plus room for start and stop on a busy machine, while a
+     * run that aborts at the kill ends at 0.7 s. */
+    assert_true(took >= 2000000 && took < 5000000);
     assert_true(e2e_json_number(run->out, NULL, "requests") > 0);
     assert_true(e2e_json_number(run->out, "errors", "connect") +
                     e2e_json_number(run->out, "errors", "read") >

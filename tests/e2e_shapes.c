@@ -3,11 +3,14 @@
  * checked with bin/loadgen against real servers on 127.0.0.1: Little's law
  * on /io, CPU scaling (or not) on /cpu, /hello behind /cpu, and a pre-fork
  * worker killed under load. These are shapes, not speeds: bounds are wide,
- * for a shared 2-core machine. Servers and loadgen are not pinned: the CPU
- * shapes need both cores.
+ * for a shared 2-core machine, and each says why below. Servers and loadgen
+ * are not pinned: the CPU shapes need both cores, and skip, saying so, when
+ * a neighbour has one (tests/noise.h).
  */
+#include "../bench/proctree.h"
 #include "../common/clock.h"
 #include "e2e_client.h"
+#include "noise.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -61,12 +64,25 @@ static void start(const char *model, const char *const *flags) {
     assert_int_equal(e2e_server_start_model(&own, model, flags), 0);
 }
 
-/* Requests/s of model (with flags) for path at the given connections. */
+/* CPU seconds own's whole process tree has used so far. */
+static double tree_cpu_s(void) {
+    struct tree_sample sample;
+    assert_int_equal(tree_sample(own.pid, &sample), 0);
+    return sample.cpu_user_s + sample.cpu_sys_s;
+}
+
+/* Requests/s of model (with flags) for path at the given connections; in
+ * *cores (may be NULL), the CPU its process tree used over the load's wall
+ * time (warmup and run alike), i.e. how many cores it kept busy at once. */
 static double rate_of(const char *model, const char *const *flags, const char *path,
-                      const char *connections) {
+                      const char *connections, double *cores) {
     start(model, flags);
     e2e_sleep_ms(200);
+    double cpu_before = tree_cpu_s();
+    uint64_t wall_before = clock_now_us();
     char *json = loadgen(path, connections, NULL);
+    if (cores)
+        *cores = (tree_cpu_s() - cpu_before) / ((double)(clock_now_us() - wall_before) / 1e6);
     double rps = e2e_json_number(json, NULL, "rps");
     free(json);
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
@@ -79,50 +95,98 @@ static void between(const char *what, double value, double low, double high) {
         fail_msg("%s: %.1f req/s, expected %.0f .. %.0f", what, value, low, high);
 }
 
-/* Little's law: throughput = concurrency / wait. */
+/*
+ * Little's law: throughput = concurrency / wait. A wait is wall time by
+ * nature (a timer, not work), so these are rates by the wall clock. Each
+ * band is the law's figure with room below for the machine: 64
+ * connections on /io?ms=20 through a model that serves C requests at once
+ * give C / 20 ms. gunicorn-sync -w2: 2 / 20 ms = 100 req/s, 70 .. 105
+ * (start-up, accept and the 1 ms loop turn of a sync worker cost up to a
+ * quarter; it can never beat the law, so 105 catches a pool larger than
+ * --workers). gunicorn-gthread -w1 --threads 8: 400, 280 .. 420 on the same
+ * grounds. The loops and a thread per connection: 64 / 20 ms = 3200, and
+ * no more than 3300, while the floor (1000 or 1500, about half the law)
+ * leaves room for bin/loadgen and the server sharing two busy cores
+ * (python-threads, whose GIL each answer passes, measured 2670 idle and
+ * 1260 beside a busy core: the tightest of the five), and
+ * still catches a model that serialises waits (50 req/s) or overlaps only
+ * a pool's worth (400).
+ */
 static void test_io_throughput_follows_concurrency(void **state) {
     static const char *const sync_w2[] = {"--workers", "2", NULL};
     static const char *const gthread_w1[] = {"--workers", "1", "--threads", "8", NULL};
     (void)state;
     between("gunicorn-sync -w2, /io?ms=20, 64 conns",
-            rate_of("gunicorn-sync", sync_w2, "/io?ms=20", "64"), 70, 105);
+            rate_of("gunicorn-sync", sync_w2, "/io?ms=20", "64", NULL), 70, 105);
     between("gunicorn-gthread -w1 --threads 8, /io?ms=20",
-            rate_of("gunicorn-gthread", gthread_w1, "/io?ms=20", "64"), 280, 420);
+            rate_of("gunicorn-gthread", gthread_w1, "/io?ms=20", "64", NULL), 280, 420);
     between("python-threads, /io?ms=20, 64 conns",
-            rate_of("python-threads", NULL, "/io?ms=20", "64"), 1000, 3300);
-    between("node, /io?ms=20, 64 conns", rate_of("node", NULL, "/io?ms=20", "64"), 1500, 3300);
-    between("uvicorn, /io?ms=20, 64 conns", rate_of("uvicorn", NULL, "/io?ms=20", "64"), 1500,
+            rate_of("python-threads", NULL, "/io?ms=20", "64", NULL), 1000, 3300);
+    between("node, /io?ms=20, 64 conns", rate_of("node", NULL, "/io?ms=20", "64", NULL), 1500,
+            3300);
+    between("uvicorn, /io?ms=20, 64 conns", rate_of("uvicorn", NULL, "/io?ms=20", "64", NULL), 1500,
             3300);
 }
 
-/* CPU work: a GIL does not scale with threads; processes and free threads do. */
+/* The cores a model kept busy, against what its shape allows. */
+static void cores_between(const char *what, double cores, double low, double high) {
+    print_message("%-48s %10.2f cores busy (expected %.2f .. %.2f)\n", what, cores, low, high);
+    if (cores < low || cores > high)
+        fail_msg("%s: %.2f cores busy, expected %.2f .. %.2f", what, cores, low, high);
+}
+
+/*
+ * CPU work: a GIL does not scale with threads; processes and free threads
+ * do. Scaling is judged by the work, not the rate: the CPU the server's
+ * process tree used over the run's wall time is how many cores it kept
+ * busy at once, which a neighbour can lower but a model cannot fake. A
+ * GIL serialises its CPU work, so gthread -w1 --threads 8 keeps one core
+ * busy: at most 1.25 (the I/O outside the lock, parsing and the arbiter,
+ * 0.99 measured on idle cores), while a GIL that does not serialise
+ * keeps two (1.8 and more). Processes and free threads keep both busy
+ * beside bin/loadgen (python-nogil 1.55, node-cluster 1.75, gunicorn-sync
+ * 1.85 measured on idle cores): at least 1.3, which a model serialised
+ * behind one lock (1.0) does not reach. The rates keep
+ * their upper bounds only, which noise cannot break (it only slows): at
+ * most a node's worth per core the model can use plus a margin, so work
+ * cheaper than it says (a unit slip, a calibration ten times off) fails.
+ *
+ * All of this needs two free cores: with one taken, a model that scales
+ * and one that does not both keep one core busy (a baseline run failed
+ * with gunicorn-sync at 690 req/s against a floor of 720, load average
+ * 3.2). The test measures at its start how many cores it can use and
+ * skips, saying so, below 1.7 (2.0 idle; 1.0-1.4 with the other core busy).
+ */
 static void test_cpu_scales_only_without_a_shared_gil(void **state) {
     static const char *const gthread_t8[] = {"--workers", "1", "--threads", "8", NULL};
-    static const char *const gthread_t1[] = {"--workers", "1", "--threads", "1", NULL};
     static const char *const nogil_t8[] = {"--threads", "8", NULL};
     static const char *const sync_w2[] = {"--workers", "2", NULL};
     static const char *const cluster_w2[] = {"--workers", "2", NULL};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double busy;
     (void)state;
-    double node = rate_of("node", NULL, "/cpu?us=2000", "8");
-    double t8 = rate_of("gunicorn-gthread", gthread_t8, "/cpu?us=2000", "8");
-    double t1 = rate_of("gunicorn-gthread", gthread_t1, "/cpu?us=2000", "8");
-    print_message("node %.0f req/s; gthread -w1: 8 threads %.0f, 1 thread %.0f\n", node, t8, t1);
-    if (t8 > t1 * 1.15)
-        fail_msg("gthread with 8 threads did %.0f req/s, 1 thread %.0f: a GIL should not scale", t8,
-                 t1);
     if (cores < 2) {
-        print_message("one core: the scaling half of this test cannot apply\n");
+        print_message("one core: CPU scaling cannot be judged\n");
+        skip();
         return;
     }
+    NOISE_NEEDS_CORES(1.7, "CPU scaling");
+    double node = rate_of("node", NULL, "/cpu?us=2000", "8", &busy);
+    print_message("%-48s %10.1f req/s, %.2f cores busy\n", "node, /cpu?us=2000", node, busy);
+    double t8 = rate_of("gunicorn-gthread", gthread_t8, "/cpu?us=2000", "8", &busy);
+    cores_between("gunicorn-gthread -w1 --threads 8, /cpu?us=2000", busy, 0.5, 1.25);
+    between("... its rate", t8, 0, node * 1.5);
     /* At most one node's worth per core the model can use, and a margin. */
     double two = node * 2.5, eight = node * ((double)(cores < 8 ? cores : 8) + 0.5);
     between("python-nogil --threads 8, /cpu?us=2000",
-            rate_of("python-nogil", nogil_t8, "/cpu?us=2000", "8"), node * 1.5, eight);
+            rate_of("python-nogil", nogil_t8, "/cpu?us=2000", "8", &busy), 0, eight);
+    cores_between("... its cores", busy, 1.3, (double)cores);
     between("gunicorn-sync -w2, /cpu?us=2000",
-            rate_of("gunicorn-sync", sync_w2, "/cpu?us=2000", "8"), node * 1.5, two);
+            rate_of("gunicorn-sync", sync_w2, "/cpu?us=2000", "8", &busy), 0, two);
+    cores_between("... its cores", busy, 1.3, (double)cores);
     between("node-cluster --workers 2, /cpu?us=2000",
-            rate_of("node-cluster", cluster_w2, "/cpu?us=2000", "8"), node * 1.5, two);
+            rate_of("node-cluster", cluster_w2, "/cpu?us=2000", "8", &busy), 0, two);
+    cores_between("... its cores", busy, 1.3, (double)cores);
 }
 
 static double hello_p99_beside_cpu(const char *model) {
@@ -137,7 +201,16 @@ static double hello_p99_beside_cpu(const char *model) {
     return p99;
 }
 
-/* /hello behind /cpu?us=20000: node's loop is blocked; node-workers' is not. */
+/*
+ * /hello behind /cpu?us=20000: node's loop is blocked; node-workers' is not.
+ * Latency here is the symptom itself (how long /hello waited), so wall
+ * time. node's p99 is at least the 20 ms of work it waits behind: noise
+ * only adds to it (186 ms seen, a few requests queued), so the floor
+ * cannot fail on a busy machine, and a loop that does not block would be
+ * far under it. node-workers' p99 must be under a third of node's: its
+ * loop only hands the work to the pool (5.6 ms seen beside node's 186);
+ * a pool that ran the work on the loop would be as slow as node.
+ */
 static void test_hello_waits_behind_cpu_only_on_a_blocked_loop(void **state) {
     (void)state;
     double node = hello_p99_beside_cpu("node");
@@ -205,7 +278,12 @@ static void kill_a_worker_under_load(const char *model) {
                   "%.0f errors\n",
                   model, (int)victim, replaced ? "yes" : "no", respawn_ms,
                   e2e_json_number(json, NULL, "requests"), errors);
+    /* A respawn is a wait on the arbiter (SIGCHLD, then fork), so wall
+     * time: 20 ms seen; 1 s is fifty times that for a busy machine, while
+     * an arbiter that does not replace a worker never gets there. */
     assert_true(replaced);
+    /* A count, not a rate: 3 s of /hello on 16 connections makes 29,000
+     * (gunicorn-sync) to 146,000 requests; 1000 only says the load ran. */
     assert_true(e2e_json_number(json, NULL, "requests") > 1000);
     /* Only what the killed worker held is lost: the request in flight on
      * each of its connections (at most the 16), plus, in node-cluster, the
@@ -250,7 +328,7 @@ static void test_node_cluster_balancing(void **state) {
         e2e_response_free(&resp);
         print_message("node-cluster --balance %-9s %.0f requests; per worker %llu / %llu\n",
                       modes[m], requests, counts[0], counts[1]);
-        assert_true(requests > 1000);
+        assert_true(requests > 1000); /* a count: 100,000+ seen; the load ran */
         /* Both workers serve (how much each depends on how fast it acknowledges
          * hand-offs and on the CPU it gets beside bin/loadgen). */
         if (m < 2)

@@ -149,6 +149,13 @@ static void test_slowloris_beside_a_normal_load(void **state) {
     free(s.closed_at_s);
 
     if (is_loop_model(model)) {
+        /* Two rates a second apart, on the same machine, so a neighbour
+         * moves both: half is the documented shape (a loop keeps at least
+         * half its throughput), while a loop that a slow connection blocks
+         * drops to near 0. The header timeout is a timer, so wall time:
+         * 90% of the slow connections closed by 5.5 s for a 3 s timeout
+         * (the drip's 1 s turn and a busy machine's delay), while a timer
+         * reset by each byte never closes them. */
         assert_true(rps1 >= 0.5 * rps0);
         assert_true(closed_in_time >= opened * 9 / 10);
     }

@@ -35,6 +35,11 @@ static void test_idle_keep_alive_connection_is_closed(void **state) {
     uint64_t start = clock_now_us();
     assert_true(e2e_wait_closed(conn, 3000));
     uint64_t idle = clock_now_us() - start;
+    /* A timeout must fire, and not early: wall time by nature. 150 ms for
+     * 200: the server's clock starts when it wrote the answer, a little
+     * before ours, and libuv's loop time is cached per iteration; 2 s is
+     * ten times the timeout for a busy machine, while one read in seconds
+     * (200 s) or never armed (the 3 s wait runs out) fails. */
     if (idle < 150000 || idle > 2000000)
         fail_msg("idle connection closed after %llu us; expected about 200 ms",
                  (unsigned long long)idle);
@@ -59,6 +64,10 @@ static void test_slow_headers_get_408(void **state) {
     assert_int_equal(resp.status, 408);
     assert_false(resp.keep_alive);
     e2e_response_free(&resp);
+    /* From the first byte, which our clock saw first: never under 280 ms
+     * for 300 (a loop's cached time is up to 1 ms early, with margin), and
+     * a timer reset by each trickled byte would answer at 450 ms or never;
+     * 3 s is ten times the timeout, room for a busy machine. */
     if (waited < 280000 || waited > 3000000)
         fail_msg("408 after %llu us; expected about 300 ms", (unsigned long long)waited);
     assert_true(e2e_wait_closed(conn, E2E_TIMEOUT_MS));
@@ -73,6 +82,9 @@ static void test_slow_headers_get_408(void **state) {
     waited = clock_now_us() - start;
     assert_int_equal(resp.status, 408);
     e2e_response_free(&resp);
+    /* The server's clock started at the connect, before ours (one /hello
+     * in between), so 250 ms; a clock that waits for a first byte never
+     * answers, and the 3 s bound is the same as above. */
     if (waited < 250000 || waited > 3000000)
         fail_msg("silent connection: 408 after %llu us; expected about 300 ms",
                  (unsigned long long)waited);

@@ -2,12 +2,16 @@
  * test_gil.c — the GIL on its own: CPU-bound threads take turns in slices
  * of about the switch interval, N of them get no more done than one, and a
  * thread that keeps releasing the lock waits about an interval to get it
- * back while a CPU-bound thread runs (the convoy effect). Timing bounds are
- * wide: this machine is shared.
+ * back while a CPU-bound thread runs (the convoy effect). Each bound says
+ * below what it measures and why its margin is what it is: the switch
+ * interval is a timed wait, so slices and waits are wall time; whether
+ * threads scale is work, so it is CPU time, and it needs two free cores
+ * to be judged (tests/noise.h), which a busy machine does not give.
  */
 #include "../common/clock.h"
 #include "../common/cpuwork.h"
 #include "../servers/gil.h"
+#include "noise.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +36,7 @@ struct worker {
     uint64_t work_us;
     uint64_t done_ns; /* when it finished, since the test's start */
     uint64_t start_ns;
+    uint64_t cpu_ns; /* thread CPU time it used, waiting included */
     unsigned slices; /* times it got the lock back after a forced switch */
 };
 
@@ -43,10 +48,12 @@ static void worker_checkpoint(void *arg) {
 
 static void *cpu_worker(void *arg) {
     struct worker *worker = arg;
+    uint64_t cpu_start = clock_thread_cpu_ns();
     gil_take(&gil, worker);
     cpuwork_run(worker->work_us, worker_checkpoint, worker);
     worker->done_ns = clock_now_ns() - worker->start_ns;
     gil_drop(&gil, worker);
+    worker->cpu_ns = clock_thread_cpu_ns() - cpu_start;
     return NULL;
 }
 
@@ -76,6 +83,10 @@ static void test_free_lock_is_taken_at_once(void **state) {
         assert_false(gil_checkpoint(&gil, &start)); /* nobody asked */
         gil_drop(&gil, &start);
     }
+    /* Wall time, because the bug is a wait: a free lock that is not taken
+     * at once waits on the interval's timed wait, 1000 x 5 ms = 5 s. 1000
+     * uncontended rounds take well under a millisecond; 100 ms absorbs the
+     * host taking the vCPU away for a while. */
     assert_true(clock_now_ns() - start < 100000000ull);
     gil_get_stats(&gil, &stats);
     assert_int_equal(stats.switches, 1);
@@ -88,6 +99,8 @@ static void test_two_cpu_threads_alternate_in_interval_slices(void **state) {
     struct worker workers[2];
     struct gil_stats stats;
     (void)state;
+    /* Measured first: the slices' length is judged on two free cores only (below). */
+    bool is_slice_judged = is_timed() && !noise_too_few_cores(1.7, "the slice length");
     assert_int_equal(gil_init(&gil, 5000), 0);
     run_workers(workers, 2, 200000); /* 2 x 200 ms of work */
     gil_get_stats(&gil, &stats);
@@ -104,30 +117,75 @@ static void test_two_cpu_threads_alternate_in_interval_slices(void **state) {
         gil_destroy(&gil);
         return;
     }
-    /* Alternating, not one after the other: the first finishes near the end. */
+    /* Alternating, not one after the other: the first finishes near the
+     * end (one after the other, it would finish at half). Both are stalled
+     * alike when the host takes the vCPU, so noise moves this little. */
     assert_true(first > last * 8 / 10);
-    /* About 400 ms / 5 ms = 80 switches. */
-    if (slice_ms < 3.5 || slice_ms > 9)
-        fail_msg("slices of %.1f ms; expected about the 5 ms interval", slice_ms);
+    /* About 400 ms / 5 ms = 80 switches. The interval is a timed wait of
+     * the waiting thread (Python/ceval_gil.c), so a slice is wall time:
+     * 3.5 .. 9 ms around the 5 ms interval (5.3 measured on idle cores)
+     * leaves room for the waiter's wake-up and the holder's next
+     * checkpoint (every 100 µs), while a unit slip (5 µs or 5 s slices), an
+     * interval taken twice (10 ms) or a lock never forced to drop (one
+     * slice of 200 ms) is outside it. The waiter must wake on a core of
+     * its own for that: with the other core busy it queues behind the
+     * neighbour for up to a scheduler slice (8.9 .. 9.9 ms slices measured
+     * beside `taskset -c 1` busy loop), so below 1.7 free cores the length
+     * is printed, not judged; the alternation and the counts still are. */
+    if (is_slice_judged)
+        if (slice_ms < 3.5 || slice_ms > 9)
+            fail_msg("slices of %.1f ms; expected about the 5 ms interval", slice_ms);
+    /* A count: each got the lock back some 40 times, not once or twice. */
     assert_true(workers[0].slices > 10 && workers[1].slices > 10);
     gil_destroy(&gil);
 }
 
-/* N CPU-bound threads on 2+ cores finish no sooner than one thread doing all the work. */
+/* The CPU time a run of workers used, their wall time, and the cores it
+ * kept busy at once (CPU over wall). */
+static double cores_of(const struct worker *workers, unsigned n, double *cpu_ms) {
+    uint64_t cpu = 0, wall = 0;
+    for (unsigned i = 0; i < n; i++) {
+        cpu += workers[i].cpu_ns;
+        wall = workers[i].done_ns > wall ? workers[i].done_ns : wall;
+    }
+    *cpu_ms = (double)cpu / 1e6;
+    return wall > 0 ? (double)cpu / (double)wall : 0;
+}
+
+/*
+ * N CPU-bound threads on 2+ cores finish no sooner than one thread doing
+ * all the work. Judged by the work, not by comparing two wall times taken
+ * a second apart (a neighbour moved that ratio past the old 0.85 .. 1.3
+ * twice under load): the four threads' CPU time over their wall time is
+ * how many cores they kept busy at once. Serialised by the lock: at most
+ * 1.15 (1.0 and the waiters' wake-ups, 1.01 measured); without a GIL
+ * that serialises, four threads on two free cores keep both busy (2.0).
+ * And the same work costs the same CPU in four threads as in one, within
+ * 0.7 .. 1.4 (the CPU per iteration moves with what the sibling vCPU runs,
+ * by up to 0.77x, calibrate.h), while a waiter that spins for the lock
+ * instead of sleeping burns a second core's worth (x2 or more). With one
+ * core taken by a neighbour both a GIL and none keep one core busy, so the
+ * test measures the cores it can use first and skips below 1.7.
+ */
 static void test_cpu_threads_do_not_scale(void **state) {
     struct worker one, four[4];
+    double one_cpu_ms, four_cpu_ms;
     (void)state;
+    if (is_timed())
+        NOISE_NEEDS_CORES(1.7, "whether the GIL serialises threads");
     assert_int_equal(gil_init(&gil, 5000), 0);
     run_workers(&one, 1, 240000);
     run_workers(four, 4, 60000);
-    uint64_t four_ns = 0;
-    for (int i = 0; i < 4; i++)
-        four_ns = four[i].done_ns > four_ns ? four[i].done_ns : four_ns;
-    double ratio = (double)four_ns / (double)one.done_ns;
-    print_message("1 thread: %.0f ms; 4 threads, same total work: %.0f ms (x%.2f)\n",
-                  (double)one.done_ns / 1e6, (double)four_ns / 1e6, ratio);
-    if (is_timed() && (ratio < 0.85 || ratio > 1.3))
-        fail_msg("4 threads took x%.2f the time of one; with a GIL it should be about x1", ratio);
+    cores_of(&one, 1, &one_cpu_ms);
+    double cores = cores_of(four, 4, &four_cpu_ms);
+    double work = four_cpu_ms / one_cpu_ms;
+    print_message("1 thread: %.0f ms of CPU; 4 threads, same total work: %.0f ms of CPU (x%.2f) "
+                  "on %.2f cores at once\n",
+                  one_cpu_ms, four_cpu_ms, work, cores);
+    if (is_timed() && cores > 1.15)
+        fail_msg("4 threads kept %.2f cores busy; with a GIL at most one", cores);
+    if (is_timed() && (work < 0.7 || work > 1.4))
+        fail_msg("4 threads used x%.2f the CPU of one for the same work", work);
     gil_destroy(&gil);
 }
 
@@ -190,8 +248,17 @@ static double mean_retake_ms(bool with_cpu_thread, uint64_t interval_us) {
     return (double)io.retake_ns / io.rounds / 1e6;
 }
 
-/* bpo-7946: each time the I/O thread wants the lock back, it waits about
- * an interval behind the CPU-bound thread; alone, it does not wait. */
+/*
+ * bpo-7946: each time the I/O thread wants the lock back, it waits about
+ * an interval behind the CPU-bound thread; alone, it does not wait. The
+ * wait is the thing measured, so wall time. Alone: under 1 ms (a free lock
+ * is taken at once; a few µs seen), where a take that waited the interval
+ * would be 5. Behind a CPU thread: 3.5 .. 9 ms around the 5 ms interval,
+ * as the slices above; a GIL without the convoy (the I/O thread gets the
+ * lock at once) is under 1 ms, a unit slip far out. With a 1 ms interval,
+ * under half the 5 ms figure: the wait follows the interval, not a
+ * constant.
+ */
 static void test_io_thread_convoys_behind_cpu_thread(void **state) {
     (void)state;
     double alone = mean_retake_ms(false, 5000);
