@@ -181,6 +181,8 @@ $(BUILD)/tests/e2e_shapes: $(BUILD)/tests/e2e_shapes.o $(BUILD)/tests/e2e_client
 	$(BUILD)/tests/noise.o $(BUILD)/bench/proctree.o
 $(BUILD)/tests/e2e_peers: $(BUILD)/tests/e2e_peers.o $(BUILD)/tests/e2e_client.o $(BUILD)/bench/peers.o \
 	$(BUILD)/bench/calibrate.o $(BUILD)/bench/proc.o $(BUILD)/bench/proctree.o
+# Every e2e test has the shared client, which reads a server's CPU from /proc.
+$(addprefix $(BUILD)/tests/,$(E2E_TESTS)): $(BUILD)/tests/e2e_client.o $(BUILD)/bench/proctree.o
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(E2E_TESTS)): $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) $(TEST_LIBS)

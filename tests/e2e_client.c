@@ -1,6 +1,8 @@
 /* e2e_client.c — see e2e_client.h. */
 #include "e2e_client.h"
 
+#include "../bench/proctree.h"
+
 #include "../common/clock.h"
 #include "../common/cpuwork.h"
 
@@ -518,4 +520,10 @@ void e2e_check_pattern(const struct e2e_response *resp, size_t n) {
         if (resp->body[i] != (char)('a' + i % 26))
             fail_msg("/bytes?n=%zu: byte %zu is %#x", n, i, (unsigned char)resp->body[i]);
     }
+}
+
+double e2e_server_cpu_s(const struct e2e_server *server) {
+    struct tree_sample sample;
+    assert_int_equal(tree_sample(server->pid, &sample), 0);
+    return sample.cpu_user_s + sample.cpu_sys_s;
 }

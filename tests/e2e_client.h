@@ -133,6 +133,11 @@ void e2e_sleep_ms(unsigned ms);
 
 /* ---- For cmocka tests: each of these fails the running test on error ---- */
 
+/* CPU seconds (user + system) server's whole process tree — an arbiter and
+ * its workers — has used so far (bench/proctree.h): what work costs, which
+ * a busy neighbour does not stretch as it stretches wall time. */
+double e2e_server_cpu_s(const struct e2e_server *server);
+
 /* The server a group of tests shares, started with no extra flags:
  * e2e_shared_start is the group's setup, e2e_shared_stop its teardown
  * (a server that does not exit 0 on SIGTERM fails the group). */

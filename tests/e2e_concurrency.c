@@ -5,7 +5,6 @@
  * single loop. bin/server --port 0 for the model in $SHOWDOWN_MODEL on
  * 127.0.0.1; run by `make e2e` once per model in MODELS.
  */
-#include "../bench/proctree.h"
 #include "../common/clock.h"
 #include "e2e_client.h"
 
@@ -87,13 +86,6 @@ static void test_concurrent_io_waits_overlap(void **state) {
     free(conns);
 }
 
-/* CPU milliseconds the shared server's process tree has used so far. */
-static double server_cpu_ms(void) {
-    struct tree_sample sample;
-    assert_int_equal(tree_sample(e2e_shared.pid, &sample), 0);
-    return (sample.cpu_user_s + sample.cpu_sys_s) * 1000;
-}
-
 /*
  * A /cpu?us=300000 request in flight, then a /hello: on `node` and `uvicorn`
  * the loop is blocked and /hello waits for the CPU work — that is the
@@ -130,10 +122,10 @@ static void test_cpu_work_and_a_concurrent_hello(void **state) {
     e2e_send_request(cpu, "GET /cpu?us=300000 HTTP/1.1\r\n\r\n");
     e2e_sleep_ms(20); /* let the server start the work */
     uint64_t start = clock_now_us();
-    double cpu_before = server_cpu_ms();
+    double cpu_before = (e2e_server_cpu_s(&e2e_shared) * 1000);
     e2e_send_request(hello, "GET /hello HTTP/1.1\r\n\r\n");
     e2e_expect_response(hello, &resp, false);
-    double spent_ms = server_cpu_ms() - cpu_before;
+    double spent_ms = (e2e_server_cpu_s(&e2e_shared) * 1000) - cpu_before;
     uint64_t waited = clock_now_us() - start;
     assert_int_equal(resp.status, 200);
     e2e_response_free(&resp);

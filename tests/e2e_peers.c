@@ -6,7 +6,6 @@
  * clean stop on SIGTERM. Needs `make deps-peers` (make test runs it).
  */
 #include "../bench/peers.h"
-#include "../bench/proctree.h"
 #include "../common/clock.h"
 #include "e2e_client.h"
 
@@ -107,22 +106,15 @@ static void test_every_endpoint_answers_the_same_bytes(void **state) {
     }
 }
 
-/* CPU seconds the peer's whole process tree has used so far. */
-static double tree_cpu_s(pid_t root) {
-    struct tree_sample sample;
-    assert_int_equal(tree_sample(root, &sample), 0);
-    return sample.cpu_user_s + sample.cpu_sys_s;
-}
-
 /* Waits (at most 10 s) until the tree has used no CPU for 200 ms: a
  * gunicorn server says it is ready before its workers have imported Flask,
  * and Node's worker_threads start their isolates after the port is open,
  * which is CPU the requests below did not cause. */
-static void wait_quiet(pid_t root) {
-    double last = tree_cpu_s(root);
+static void wait_quiet(const struct e2e_server *server) {
+    double last = e2e_server_cpu_s(server);
     for (int waited = 0; waited < 10000; waited += 200) {
         e2e_sleep_ms(200);
-        double now = tree_cpu_s(root);
+        double now = e2e_server_cpu_s(server);
         if (now == last)
             return;
         last = now;
@@ -149,14 +141,14 @@ static void test_work_costs_its_cpu_and_waits_take_their_time(void **state) {
     for (unsigned p = 0; p < npeers; p++) {
         start_peer(&peers[p]);
         struct e2e_response resp;
-        wait_quiet(real.pid);
-        double before = tree_cpu_s(real.pid);
+        wait_quiet(&real);
+        double before = e2e_server_cpu_s(&real);
         for (int i = 0; i < 3; i++) {
             assert_int_equal(e2e_get(real.port, "/cpu?us=100000", &resp), 0);
             assert_int_equal(resp.status, 200);
             e2e_response_free(&resp);
         }
-        double cpu = tree_cpu_s(real.pid) - before;
+        double cpu = e2e_server_cpu_s(&real) - before;
         assert_int_equal(e2e_get(real.port, "/io?ms=50", &resp), 0);
         uint64_t io = resp.elapsed_us;
         e2e_response_free(&resp);

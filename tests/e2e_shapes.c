@@ -7,7 +7,6 @@
  * are not pinned: the CPU shapes need both cores, and skip, saying so, when
  * a neighbour has one (tests/noise.h).
  */
-#include "../bench/proctree.h"
 #include "../common/clock.h"
 #include "e2e_client.h"
 #include "noise.h"
@@ -64,13 +63,6 @@ static void start(const char *model, const char *const *flags) {
     assert_int_equal(e2e_server_start_model(&own, model, flags), 0);
 }
 
-/* CPU seconds own's whole process tree has used so far. */
-static double tree_cpu_s(void) {
-    struct tree_sample sample;
-    assert_int_equal(tree_sample(own.pid, &sample), 0);
-    return sample.cpu_user_s + sample.cpu_sys_s;
-}
-
 /* Requests/s of model (with flags) for path at the given connections; in
  * *cores (may be NULL), the CPU its process tree used over the load's wall
  * time (warmup and run alike), i.e. how many cores it kept busy at once. */
@@ -78,11 +70,12 @@ static double rate_of(const char *model, const char *const *flags, const char *p
                       const char *connections, double *cores) {
     start(model, flags);
     e2e_sleep_ms(200);
-    double cpu_before = tree_cpu_s();
+    double cpu_before = e2e_server_cpu_s(&own);
     uint64_t wall_before = clock_now_us();
     char *json = loadgen(path, connections, NULL);
     if (cores)
-        *cores = (tree_cpu_s() - cpu_before) / ((double)(clock_now_us() - wall_before) / 1e6);
+        *cores =
+            (e2e_server_cpu_s(&own) - cpu_before) / ((double)(clock_now_us() - wall_before) / 1e6);
     double rps = e2e_json_number(json, NULL, "rps");
     free(json);
     assert_int_equal(e2e_server_stop(&own, SIGTERM, E2E_TIMEOUT_MS), 0);
