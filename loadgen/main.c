@@ -153,11 +153,9 @@ static int merge_threads(struct lg_result *result, struct lg_thread *threads, bo
     const struct lg_config *config = result->config;
 
     lg_stats_init(&result->total);
-    result->paths = calloc(config->path_count, sizeof(*result->paths));
+    result->paths = lg_stats_new(config->path_count);
     if (!result->paths)
         return -1;
-    for (unsigned p = 0; p < config->path_count; p++)
-        lg_stats_init(&result->paths[p]);
     *thread_failed = false;
     for (unsigned i = 0; i < config->threads; i++) {
         struct lg_thread *thread = &threads[i];

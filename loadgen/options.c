@@ -249,21 +249,24 @@ static int whole(const char *flag, const char *value, uint64_t min, uint64_t max
     return 0;
 }
 
+/* whole() from 1 to max, for an unsigned field. */
+static int whole_unsigned(const char *flag, const char *value, unsigned max, unsigned *out,
+                          char *err, size_t err_len) {
+    uint64_t n;
+    if (whole(flag, value, 1, max, &n, err, err_len) < 0)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
 /* How much load, and for how long: -c -t -d -R --timeout --warmup. */
 static int take_load(int opt, const char *value, struct lg_config *config, char *err,
                      size_t err_len) {
-    uint64_t n;
     switch (opt) {
     case 'c':
-        if (whole("-c", value, 1, 1000000, &n, err, err_len) < 0)
-            return -1;
-        config->connections = (unsigned)n;
-        return 0;
+        return whole_unsigned("-c", value, 1000000, &config->connections, err, err_len);
     case 't':
-        if (whole("-t", value, 1, 1024, &n, err, err_len) < 0)
-            return -1;
-        config->threads = (unsigned)n;
-        return 0;
+        return whole_unsigned("-t", value, 1024, &config->threads, err, err_len);
     case 'd':
         return parse_duration("-d", value, 1000000, &config->duration_ns, err, err_len);
     case 'R': {
