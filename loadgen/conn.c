@@ -399,11 +399,9 @@ static int thread_setup(struct lg_thread *thread) {
     event_config_free(event_config);
     if (!thread->base)
         return -1;
-    thread->stats = calloc(config->path_count, sizeof(*thread->stats));
+    thread->stats = lg_stats_new(config->path_count);
     if (!thread->stats)
         return -1;
-    for (unsigned i = 0; i < config->path_count; i++)
-        lg_stats_init(&thread->stats[i]);
     for (unsigned i = 0; i < thread->conn_count; i++) {
         struct lg_conn *conn = &thread->conns[i];
         conn->thread = thread;

@@ -105,6 +105,9 @@ struct lg_stats {
 void lg_counters_add(struct lg_counters *dst, const struct lg_counters *src);
 void lg_stats_init(struct lg_stats *stats);
 void lg_stats_merge(struct lg_stats *dst, const struct lg_stats *src);
+/* count stats, each initialised (one per path); the caller frees the array.
+ * NULL if out of memory. */
+struct lg_stats *lg_stats_new(unsigned count);
 
 /* ---- conn.c: connections and threads ---- */
 

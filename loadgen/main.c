@@ -101,71 +101,72 @@ static void watch(struct lg_result *result, struct lg_thread *threads, uint64_t 
         fprintf(stderr, "\r%78s\r", "");
 }
 
-int main(int argc, char **argv) {
-    struct lg_config config;
-    struct lg_result *result;
-    char err[LG_ERR_MAX + 4200];
-    int rc = lg_parse_args(argc, argv, &config, err, sizeof(err));
+/* Everything a run needs before it starts: the command line, outputs that
+ * can be written, enough open files, the requests. 1 for --help/--version
+ * (done), 0 to run, -1 with err filled. */
+static int prepare(int argc, char **argv, struct lg_config *config, char *err, size_t err_len) {
+    int rc = lg_parse_args(argc, argv, config, err, err_len);
+    if (rc != 0)
+        return rc;
+    if (check_outputs(config, err, err_len) < 0)
+        return -1;
+    if (raise_nofile(config->connections + config->threads * 8 + 64, err, err_len) < 0)
+        return -1;
+    if (lg_format_requests(config) < 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    return 0;
+}
 
-    if (rc == 1)
-        return 0;
-    if (rc < 0)
-        return usage_error(err);
-    if (check_outputs(&config, err, sizeof(err)) < 0)
-        return usage_error(err);
-    if (raise_nofile(config.connections + config.threads * 8 + 64, err, sizeof(err)) < 0)
-        return usage_error(err);
-    if (lg_format_requests(&config) < 0)
-        return usage_error("out of memory");
-    signal(SIGPIPE, SIG_IGN);
-
-    struct lg_thread *threads = calloc(config.threads, sizeof(*threads));
-    struct lg_conn *conns = calloc(config.connections, sizeof(*conns));
-    result = calloc(1, sizeof(*result));
-    if (!threads || !conns || !result)
-        return usage_error("out of memory");
-
-    uint64_t start_ns = clock_now_ns();
+/* Gives each thread its share of the connections and starts it; -1 (said
+ * on stderr) when a thread cannot be started. */
+static int start_threads(const struct lg_config *config, struct lg_thread *threads,
+                         struct lg_conn *conns, uint64_t start_ns) {
     unsigned g = 0;
-    for (unsigned i = 0; i < config.threads; i++) {
+    for (unsigned i = 0; i < config->threads; i++) {
         struct lg_thread *thread = &threads[i];
         thread->index = i;
-        thread->config = &config;
+        thread->config = config;
         thread->conns = conns + g;
-        thread->conn_count = lg_share(config.connections, config.threads, i);
+        thread->conn_count = lg_share(config->connections, config->threads, i);
         for (unsigned j = 0; j < thread->conn_count; j++)
             thread->conns[j].g = g + j;
         g += thread->conn_count;
         thread->start_ns = start_ns;
-        thread->record_from_ns = config.warmup_ns;
-        thread->end_ns = config.warmup_ns + config.duration_ns;
-        thread->rng = config.seed * 0x9e3779b97f4a7c15ull + i;
+        thread->record_from_ns = config->warmup_ns;
+        thread->end_ns = config->warmup_ns + config->duration_ns;
+        thread->rng = config->seed * 0x9e3779b97f4a7c15ull + i;
         atomic_init(&thread->completed, 0);
         if (pthread_create(&thread->id, NULL, lg_thread_run, thread) != 0) {
             fprintf(stderr, "loadgen: cannot start thread %u: %s\n", i, strerror(errno));
-            return 1;
+            return -1;
         }
     }
-    result->config = &config;
-    watch(result, threads, start_ns);
+    return 0;
+}
+
+/* Joins the threads and merges what each measured into result (per path and
+ * in total); the run's CPU time. -1 if out of memory; *thread_failed when a
+ * thread reported an error (said on stderr). */
+static int merge_threads(struct lg_result *result, struct lg_thread *threads, bool *thread_failed) {
+    const struct lg_config *config = result->config;
 
     lg_stats_init(&result->total);
-    result->paths = calloc(config.path_count, sizeof(*result->paths));
+    result->paths = lg_stats_new(config->path_count);
     if (!result->paths)
-        return usage_error("out of memory");
-    for (unsigned p = 0; p < config.path_count; p++)
-        lg_stats_init(&result->paths[p]);
-    bool thread_failed = false;
-    for (unsigned i = 0; i < config.threads; i++) {
+        return -1;
+    *thread_failed = false;
+    for (unsigned i = 0; i < config->threads; i++) {
         struct lg_thread *thread = &threads[i];
         pthread_join(thread->id, NULL);
         if (thread->error[0]) {
             fprintf(stderr, "loadgen: %s\n", thread->error);
-            thread_failed = true;
+            *thread_failed = true;
         }
         if (!thread->stats)
             continue;
-        for (unsigned p = 0; p < config.path_count; p++) {
+        for (unsigned p = 0; p < config->path_count; p++) {
             lg_stats_merge(&result->paths[p], &thread->stats[p]);
             lg_stats_merge(&result->total, &thread->stats[p]);
         }
@@ -174,32 +175,70 @@ int main(int argc, char **argv) {
             result->last_connect_errno = thread->last_connect_errno;
         free(thread->stats);
     }
-    result->elapsed_s = (double)config.duration_ns / 1e9;
+    result->elapsed_s = (double)config->duration_ns / 1e9;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     result->cpu_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
                     (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+    return 0;
+}
 
-    if (config.json)
+/* The summary or --json on stdout, then --csv and --hgrm; 1 if a file could
+ * not be written or no request was made, else 0. */
+static int report(const struct lg_result *result) {
+    const struct lg_config *config = result->config;
+    char err[LG_ERR_MAX + 4200];
+    int status = 0;
+
+    if (config->json)
         lg_report_json(result);
     else
         lg_report_text(result);
     fflush(stdout);
-    int status = 0;
-    if (config.csv_path && lg_report_csv(result, config.csv_path, err, sizeof(err)) < 0) {
+    if (config->csv_path && lg_report_csv(result, config->csv_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "loadgen: %s\n", err);
         status = 1;
     }
-    if (config.hgrm_path && lg_report_hgrm(result, config.hgrm_path, err, sizeof(err)) < 0) {
+    if (config->hgrm_path && lg_report_hgrm(result, config->hgrm_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "loadgen: %s\n", err);
         status = 1;
     }
     if (result->total.counters.requests == 0) {
-        fprintf(stderr, "loadgen: no request could be made to %s%s%s\n", config.url,
+        fprintf(stderr, "loadgen: no request could be made to %s%s%s\n", config->url,
                 result->last_connect_errno ? ": " : "",
                 result->last_connect_errno ? strerror(result->last_connect_errno) : "");
         status = 1;
     }
+    return status;
+}
+
+int main(int argc, char **argv) {
+    struct lg_config config;
+    char err[LG_ERR_MAX + 4200];
+    int rc = prepare(argc, argv, &config, err, sizeof(err));
+
+    if (rc == 1)
+        return 0;
+    if (rc < 0)
+        return usage_error(err);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct lg_thread *threads = calloc(config.threads, sizeof(*threads));
+    struct lg_conn *conns = calloc(config.connections, sizeof(*conns));
+    struct lg_result *result = calloc(1, sizeof(*result));
+    if (!threads || !conns || !result)
+        return usage_error("out of memory");
+
+    uint64_t start_ns = clock_now_ns();
+    if (start_threads(&config, threads, conns, start_ns) < 0)
+        return 1;
+    result->config = &config;
+    watch(result, threads, start_ns);
+
+    bool thread_failed;
+    if (merge_threads(result, threads, &thread_failed) < 0)
+        return usage_error("out of memory");
+    int status = report(result);
     if (thread_failed)
         status = 1;
     free(result->paths);

@@ -205,43 +205,128 @@ static int parse_duration(const char *flag, const char *s, uint64_t min_ns, uint
     return 0;
 }
 
-int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, size_t err_len) {
-    enum {
-        OPT_TIMEOUT = 256,
-        OPT_LATENCY,
-        OPT_WARMUP,
-        OPT_MIX,
-        OPT_SEED,
-        OPT_CLOSE,
-        OPT_SOURCE,
-        OPT_CSV,
-        OPT_HGRM,
-        OPT_JSON,
-        OPT_VERSION
-    };
-    static const struct option long_options[] = {
-        {"connections", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},
-        {"rate", required_argument, NULL, 'R'},
-        {"header", required_argument, NULL, 'H'},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"latency", no_argument, NULL, OPT_LATENCY},
-        {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"mix", required_argument, NULL, OPT_MIX},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"close", no_argument, NULL, OPT_CLOSE},
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"csv", required_argument, NULL, OPT_CSV},
-        {"hgrm", required_argument, NULL, OPT_HGRM},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    const char *mix = NULL;
+enum {
+    OPT_TIMEOUT = 256,
+    OPT_LATENCY,
+    OPT_WARMUP,
+    OPT_MIX,
+    OPT_SEED,
+    OPT_CLOSE,
+    OPT_SOURCE,
+    OPT_CSV,
+    OPT_HGRM,
+    OPT_JSON,
+    OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"connections", required_argument, NULL, 'c'},
+    {"threads", required_argument, NULL, 't'},
+    {"duration", required_argument, NULL, 'd'},
+    {"rate", required_argument, NULL, 'R'},
+    {"header", required_argument, NULL, 'H'},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"latency", no_argument, NULL, OPT_LATENCY},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"mix", required_argument, NULL, OPT_MIX},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"close", no_argument, NULL, OPT_CLOSE},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"hgrm", required_argument, NULL, OPT_HGRM},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* value as a whole number from min to max. */
+static int whole(const char *flag, const char *value, uint64_t min, uint64_t max, uint64_t *out,
+                 char *err, size_t err_len) {
     char reason[OPT_ERR_MAX];
-    uint64_t value;
+    if (opt_parse_uint(value, min, max, out, reason, sizeof(reason)) < 0)
+        return fail(err, err_len, flag, reason);
+    return 0;
+}
+
+/* whole() from 1 to max, for an unsigned field. */
+static int whole_unsigned(const char *flag, const char *value, unsigned max, unsigned *out,
+                          char *err, size_t err_len) {
+    uint64_t n;
+    if (whole(flag, value, 1, max, &n, err, err_len) < 0)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+/* How much load, and for how long: -c -t -d -R --timeout --warmup. */
+static int take_load(int opt, const char *value, struct lg_config *config, char *err,
+                     size_t err_len) {
+    switch (opt) {
+    case 'c':
+        return whole_unsigned("-c", value, 1000000, &config->connections, err, err_len);
+    case 't':
+        return whole_unsigned("-t", value, 1024, &config->threads, err, err_len);
+    case 'd':
+        return parse_duration("-d", value, 1000000, &config->duration_ns, err, err_len);
+    case 'R': {
+        char *end;
+        double rate = strtod(value, &end);
+        if (end == value || *end || !(rate > 0) || rate > 1e9)
+            return fail(err, err_len, "-R", "expected requests/s, a number above 0");
+        config->rate = rate;
+        return 0;
+    }
+    case OPT_TIMEOUT:
+        return parse_duration("--timeout", value, 1000000, &config->timeout_ns, err, err_len);
+    case OPT_WARMUP:
+        return parse_duration("--warmup", value, 0, &config->warmup_ns, err, err_len);
+    }
+    return 1;
+}
+
+/* What is sent, and from where: -H --mix --seed --close --source. --mix is
+ * only noted here: it is parsed once the URL has given the host. */
+static int take_request(int opt, const char *value, struct lg_config *config, const char **mix,
+                        char *err, size_t err_len) {
+    switch (opt) {
+    case 'H':
+        return add_header(config, value, err, err_len);
+    case OPT_MIX:
+        *mix = value;
+        return 0;
+    case OPT_SEED:
+        return whole("--seed", value, 0, UINT64_MAX, &config->seed, err, err_len);
+    case OPT_CLOSE:
+        config->close = true;
+        return 0;
+    case OPT_SOURCE:
+        return parse_source(config, value, err, err_len);
+    }
+    return 1;
+}
+
+/* What is reported, and where: --latency --csv --hgrm --json. */
+static int take_output(int opt, const char *value, struct lg_config *config) {
+    switch (opt) {
+    case OPT_LATENCY:
+        config->latency = true;
+        return 0;
+    case OPT_CSV:
+        config->csv_path = value;
+        return 0;
+    case OPT_HGRM:
+        config->hgrm_path = value;
+        return 0;
+    case OPT_JSON:
+        config->json = true;
+        return 0;
+    }
+    return 1;
+}
+
+int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, size_t err_len) {
+    const char *mix = NULL;
     int opt;
 
     memset(config, 0, sizeof(*config));
@@ -254,80 +339,29 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":c:t:d:R:H:h", long_options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            if (opt_parse_uint(optarg, 1, 1000000, &value, reason, sizeof(reason)) < 0)
-                return fail(err, err_len, "-c", reason);
-            config->connections = (unsigned)value;
-            break;
-        case 't':
-            if (opt_parse_uint(optarg, 1, 1024, &value, reason, sizeof(reason)) < 0)
-                return fail(err, err_len, "-t", reason);
-            config->threads = (unsigned)value;
-            break;
-        case 'd':
-            if (parse_duration("-d", optarg, 1000000, &config->duration_ns, err, err_len) < 0)
-                return -1;
-            break;
-        case 'R': {
-            char *end;
-            double rate = strtod(optarg, &end);
-            if (end == optarg || *end || !(rate > 0) || rate > 1e9)
-                return fail(err, err_len, "-R", "expected requests/s, a number above 0");
-            config->rate = rate;
-            break;
-        }
-        case 'H':
-            if (add_header(config, optarg, err, err_len) < 0)
-                return -1;
-            break;
-        case OPT_TIMEOUT:
-            if (parse_duration("--timeout", optarg, 1000000, &config->timeout_ns, err, err_len) < 0)
-                return -1;
-            break;
-        case OPT_LATENCY:
-            config->latency = true;
-            break;
-        case OPT_WARMUP:
-            if (parse_duration("--warmup", optarg, 0, &config->warmup_ns, err, err_len) < 0)
-                return -1;
-            break;
-        case OPT_MIX:
-            mix = optarg;
-            break;
-        case OPT_SEED:
-            if (opt_parse_uint(optarg, 0, UINT64_MAX, &config->seed, reason, sizeof(reason)) < 0)
-                return fail(err, err_len, "--seed", reason);
-            break;
-        case OPT_CLOSE:
-            config->close = true;
-            break;
-        case OPT_SOURCE:
-            if (parse_source(config, optarg, err, err_len) < 0)
-                return -1;
-            break;
-        case OPT_CSV:
-            config->csv_path = optarg;
-            break;
-        case OPT_HGRM:
-            config->hgrm_path = optarg;
-            break;
-        case OPT_JSON:
-            config->json = true;
-            break;
-        case 'h':
+        if (opt == 'h') {
             printf("Usage: %s [options] URL\n%s", program_name(argv[0]), usage_text);
             return 1;
-        case OPT_VERSION:
+        }
+        if (opt == OPT_VERSION) {
             printf("showdown-loadgen %s\n", SHOWDOWN_VERSION);
             return 1;
-        case ':':
+        }
+        if (opt == ':') {
             snprintf(err, err_len, "%s: missing value", argv[optind - 1]);
             return -1;
-        default:
+        }
+        int rc = take_load(opt, optarg, config, err, err_len);
+        if (rc > 0)
+            rc = take_request(opt, optarg, config, &mix, err, err_len);
+        if (rc > 0)
+            rc = take_output(opt, optarg, config);
+        if (rc > 0) { /* getopt_long's '?' */
             snprintf(err, err_len, "%s: unknown option (see --help)", argv[optind - 1]);
             return -1;
         }
+        if (rc < 0)
+            return -1;
     }
     if (optind >= argc)
         return fail(err, err_len, "URL", "missing (e.g. http://127.0.0.1:8080/hello)");

@@ -88,12 +88,7 @@ static void print_sample_stats(const struct lg_result *result) {
            100.0 * within / n);
 }
 
-void lg_report_text(const struct lg_result *result) {
-    const struct lg_config *config = result->config;
-    const struct lg_counters *total = &result->total.counters;
-    const struct hist *latency = &result->total.corrected;
-    char a[32], b[32], c[32];
-
+static void print_header(const struct lg_config *config) {
     printf("Running %.0fs test @ %s\n", (double)config->duration_ns / 1e9, config->url);
     printf("  %u threads and %u connections", config->threads, config->connections);
     if (config->rate > 0)
@@ -105,39 +100,58 @@ void lg_report_text(const struct lg_result *result) {
     printf("\n");
     if (config->warmup_ns > 0)
         printf("  after %.1fs of warmup, not recorded\n", (double)config->warmup_ns / 1e9);
+}
+
+/* Thread Stats, then with --latency the spectrum (and wrk2's uncorrected
+ * one under -R) and the detailed percentile spectrum. */
+static void print_latency(const struct lg_result *result) {
+    const struct lg_config *config = result->config;
+    const struct hist *latency = &result->total.corrected;
+    char a[32], b[32], c[32];
+
     printf("  Thread Stats   Avg      Stdev     Max   +/- Stdev\n");
     printf("    Latency %9s %9s %9s %8.2f%%\n", format_us(hist_mean(latency), a, sizeof(a)),
            format_us(hist_stddev(latency), b, sizeof(b)),
            format_us((double)hist_max(latency), c, sizeof(c)), hist_within_stddev(latency));
     print_sample_stats(result);
-    if (config->latency) {
-        print_spectrum(latency, config->rate > 0
-                                    ? "Latency Distribution (HdrHistogram - Recorded Latency)"
-                                    : "Latency Distribution (HdrHistogram)");
-        if (config->rate > 0)
-            print_spectrum(&result->total.uncorrected,
-                           "Uncorrected Latency (measured from the actual send, not the schedule)");
-        printf("\n  Detailed Percentile spectrum:\n");
-        hist_write_hgrm(latency, stdout, 5, 1000.0);
-        printf("----------------------------------------------------------\n");
+    if (!config->latency)
+        return;
+    print_spectrum(latency, config->rate > 0
+                                ? "Latency Distribution (HdrHistogram - Recorded Latency)"
+                                : "Latency Distribution (HdrHistogram)");
+    if (config->rate > 0)
+        print_spectrum(&result->total.uncorrected,
+                       "Uncorrected Latency (measured from the actual send, not the schedule)");
+    printf("\n  Detailed Percentile spectrum:\n");
+    hist_write_hgrm(latency, stdout, 5, 1000.0);
+    printf("----------------------------------------------------------\n");
+}
+
+/* One line per --mix path. */
+static void print_paths(const struct lg_result *result) {
+    const struct lg_config *config = result->config;
+    char a[32], b[32], c[32], d[32];
+
+    printf("  %-24s %10s %9s %9s %9s %9s %8s\n", "Path", "Requests", "Avg", "p50", "p99", "Max",
+           "Errors");
+    for (unsigned i = 0; i < config->path_count; i++) {
+        const struct lg_stats *path = &result->paths[i];
+        const struct lg_counters *n = &path->counters;
+        printf("  %-24s %10llu %9s %9s %9s %9s %8llu\n", config->paths[i].target,
+               (unsigned long long)n->requests,
+               format_us(hist_mean(&path->corrected), a, sizeof(a)),
+               format_us((double)hist_value_at_percentile(&path->corrected, 50), b, sizeof(b)),
+               format_us((double)hist_value_at_percentile(&path->corrected, 99), c, sizeof(c)),
+               format_us((double)hist_max(&path->corrected), d, sizeof(d)),
+               (unsigned long long)(n->err_read + n->err_write + n->err_timeout + n->err_status));
     }
-    if (config->is_mix) {
-        printf("  %-24s %10s %9s %9s %9s %9s %8s\n", "Path", "Requests", "Avg", "p50", "p99", "Max",
-               "Errors");
-        for (unsigned i = 0; i < config->path_count; i++) {
-            const struct lg_stats *path = &result->paths[i];
-            const struct lg_counters *n = &path->counters;
-            char d[32];
-            printf(
-                "  %-24s %10llu %9s %9s %9s %9s %8llu\n", config->paths[i].target,
-                (unsigned long long)n->requests,
-                format_us(hist_mean(&path->corrected), a, sizeof(a)),
-                format_us((double)hist_value_at_percentile(&path->corrected, 50), b, sizeof(b)),
-                format_us((double)hist_value_at_percentile(&path->corrected, 99), c, sizeof(c)),
-                format_us((double)hist_max(&path->corrected), d, sizeof(d)),
-                (unsigned long long)(n->err_read + n->err_write + n->err_timeout + n->err_status));
-        }
-    }
+}
+
+/* Totals, the errors that happened, and the rates. */
+static void print_totals(const struct lg_result *result) {
+    const struct lg_counters *total = &result->total.counters;
+    char a[32];
+
     printf("  %llu requests in %.2fs, %s read\n", (unsigned long long)total->requests,
            result->elapsed_s, format_bytes((double)total->bytes, a, sizeof(a)));
     if (connect_errors(result) || total->err_read || total->err_write || total->err_timeout)
@@ -156,30 +170,50 @@ void lg_report_text(const struct lg_result *result) {
     printf("Transfer/sec: %10s\n",
            format_bytes(result->elapsed_s > 0 ? (double)total->bytes / result->elapsed_s : 0, a,
                         sizeof(a)));
+}
 
-    if (config->rate > 0) {
-        double achieved = rps_of(result, total->requests);
-        uint64_t late = total->late_busy + total->late_own;
-        if (achieved < config->rate * 0.98 || late * 100 > total->sent) {
-            printf("Behind schedule: requested %.0f requests/s, achieved %.0f; %llu of %llu sent "
-                   "more than 1 ms late:\n",
-                   config->rate, achieved, (unsigned long long)late,
-                   (unsigned long long)total->sent);
-            printf("  %llu while their connection still waited for an earlier answer (server "
-                   "slower than the schedule, or too few connections: raise -c)\n",
-                   (unsigned long long)total->late_busy);
-            printf("  %llu because bin/loadgen itself sent them late (its CPU saturated, or its "
-                   "wake-ups slow: raise -t, lower -R, or check the machine)\n",
-                   (unsigned long long)total->late_own);
-        }
-    }
+/* Under -R: why the schedule was not kept, when it was not. */
+static void print_behind_schedule(const struct lg_result *result) {
+    const struct lg_config *config = result->config;
+    const struct lg_counters *total = &result->total.counters;
+    double achieved = rps_of(result, total->requests);
+    uint64_t late = total->late_busy + total->late_own;
+
+    if (achieved >= config->rate * 0.98 && late * 100 <= total->sent)
+        return;
+    printf("Behind schedule: requested %.0f requests/s, achieved %.0f; %llu of %llu sent "
+           "more than 1 ms late:\n",
+           config->rate, achieved, (unsigned long long)late, (unsigned long long)total->sent);
+    printf("  %llu while their connection still waited for an earlier answer (server "
+           "slower than the schedule, or too few connections: raise -c)\n",
+           (unsigned long long)total->late_busy);
+    printf("  %llu because bin/loadgen itself sent them late (its CPU saturated, or its "
+           "wake-ups slow: raise -t, lower -R, or check the machine)\n",
+           (unsigned long long)total->late_own);
+}
+
+/* When bin/loadgen's own CPU was near its cores' worth, it may have been the limit. */
+static void print_own_cpu(const struct lg_result *result) {
+    const struct lg_config *config = result->config;
     unsigned cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     unsigned usable = config->threads < cores ? config->threads : cores;
     double total_s = result->elapsed_s + (double)config->warmup_ns / 1e9;
+
     if (total_s > 0 && result->cpu_s > 0.9 * total_s * usable)
         printf("Note: bin/loadgen used %.0f%% of %u core(s): it may be what limited these "
                "figures.\n",
                100 * result->cpu_s / (total_s * usable), usable);
+}
+
+void lg_report_text(const struct lg_result *result) {
+    print_header(result->config);
+    print_latency(result);
+    if (result->config->is_mix)
+        print_paths(result);
+    print_totals(result);
+    if (result->config->rate > 0)
+        print_behind_schedule(result);
+    print_own_cpu(result);
 }
 
 static void json_latency(const char *name, const struct hist *h, const char *suffix) {

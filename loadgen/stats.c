@@ -1,6 +1,7 @@
 /* stats.c — adding up counters and histograms across paths and threads. */
 #include "loadgen.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void lg_counters_add(struct lg_counters *dst, const struct lg_counters *src) {
@@ -28,4 +29,11 @@ void lg_stats_merge(struct lg_stats *dst, const struct lg_stats *src) {
     hist_merge(&dst->corrected, &src->corrected);
     hist_merge(&dst->uncorrected, &src->uncorrected);
     lg_counters_add(&dst->counters, &src->counters);
+}
+
+struct lg_stats *lg_stats_new(unsigned count) {
+    struct lg_stats *stats = calloc(count, sizeof(*stats));
+    for (unsigned i = 0; stats && i < count; i++)
+        lg_stats_init(&stats[i]);
+    return stats;
 }

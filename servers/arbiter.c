@@ -15,8 +15,9 @@
  *  - SIGHUP: a fresh set of workers is started, then the old ones get
  *    SIGTERM; the listening socket never closes.
  * arb_run's loop is those steps in that order: arb_wait, arb_hand_over
- * (node-cluster's round-robin), arb_reap_workers, then arb_is_stopped,
- * arb_stop, arb_reload or arb_murder_workers.
+ * (node-cluster's round-robin), arb_reap_workers, arb_manage_workers (a
+ * spawn that failed is tried again), then arb_is_stopped, arb_stop,
+ * arb_reload or arb_murder_workers.
  */
 #define _GNU_SOURCE /* accept4 */
 #include "arbiter.h"
@@ -25,6 +26,7 @@
 #include "server.h"
 #include "stats.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -135,8 +137,10 @@ static _Noreturn void arb_become_worker(const struct server_config *config, int 
 }
 
 /* Gunicorn's spawn_worker(): forks a worker of the current generation into
- * slot i (its pid there: -1 if fork or socketpair failed). */
-static void arb_spawn(struct arbiter *arb, unsigned i) {
+ * slot i. Returns 0, or -1 (said on stderr, with the reason) if fork or
+ * socketpair failed: the slot then holds no worker (pid 0), never -1, which
+ * kill() would read as every process; arb_manage_workers tries again. */
+static int arb_spawn(struct arbiter *arb, unsigned i) {
     struct arb_worker *slot = &arb->workers[i];
     struct stats_slot *stats = &arb->board.slots[i];
     sigset_t all, old;
@@ -148,29 +152,44 @@ static void arb_spawn(struct arbiter *arb, unsigned i) {
     atomic_store(&stats->requests, 0);
     slot->ipc_fd = -1;
     slot->is_free = false;
+    slot->pid = 0;
+    atomic_store(&stats->pid, 0);
     if (arb->config->is_round_robin &&
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-        fprintf(stderr, "server: arbiter: socketpair: %s\n", strerror(errno));
-        slot->pid = -1;
-        return;
+        fprintf(stderr, "server: arbiter: cannot start worker %u: socketpair: %s\n", i,
+                strerror(errno));
+        return -1;
     }
     /* No signal may reach the child while it still has the arbiter's
      * handlers: it would be lost. The child unblocks once it has its own. */
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
     pid_t pid = fork();
+    int fork_errno = errno;
     if (pid == 0)
         arb_become_worker(&arb->shared, arb->listen_fd, stats, i, pair[1], pair[0]);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    atomic_store(&stats->pid, pid > 0 ? pid : 0);
-    if (pair[1] >= 0) {
+    if (pair[1] >= 0)
         close(pair[1]);
-        slot->ipc_fd = pair[0];
-        slot->is_free = pid > 0;
-        if (pid < 0)
-            close(pair[0]), slot->ipc_fd = -1;
+    if (pid < 0) {
+        if (pair[0] >= 0)
+            close(pair[0]);
+        fprintf(stderr, "server: arbiter: cannot start worker %u: fork: %s\n", i,
+                strerror(fork_errno));
+        return -1;
     }
+    atomic_store(&stats->pid, pid);
+    slot->ipc_fd = pair[0];
+    slot->is_free = pair[0] >= 0;
     slot->pid = pid;
+    return 0;
+}
+
+/* Every signal to a worker goes through here: a slot's pid is 0 when it
+ * holds no worker, and kill(0) or kill(-1) would reach far more. */
+static void arb_signal(const struct arb_worker *worker, int sig) {
+    assert(worker->pid > 0);
+    kill(worker->pid, sig);
 }
 
 static void arb_describe_exit(pid_t pid, int status, char *buf, size_t len) {
@@ -194,7 +213,7 @@ static unsigned arb_live_workers(const struct arbiter *arb) {
 static void arb_kill_workers(const struct arbiter *arb, int sig) {
     for (unsigned i = 0; i < arb->slots; i++) {
         if (arb->workers[i].pid)
-            kill(arb->workers[i].pid, sig);
+            arb_signal(&arb->workers[i], sig);
     }
 }
 
@@ -328,10 +347,31 @@ static void arb_reap_workers(struct arbiter *arb) {
             if (arb->is_stopping || worker->generation != arb->generation)
                 break;
             arb_describe_exit(pid, status, message, sizeof(message));
-            arb_spawn(arb, i);
-            fprintf(stderr, "server: %s; started worker %d\n", message, (int)worker->pid);
+            if (arb_spawn(arb, i) == 0)
+                fprintf(stderr, "server: %s; started worker %d\n", message, (int)worker->pid);
+            else
+                fprintf(stderr, "server: %s; no replacement yet (tried again at each wake-up)\n",
+                        message);
             break;
         }
+    }
+}
+
+/* Gunicorn's manage_workers(): while the current generation has fewer than
+ * --workers live workers (a spawn failed: fork or socketpair, at the start,
+ * on a replacement or a HUP), start them in free slots, one wake-up after
+ * another until the spawns succeed. */
+static void arb_manage_workers(struct arbiter *arb) {
+    unsigned live = 0;
+    for (unsigned i = 0; i < arb->slots; i++)
+        live += arb->workers[i].pid && arb->workers[i].generation == arb->generation;
+    for (unsigned i = 0; i < arb->slots && live < arb->count; i++) {
+        if (arb->workers[i].pid)
+            continue;
+        if (arb_spawn(arb, i) < 0)
+            return;
+        fprintf(stderr, "server: arbiter: started worker %d\n", (int)arb->workers[i].pid);
+        live++;
     }
 }
 
@@ -348,11 +388,11 @@ static void arb_murder_workers(struct arbiter *arb, uint64_t now) {
         if (!worker->is_aborted && beat < now && now - beat > timeout_us) {
             fprintf(stderr, "server: worker %d silent for %llu ms (--timeout), SIGABRT\n",
                     (int)worker->pid, (unsigned long long)((now - beat) / 1000));
-            kill(worker->pid, SIGABRT);
+            arb_signal(worker, SIGABRT);
             worker->is_aborted = true;
             worker->aborted_at_us = now;
         } else if (worker->is_aborted && now - worker->aborted_at_us > KILL_AFTER_ABORT_US) {
-            kill(worker->pid, SIGKILL);
+            arb_signal(worker, SIGKILL);
         }
     }
 }
@@ -394,7 +434,7 @@ static void arb_reload(struct arbiter *arb) {
     }
     for (unsigned i = 0; i < arb->slots; i++) {
         if (arb->workers[i].pid && arb->workers[i].generation != arb->generation)
-            kill(arb->workers[i].pid, SIGTERM);
+            arb_signal(&arb->workers[i], SIGTERM);
     }
 }
 
@@ -470,6 +510,8 @@ int arb_run(const struct server_config *config, int listen_fd) {
         if (config->is_round_robin && !arb.is_stopping)
             arb_hand_over(&arb);
         arb_reap_workers(&arb);
+        if (!arb.is_stopping)
+            arb_manage_workers(&arb);
         uint64_t now = clock_now_us();
         if (arb.is_stopping) {
             if (arb_is_stopped(&arb, now))

@@ -61,6 +61,7 @@ struct server_config {
     bool has_gil;                /* the threads of a process share a GIL (gil.h) */
     bool closes_connections;     /* every answer says Connection: close (Gunicorn sync) */
     bool is_prefork;             /* the arbiter supervises config->workers processes */
+    bool has_thread_pool;        /* a pool of `threads` serves requests; /stats counts each */
     unsigned workers;            /* pre-fork models: worker processes; else 1 */
     uint64_t worker_timeout_ms;  /* the arbiter kills a worker silent this long */
     bool is_round_robin;         /* node-cluster --balance rr: the arbiter accepts and hands over */

@@ -75,7 +75,7 @@ size_t stats_format(const struct server_config *config, struct gil *gil, char *b
         first = 0;
     }
     put(&out, "],\"threads\":[");
-    unsigned pool = config->threads > 1 && config->model->threads > 1 ? config->threads : 0;
+    unsigned pool = config->threads > 1 && config->has_thread_pool ? config->threads : 0;
     for (unsigned i = 0; i < pool && i < STATS_MAX_THREADS; i++)
         put(&out, "%s%llu", i ? "," : "", (unsigned long long)atomic_load(&thread_requests[i]));
     put(&out, "]");
