@@ -1,5 +1,6 @@
 /*
- * calibrate.h — one CPU-work calibration per runtime per run.
+ * calibrate.h — one CPU-work calibration per runtime per run
+ * (docs/DESIGN.md, "CPU work").
  *
  * "/cpu?us=N" is a fixed number of iterations of each runtime's own kernel
  * (common/cpuwork.c, peers/node/server.js, peers/python/peer.py), scaled by

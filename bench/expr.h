@@ -1,5 +1,5 @@
 /*
- * expr.h — the language of a claim's `expect`:
+ * expr.h — the language of a claim's `expect` (docs/DESIGN.md, "Claims"):
  *
  *     claim  := side CMP side [ "at" filter { "," filter } ]
  *     side   := term { ("*" | "/") term }

@@ -1,5 +1,6 @@
 /*
- * peers.h — the real runtimes bin/bench can run beside the C models: one
+ * peers.h — the real runtimes bin/bench can run beside the C models
+ * (docs/DESIGN.md, "Peers"): one
  * table naming each peer (real-node, real-gunicorn-sync, ...), the C model
  * it stands beside (its twin), and the command that starts it (peers/).
  *

@@ -1,5 +1,5 @@
 /*
- * results.c — the results CSV's columns (common/columns.h; DESIGN.md,
+ * results.c — the results CSV's columns (common/columns.h; docs/DESIGN.md,
  * "Results") and reading a results file back.
  */
 #include "results.h"

@@ -1,5 +1,5 @@
 /*
- * results.h — the results CSV of DESIGN.md: its columns (common/columns.h), and
+ * results.h — the results CSV of docs/DESIGN.md: its columns (common/columns.h), and
  * reading one back with every number checked (errors name file and line).
  */
 #ifndef SHOWDOWN_RESULTS_H

@@ -1,9 +1,8 @@
 /*
- * run.c — `bin/bench run`: for each scenario × model × connection level ×
- * repeat, one measurement (measure.h): a fresh bin/server on 127.0.0.1,
- * driven by bin/loadgen (pinned apart when there are cores to spare, see
- * cpus.h), its process tree sampled from /proc, then stopped; one row per
- * result in the CSV (outputs.h).
+ * run.c — `bin/bench run` (docs/DESIGN.md, "Runner"): for each scenario × model × connection level
+ * × repeat, one measurement (measure.h): a fresh bin/server on 127.0.0.1, driven by bin/loadgen
+ * (pinned apart when there are cores to spare, see cpus.h), its process tree sampled from /proc,
+ * then stopped; one row per result in the CSV (outputs.h).
  *
  * The CSV is written to NAME.csv.partial and linked to NAME.csv when the
  * suite completes; nothing existing is ever overwritten. bench is a child

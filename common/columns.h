@@ -1,5 +1,5 @@
 /*
- * columns.h — the results CSV's columns, in order (DESIGN.md, "Results"):
+ * columns.h — the results CSV's columns, in order (docs/DESIGN.md, "Results"):
  * the one list that bin/loadgen's --csv header and bin/bench's results
  * CSV are both expanded from. A new column is one line here (and the code
  * that computes its value).

@@ -1,5 +1,6 @@
 /*
- * conn.c — the connection state machine and each thread's loop, after
+ * conn.c — the connection state machine and each thread's loop
+ * (docs/DESIGN.md, "Data path: loadgen"), after
  * wrk's wrk.c: one libevent event_base per thread (precise timers, which
  * the open-loop schedule needs), sockets driven by hand rather than through
  * bufferevents, the request bytes formatted once and written again and

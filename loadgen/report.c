@@ -1,7 +1,7 @@
 /*
  * report.c — what a run says: the summary in wrk2's shape (so wrk users
  * read it at a glance), --json with the same figures, one --csv row whose
- * columns are the load-generator subset of DESIGN.md's results columns,
+ * columns are the load-generator subset of docs/DESIGN.md's results columns,
  * and --hgrm files in HdrHistogram's text format (values in ms, as wrk2).
  */
 #include "../common/columns.h"

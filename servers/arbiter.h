@@ -1,5 +1,6 @@
 /*
- * arbiter.h — pre-fork supervision after gunicorn/arbiter.py (arbiter.c):
+ * arbiter.h — pre-fork supervision after gunicorn/arbiter.py (arbiter.c;
+ * docs/DESIGN.md, "Models"):
  * a process that keeps config->workers copies of the model's engine
  * running on one listening socket.
  */

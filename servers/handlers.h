@@ -1,5 +1,5 @@
 /*
- * handlers.h — the endpoints of DESIGN.md, written once for every model.
+ * handlers.h — the endpoints of docs/DESIGN.md, written once for every model.
  *
  * A handler does no I/O and never blocks: handler_route() turns a request
  * into a struct reply_plan that says what the answer needs — CPU µs to

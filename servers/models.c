@@ -1,6 +1,6 @@
 /*
  * models.c — the model table: every concurrency model showdown serves, as
- * one row naming its engine and defaults (DESIGN.md, "Models"), and what a
+ * one row naming its engine and defaults (docs/DESIGN.md, "Models"), and what a
  * row means for a command line (model_resolve, model_describe). A new
  * model is a new row.
  */

@@ -1,5 +1,6 @@
 /*
- * response.h — what a response is, for every engine: the plan the handler
+ * response.h — what a response is, for every engine (docs/DESIGN.md,
+ * "Data path: server"): the plan the handler
  * made (struct reply_plan), the head formatted from it, the body, how much
  * of each is sent, and whether the connection stays open after it.
  *

@@ -25,7 +25,7 @@ HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,pro
 # --- run: 2 models x 2 levels x 2 repeats
 $BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/run.out" 2>&1
 check "run exits 0" test $? = 0
-check "the CSV has DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEADER"
+check "the CSV has docs/DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEADER"
 check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
 check "every row has 38 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 38
 check "no .partial is left" test ! -e "$T/a.csv.partial"

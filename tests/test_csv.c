@@ -88,7 +88,7 @@ static void test_read_names_file_and_line(void **state) {
     assert_non_null(strstr(err, ":1: empty file"));
 }
 
-/* The columns are DESIGN.md's, in its order: other pieces rely on them. */
+/* The columns are docs/DESIGN.md's, in its order: other pieces rely on them. */
 static void test_results_header_is_the_contract(void **state) {
     (void)state;
     assert_string_equal(
