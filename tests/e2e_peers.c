@@ -132,9 +132,11 @@ static void wait_quiet(const struct e2e_server *server) {
  * CPU time still moves with what its sibling runs: the one calibration and
  * the work came out 0.77x apart with four builds on the other core (4.7
  * iterations/µs calibrated, the same work then cost 230 ms), and 1.1x on a
- * quiet machine. So 0.5x .. 2.5x: beyond that noise and the interpreter's
- * own cost per request (a few ms), while a unit slip (ms for µs, a figure
- * ten times off) is far outside it.
+ * quiet machine; and once, under `make sanitize`, 830 ms for real-node-workers
+ * (2.8x, not seen again: 100–120 ms a request in a dozen tries after). So
+ * 0.5x .. 3.5x: beyond that noise and the interpreter's own cost per
+ * request (a few ms), while a unit slip (ms for µs, a figure ten times off)
+ * is still far outside it.
  */
 static void test_work_costs_its_cpu_and_waits_take_their_time(void **state) {
     (void)state;
@@ -154,7 +156,7 @@ static void test_work_costs_its_cpu_and_waits_take_their_time(void **state) {
         e2e_response_free(&resp);
         print_message("%-22s 3 x /cpu?us=100000 cost %.0f ms of CPU, /io?ms=50 %.1f ms\n",
                       peers[p].name, cpu * 1000, (double)io / 1000);
-        if (cpu < 0.15 || cpu > 0.75)
+        if (cpu < 0.15 || cpu > 1.05)
             fail_msg("%s: 300 ms of work cost %.0f ms of CPU", peers[p].name, cpu * 1000);
         /* A wait is never early (libuv, under Node and uvloop, keeps its
          * loop time in whole milliseconds, cached per iteration, so a timer
