@@ -542,7 +542,21 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
         snprintf(size, sizeof(size), "%u", config->pool);
         setenv("UV_THREADPOOL_SIZE", size, 1);
     }
-    uv_loop_init(&server->loop);
+    rc = uv_loop_init(&server->loop);
+    if (rc < 0) {
+        fprintf(stderr, "server: libuv loop: %s\n", uv_strerror(rc));
+        free(server);
+        return 1;
+    }
+    /* The signal handles need the loop's signal pipe: the one step that
+     * fails when descriptors run out (ulimit -n), so it comes first. */
+    if ((rc = uv_signal_init(&server->loop, &server->sigint)) < 0) {
+        fprintf(stderr, "server: libuv signals: %s\n", uv_strerror(rc));
+        uv_loop_close(&server->loop);
+        free(server);
+        return 1;
+    }
+    uv_signal_init(&server->loop, &server->sigterm); /* the pipe exists now */
     if (config->ipc_fd >= 0) {
         /* Round-robin cluster worker: the primary accepts, we never do. */
         close(listen_fd);
@@ -572,8 +586,6 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     server->heartbeat.data = server;
     uv_timer_start(&server->heartbeat, server_on_heartbeat, 0, 1000);
     uv_unref((uv_handle_t *)&server->heartbeat); /* it alone does not keep the loop alive */
-    uv_signal_init(&server->loop, &server->sigint);
-    uv_signal_init(&server->loop, &server->sigterm);
     server->sigint.data = server->sigterm.data = server;
     uv_signal_start(&server->sigint, server_on_signal, SIGINT);
     uv_signal_start(&server->sigterm, server_on_signal, SIGTERM);

@@ -22,6 +22,10 @@ static int serve(struct server_config *config, double calibration) {
     char err[OPT_ERR_MAX];
     unsigned port;
 
+    if (server_check_file_limit(err, sizeof(err)) < 0) {
+        fprintf(stderr, "server: %s\n", err);
+        return 1;
+    }
     handlers_init();
     if (calibration > 0)
         cpuwork_set_iters_per_us(calibration);

@@ -1,7 +1,8 @@
 /*
  * server.c — what an engine tells whoever runs it (server.h): it is ready
  * (the port, once), it is alive (the arbiter's heartbeat), it is stopping
- * (the first SIGINT/SIGTERM; a second one hurries it).
+ * (the first SIGINT/SIGTERM; a second one hurries it); and whether the
+ * file limit lets it start at all.
  */
 #include "server.h"
 
@@ -11,6 +12,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 int server_ready(const struct server_config *config) {
     if (config->is_worker)
@@ -32,4 +34,16 @@ bool server_stop_begins(bool *is_stopping, int signum) {
     fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
     *is_stopping = true;
     return true;
+}
+
+int server_check_file_limit(char *err, size_t errlen) {
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY ||
+        limit.rlim_cur >= SERVER_MIN_FILES)
+        return 0;
+    snprintf(err, errlen,
+             "open file limit %llu is below the %d descriptors a server needs to start (ulimit -n)",
+             (unsigned long long)limit.rlim_cur, SERVER_MIN_FILES);
+    return -1;
 }

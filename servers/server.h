@@ -90,6 +90,15 @@ void server_heartbeat(const struct server_config *config);
  * second returns false: the engine closes everything now. */
 bool server_stop_begins(bool *is_stopping, int signum);
 
+/* Before anything opens a descriptor: 0 if the file limit (RLIMIT_NOFILE)
+ * leaves the engines the few descriptors they need to start (an epoll
+ * instance, libuv's signal pipe and async handle, the listener, the stats
+ * board); else -1 with err naming the limit and the minimum. libuv aborts
+ * the process when its signal pipe cannot be made, so this is checked
+ * first. */
+#define SERVER_MIN_FILES 16
+int server_check_file_limit(char *err, size_t errlen);
+
 extern const struct model models[];
 extern const unsigned models_count;
 

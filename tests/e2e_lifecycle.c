@@ -7,6 +7,7 @@
  */
 #include "e2e_client.h"
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +80,52 @@ static void test_bad_flags_exit_2(void **state) {
     }
 }
 
+/* Runs the server under a file limit, with only stdin, stdout (to
+ * /dev/null) and stderr (to said_path) open; returns its wait status. */
+static int run_under_file_limit(unsigned limit, const char *said_path) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = {limit, limit};
+        int out = open("/dev/null", O_WRONLY), err = open(said_path, O_WRONLY | O_TRUNC);
+        if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+            _exit(100);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            _exit(101);
+        execl(getenv("SHOWDOWN_SERVER"), "server", "--model", e2e_model(), "--port", "0",
+              (char *)NULL);
+        _exit(102);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+/* Too few descriptors to start (libuv aborts when its signal pipe cannot be
+ * made): exit 1 with a message naming the limit, never a crash. */
+static void test_too_low_file_limit_exits_1_naming_it(void **state) {
+    (void)state;
+    char path[] = "/tmp/e2e-nofile-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (unsigned limit = 4; limit < 16; limit += 2) {
+        char said[512] = "";
+        int status = run_under_file_limit(limit, path);
+        FILE *err = fopen(path, "r");
+        assert_non_null(err);
+        size_t n = fread(said, 1, sizeof(said) - 1, err);
+        said[n] = 0;
+        fclose(err);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 || !strstr(said, "ulimit -n"))
+            fail_msg("server under ulimit -n %u: status %d, said \"%s\"; expected exit 1 naming "
+                     "the limit",
+                     limit, status, said);
+    }
+    unlink(path);
+}
+
 /* SIGTERM: stop accepting, finish what is in flight, exit 0. */
 static void test_sigterm_finishes_in_flight_requests(void **state) {
     E2E_NEEDS_KEEP_ALIVE();
@@ -120,6 +168,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_listening_line_on_stdout, e2e_own_stop),
         cmocka_unit_test_teardown(test_bad_flags_exit_2, e2e_own_stop),
+        cmocka_unit_test_teardown(test_too_low_file_limit_exits_1_naming_it, e2e_own_stop),
         cmocka_unit_test_teardown(test_sigterm_finishes_in_flight_requests, e2e_own_stop),
     };
     return cmocka_run_group_tests_name("start and stop", tests, NULL, NULL) != 0;
