@@ -18,7 +18,16 @@ check() { # check NAME COMMAND...: the command must succeed
     name=$1; shift
     if "$@"; then ok "$name"; else fail "$name"; return 1; fi
 }
-no_children() { ! pgrep -f -- "--cpu-calibration .* --graceful-timeout 3s" >/dev/null; }
+# This run's processes carry its token in their environment, so another
+# bench on the machine is never mistaken for one this test left behind.
+export E2E_BENCH_RUN="$$.$(date +%s%N)"
+ours() { # ours PATTERN: does a process of this run match PATTERN?
+    for p in $(pgrep -f -- "$1"); do
+        grep -qzx "E2E_BENCH_RUN=$E2E_BENCH_RUN" /proc/"$p"/environ 2>/dev/null && return 0
+    done
+    return 1
+}
+no_children() { ! ours "--cpu-calibration .* --graceful-timeout 3s"; }
 
 HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus'
 
@@ -164,7 +173,7 @@ check "... its RSS summed over the arbiter and workers (> 30 MB of Python)" awk 
 check "... every gunicorn worker given CPython's one calibration, none measuring its own" sh -c \
     "grep -q '\"cpython\": {' '$T/p/run.json' && ! grep -q 'gunicorn worker.*(measured)' '$T/p/run.log' &&
      test \"\$(grep -o 'gunicorn worker [0-9]*, cpu work [0-9.]*' '$T/p/run.log' | sed 's/.*cpu work //' | sort -u | wc -l)\" = 1"
-check "... and no gunicorn left" sh -c '! pgrep -f "gunicorn_conf[.]py" >/dev/null'
+check "... and no gunicorn left" eval '! ours "gunicorn_conf[.]py"'
 $BENCH fidelity "$T/p.csv" > /dev/null 2> "$T/fid.err"
 check "fidelity without the shapes' scenarios exits 1, saying why" \
     sh -c "test $? = 1 && grep -q 'make peers runs them' '$T/fid.err'"
