@@ -5,13 +5,13 @@
  * two runs, and the effect as the ratio of the medians (b over a) with a
  * 95% bootstrap confidence interval over the repeats.
  *
- * The U test is exact for small samples: the p-value is the share of all
+ * The U test is exact: the p-value is the share of all
  * C(na+nb, na) ways to split the pooled repeats into a group of na that
  * lie as far from the mean rank as a does (midranks for ties; without
  * ties this is the distribution scipy's method='exact' and the published
- * critical-value tables use). Beyond SIG_EXACT_MAX_SPLITS splits it is the
- * normal approximation with the tie and continuity corrections (scipy's
- * method='asymptotic'). With fewer than SIG_MIN_REPEATS a side nothing is
+ * critical-value tables use), counted by rank sum so it stays exact at
+ * any size up to SIG_MAX_REPEATS a side (scipy falls back to the normal
+ * approximation beyond 8). With fewer than SIG_MIN_REPEATS a side nothing is
  * called: four a side is the fewest at which a two-sided 0.05 test can
  * reject at all (the smallest exact p for 3+3 is 0.1).
  *
@@ -29,32 +29,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIG_ALPHA            0.05
-#define SIG_MIN_REPEATS      4
-#define SIG_BOOTSTRAP_DRAWS  2000
-#define SIG_EXACT_MAX_SPLITS 200000.0
+#define SIG_ALPHA           0.05
+#define SIG_MIN_REPEATS     4
+#define SIG_BOOTSTRAP_DRAWS 2000
 /* The most repeats a side sig_compare reads (bench's EX_MAX_SAMPLES). */
 #define SIG_MAX_REPEATS 64
 
 struct sig_result {
     size_t na, nb;          /* the repeats each side had */
     bool is_callable;       /* both sides have at least SIG_MIN_REPEATS */
-    bool is_exact;          /* p from the exact distribution, not the normal one */
     double u;               /* U of a: pairs (a_i, b_j) with a_i > b_j, ties ½ */
-    double p;               /* two-sided; 1 when not callable */
+    double p;               /* two-sided, at any size (called only if is_callable) */
     bool differs;           /* is_callable and p < SIG_ALPHA */
     double ratio;           /* median(b) / median(a); NAN when median(a) is 0 */
     double ci_low, ci_high; /* the ratio's 95% bootstrap interval; NAN as ratio */
 };
 
 /* Compares repeats b against repeats a (na, nb ≥ 1, at most
- * SIG_MAX_REPEATS each; more are ignored) and fills *out. Never fails. */
+ * SIG_MAX_REPEATS each; more are ignored) and fills *out. Never fails:
+ * out of memory leaves p at 1 and nothing called. */
 void sig_compare(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
                  struct sig_result *out);
 
-/* The U test alone: fills *u (U of a) and *p (two-sided) and returns
- * whether p is exact. Any sizes ≥ 1 up to SIG_MAX_REPEATS. */
-bool sig_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u, double *p);
+/* The U test alone: fills *u (U of a) and *p (two-sided, exact). Any
+ * sizes ≥ 1 up to SIG_MAX_REPEATS. Returns 0, or -1 when out of memory
+ * (then *p is 1). */
+int sig_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u, double *p);
 
 /* One line for a person, e.g. "x1.12 [1.05, 1.20], p=0.008 (U=0, 5+5): differs"
  * or "x1.12 [0.97, 1.31], too few repeats to call it (3+3, the U test needs 4
