@@ -86,6 +86,23 @@ awk -F, -v OFS=, 'NR > 1 { $19 = $19 / 2 } { print }' "$T/a.csv" > "$T/slow.csv"
 $BENCH compare --threshold 10% "$T/a.csv" "$T/slow.csv" > "$T/slow.out"
 check "a regression beyond --threshold exits 1" test $? = 1
 check "... and is marked" grep -q 'REGRESSION beyond 10%' "$T/slow.out"
+check "two repeats a side: compare says too few repeats to call it" \
+    grep -q '^too few repeats to call it: 8 of 8 figures' "$T/slow.out"
+check "... and marks the change as judged on the ranges" grep -q 'slower (ranges)' "$T/slow.out"
+# Four repeats a side from a.csv's two (each row again at +1%), and a copy
+# 30% slower: the U test calls it (p = 2/70, the least 4+4 can give).
+awk -F, -v OFS=, 'NR == 1 { print; next } { r = $17; for (k = 0; k < 2; k++) {
+    $17 = 2 * (r - 1) + k + 1; $19 = $19 * (1 + 0.01 * k); print } }' "$T/a.csv" > "$T/a4.csv"
+awk -F, -v OFS=, 'NR > 1 { $19 = $19 * 0.7 } { print }' "$T/a4.csv" > "$T/slow4.csv"
+$BENCH compare "$T/a4.csv" "$T/slow4.csv" > "$T/slow4.out"
+check "four repeats a side, 30% slower: the U test marks every row slower" \
+    test "$(grep -c 'slower (p=0.029)' "$T/slow4.out")" = 4
+check "... printing the ratio with its 95% interval" \
+    grep -Eq '^tiny +node +/io\?ms=5 +16 .* 0\.70 \[0\.[0-9]{2},0\.[0-9]{2}\] ' "$T/slow4.out"
+check "... and no word of too few repeats" sh -c "! grep -q 'too few' '$T/slow4.out'"
+$BENCH compare "$T/a4.csv" "$T/a4.csv" > "$T/same4.out"
+check "the same repeats against themselves: no change on any row" \
+    sh -c "! grep -Eq 'slower|faster|worse|better' '$T/same4.out' && grep -q '^4 compared' '$T/same4.out'"
 printf 'not,a,results,file\n' > "$T/bad.csv"
 $BENCH compare "$T/a.csv" "$T/bad.csv" 2> "$T/bad.err"
 check "a CSV with another header exits 2" test $? = 2
