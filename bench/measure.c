@@ -9,6 +9,7 @@
 #include "proc.h"
 #include "progress.h"
 #include "rows.h"
+#include "warnings.h"
 #include "watch.h"
 
 #include <stdio.h>
@@ -70,9 +71,10 @@ int measure_once(struct runner *r, const struct measurement *m) {
     }
     unlink(lg_csv);
     int rc = rows_append(r, m, started_at, &lg, &usage, why, sizeof(why));
-    if (rc == 0)
+    if (rc == 0) {
         progress_summary(r, m, &lg, &usage);
-    else
+        warn_after_measurement(r, m, &lg);
+    } else
         say_stop(r, why);
     csv_table_free(&lg);
     return rc < 0 ? -1 : 0;
