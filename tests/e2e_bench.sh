@@ -42,10 +42,49 @@ if [ "$(nproc)" -ge 2 ]; then
 fi
 check "run.json records the run's C calibration and its spread" \
     sh -c "grep -q '\"c\": {' '$T/a/run.json' && grep -q '\"spread\": 0[.]' '$T/a/run.json'"
+# Every environment key, each null one with its reason (python3: a JSON reader).
+check "run.json has every environment field, a reason for each null one" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["environment"]
+keys = "kernel cpu_model cores_online governor boost smt virtualization sys_vendor clocksource somaxconn tcp_max_syn_backlog nofile git_rev git_dirty versions absent".split()
+libs = "libuv libevent llhttp jansson zlib node python3 gunicorn uvicorn flask fastapi uvloop".split()
+missing = [k for k in keys if k not in e] + [l for l in libs if l not in e["versions"]]
+nulls = [k for k in keys if e.get(k, 0) is None] + ["versions." + l for l in libs if e["versions"].get(l, 0) is None]
+unexplained = [k for k in nulls if not e["absent"].get(k)]
+assert not missing and not unexplained, (missing, unexplained)
+assert e["cores_online"] >= 1 and e["nofile"]["soft"] and e["versions"]["libuv"] and e["versions"]["llhttp"]
+assert isinstance(e["git_dirty"], bool) or e["git_rev"] is None
+assert "pinning" in d and isinstance(d["warnings"], list)
+' "$T/a/run.json"
 check "every bin/server of the run was given the one calibration" \
     test "$(grep -o 'cpu work [0-9.]* iterations' "$T/a/run.log" | sort -u | wc -l)" = 1
 check "bench says the calibration it gave" grep -q 'CPU work, c: .* given to every bin/server' "$T/run.out"
 check "no server is left running" no_children
+
+# --- warnings: a governor other than performance (a fake /sys), a shared core (pin = no)
+mkdir -p "$T/sys/proc/sys/net/core"
+for cpu in $(seq 0 $(($(nproc) - 1))); do
+    mkdir -p "$T/sys/sys/devices/system/cpu/cpu$cpu/cpufreq"
+    echo powersave > "$T/sys/sys/devices/system/cpu/cpu$cpu/cpufreq/scaling_governor"
+done
+echo 128 > "$T/sys/proc/sys/net/core/somaxconn"
+sed 's/^\[scenario\]/&\npin = no/' tests/scenarios/tiny.ini > "$T/shared.ini"
+SHOWDOWN_SYS_ROOT="$T/sys" $BENCH run --quick --models node --out "$T/w.csv" "$T/shared.ini" \
+    > /dev/null 2> "$T/w.err"
+check "a powersave governor: bench warns as google/benchmark does" \
+    grep -q '^\*\*\*WARNING\*\*\* CPU scaling is enabled (governor powersave, not performance)' "$T/w.err"
+check "pin = no: bench warns that the server and bin/loadgen share a core" \
+    grep -q '^\*\*\*WARNING\*\*\* shared: the server (CPU .*) and bin/loadgen (CPU .*) share [0-9]* core(s) (pin = no)' "$T/w.err"
+check "... both warnings in run.json, the governor and somaxconn read from the fake tree" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["warnings"]) == 2 and d["environment"]["governor"] == "powersave", d["warnings"]
+assert d["environment"]["somaxconn"] == 128 and d["environment"]["clocksource"] is None
+assert "clocksource" in d["environment"]["absent"]
+' "$T/w/run.json"
+check "a run on the real /sys, pinned apart, gives neither warning" \
+    sh -c "! grep -q 'share' '$T/run.out' && (grep -q '\"governor\": \"performance\"' '$T/a/run.json' || ! grep -q 'CPU scaling' '$T/run.out')"
 
 # --- never overwrite
 sum=$(md5sum < "$T/a.csv")
