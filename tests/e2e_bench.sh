@@ -29,7 +29,8 @@ check "the CSV has docs/DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEA
 check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
 check "every row has 38 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 38
 check "no .partial is left" test ! -e "$T/a.csv.partial"
-check "one .hgrm per measurement" test "$(ls "$T"/a/*.hgrm | wc -l)" = 8
+check "one .hgrm per measurement" test "$(ls "$T"/a/*.r[0-9].hgrm | wc -l)" = 8
+check "... and its uncorrected twin" test "$(ls "$T"/a/*.r[0-9].uncorrected.hgrm | wc -l)" = 8
 check ".hgrm is HdrHistogram text" grep -Eq '^#\[Max += +[0-9.]+, Total count += +[0-9]+\]' "$T/a/tiny.node.c16.r1.hgrm"
 check "gunicorn-sync: 2 x cores + 1 processes, summed RSS > 0" awk -F, -v c="$(nproc)" \
     '$8 == "gunicorn-sync" { if ($10 != 2 * c + 1 || $34 <= 0) bad = 1; n++ } END { exit bad || n != 4 }' "$T/a.csv"
