@@ -34,8 +34,8 @@ int measure_once(struct runner *r, const struct measurement *m) {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(started_at, sizeof(started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(hgrm, sizeof(hgrm), "%s/%s.%s.c%u.r%u.hgrm", r->out.dir, m->sc->name, m->model->name,
-             m->connections, m->repeat);
+    outputs_hgrm_path(r->out.dir, m->sc->name, m->model->name, m->connections, m->repeat, false,
+                      hgrm, sizeof(hgrm));
     snprintf(lg_csv, sizeof(lg_csv), "%s/.%s.%s.c%u.r%u.loadgen.csv", r->out.dir, m->sc->name,
              m->model->name, m->connections, m->repeat);
 

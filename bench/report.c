@@ -8,7 +8,9 @@
 #define _GNU_SOURCE
 #include "../common/csv.h"
 #include "bench.h"
+#include "html.h"
 #include "peers.h"
+#include "report_percentiles.h"
 #include "results.h"
 #include "scenario_table.h"
 #include "units.h"
@@ -162,37 +164,6 @@ static void write_plot(FILE *gp, const char *dir, const char *stem, const struct
         fprintf(gp, "set xrange [*:*]\n");
 }
 
-static void html_text(FILE *out, const char *text) {
-    static const char *const entities[256] = {
-        ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
-    for (const char *p = text ? text : ""; *p; p++) {
-        const char *entity = entities[(unsigned char)*p];
-        if (entity)
-            fputs(entity, out);
-        else
-            fputc(*p, out);
-    }
-}
-
-/* Copies an SVG file into the page, without its XML prolog. */
-static int inline_svg(FILE *out, const char *file) {
-    FILE *in = fopen(file, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    bool is_started = false;
-    if (!in)
-        return -1;
-    while (getline(&line, &cap, in) >= 0) {
-        if (!is_started && strncmp(line, "<svg", 4) != 0)
-            continue;
-        is_started = true;
-        fputs(line, out);
-    }
-    free(line);
-    fclose(in);
-    return is_started ? 0 : -1;
-}
-
 static void html_table(FILE *out, struct chart_data *d, unsigned p) {
     fprintf(out, "<table><tr><th>model</th><th>connections</th><th>req/s</th><th>p50</th>"
                  "<th>p99</th><th>server RSS</th><th>repeats</th></tr>\n");
@@ -330,6 +301,8 @@ struct report {
     int nclaims;
     struct chart_data data;
     char dir[32];
+    char run_dir[4200]; /* NAME/ beside NAME.csv: its .hgrm files and run.json */
+    struct pct_scenario pct[64];
 };
 
 /* Writes dir/plot.gp and the data of every scenario's charts, and runs
@@ -354,6 +327,11 @@ static int write_charts(struct report *rp) {
             snprintf(title, sizeof(title), "%s: %.400s", rp->names[s],
                      rp->data.paths[p] ? rp->data.paths[p] : "");
             write_plot(gp, rp->dir, stem, &rp->data, title);
+        }
+        if (pct_write(gp, rp->dir, rp->run_dir, &rp->t, rp->names[s], rp->data.paths[0], s,
+                      &rp->pct[s]) < 0) {
+            fclose(gp);
+            return -1;
         }
     }
     fclose(gp);
@@ -412,7 +390,7 @@ static int html_scenario(FILE *out, struct report *rp, unsigned s) {
             if (p > 0 && k != 1)
                 continue; /* a mix's paths: their latency */
             snprintf(file, sizeof(file), "%s/s%u-p%u.%s.svg", rp->dir, s, p, kinds[k]);
-            if (inline_svg(out, file) < 0) {
+            if (html_inline_svg(out, file) < 0) {
                 fprintf(stderr, "bench: gnuplot wrote no %s\n", file);
                 return -1;
             }
@@ -420,7 +398,7 @@ static int html_scenario(FILE *out, struct report *rp, unsigned s) {
         if (p == 0)
             html_table(out, &rp->data, 0);
     }
-    return 0;
+    return pct_html(out, rp->dir, rp->run_dir, s, &rp->pct[s]);
 }
 
 /* Writes the page to html (through html.partial). Returns 0, or -1 with
@@ -467,8 +445,9 @@ int bench_report(const char *csv, const char *scenario_dir) {
         return 2;
     }
     size_t n = strlen(csv);
-    snprintf(html, sizeof(html), "%.*s.html",
-             (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
+    int stem = (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n);
+    snprintf(html, sizeof(html), "%.*s.html", stem, csv);
+    snprintf(rp.run_dir, sizeof(rp.run_dir), "%.*s", stem, csv);
     int loaded = scenario_load_for_table(&rp.t, scenario_dir, rp.scs, 64);
     if (loaded < 0) {
         csv_table_free(&rp.t);
