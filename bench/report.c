@@ -1,7 +1,9 @@
 /*
  * report.c — `bin/bench report FILE.csv`: FILE.html, one self-contained
- * page: per scenario, throughput, latency (p50 dashed, p99 solid) and
- * server memory against connections, one line per model, drawn by gnuplot
+ * page: per scenario, throughput, latency (p50 dashed, p99 solid; both
+ * with the repeats' range as error bars) and server memory against
+ * connections, one line per model, and latency by percentile per level
+ * (report_percentiles.h), drawn by gnuplot
  * as SVG and inlined; a table of the medians; and the claims table.
  * The page is derived from the CSV alone: writing it again replaces it.
  */
@@ -105,7 +107,16 @@ static void collect(const struct csv_table *t, const char *scenario, const struc
     }
 }
 
-/* One gnuplot data block per model (index i), rows: conns rps p50_ms p99_ms rss_mb. */
+/* Writes a cell's median and range of values (ex_median sorts them):
+ * " median lo hi", scaled. */
+static void write_spread(FILE *out, double *values, unsigned n, double scale) {
+    double median = ex_median(values, n);
+    fprintf(out, " %.4f %.4f %.4f", median / scale, values[0] / scale, values[n - 1] / scale);
+}
+
+/* One gnuplot data block per model (index i), rows: conns, then median, lo
+ * and hi (the repeats' range, for the error bars) of rps, p50_ms and
+ * p99_ms, then the median rss_mb. */
 static int write_data(const char *file, struct chart_data *d, unsigned p) {
     FILE *out = fopen(file, "w");
     if (!out)
@@ -117,13 +128,15 @@ static int write_data(const char *file, struct chart_data *d, unsigned p) {
             struct cell *c = &d->cells[p][m][l];
             if (!c->n)
                 continue;
-            fprintf(out, "%u %.3f %.4f %.4f %.3f\n", d->levels[l], ex_median(c->rps, c->n),
-                    ex_median(c->p50, c->n) / 1000, ex_median(c->p99, c->n) / 1000,
-                    ex_median(c->rss, c->n) / 1024);
+            fprintf(out, "%u", d->levels[l]);
+            write_spread(out, c->rps, c->n, 1);
+            write_spread(out, c->p50, c->n, 1000);
+            write_spread(out, c->p99, c->n, 1000);
+            fprintf(out, " %.3f\n", ex_median(c->rss, c->n) / 1024);
             rows++;
         }
         if (!rows) /* keep the block, so index i stays model i */
-            fprintf(out, "nan nan nan nan nan\n");
+            fprintf(out, "nan nan nan nan nan nan nan nan nan nan nan\n");
         fprintf(out, "\n\n");
     }
     return fclose(out);
@@ -143,21 +156,21 @@ static void write_plot(FILE *gp, const char *dir, const char *stem, const struct
     fprintf(gp,
             "set output \"%s/%s.rps.svg\"\nset ylabel \"requests/s\"\nunset logscale y\n"
             "set yrange [0:*]\n"
-            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:2 with linespoints lt i+1 pt 7 "
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:2:3:4 with yerrorlines lt i+1 pt 7 "
             "title word(models, i+1)\n",
             dir, stem, dir, stem);
     fprintf(gp,
             "set output \"%s/%s.latency.svg\"\nset ylabel \"latency (ms): p99 solid, p50 dashed\"\n"
             "set logscale y 10\nset yrange [*:*]\n"
-            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:4 with linespoints lt i+1 pt 7 "
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:8:9:10 with yerrorlines lt i+1 pt 7 "
             "title word(models, i+1).\" p99\", "
-            "for [i=0:n-1] \"%s/%s.dat\" index i using 1:3 with linespoints lt i+1 dt 2 pt 6 "
+            "for [i=0:n-1] \"%s/%s.dat\" index i using 1:5:6:7 with yerrorlines lt i+1 dt 2 pt 6 "
             "title word(models, i+1).\" p50\"\n",
             dir, stem, dir, stem, dir, stem);
     fprintf(gp,
             "set output \"%s/%s.rss.svg\"\nset ylabel \"server RSS (MB), whole process tree\"\n"
             "unset logscale y\nset yrange [0:*]\n"
-            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:5 with linespoints lt i+1 pt 7 "
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:11 with linespoints lt i+1 pt 7 "
             "title word(models, i+1)\n",
             dir, stem, dir, stem);
     if (d->nlevels <= 1)
@@ -315,7 +328,8 @@ static int write_charts(struct report *rp) {
         return -1;
     fprintf(gp, "set terminal svg size 760,420 dynamic font \"sans,11\" background rgb \"white\"\n"
                 "set key outside right top noenhanced\nset grid\nset xlabel \"connections\"\n"
-                "set datafile missing \"nan\"\n");
+                "set datafile missing \"nan\"\n"
+                "set offsets graph 0.04, graph 0.04, 0, 0\n" /* the end levels' error bars off the border */);
     for (unsigned s = 0; s < rp->nnames; s++) {
         collect(&rp->t, rp->names[s], scenario_named(rp->scs, rp->nscs, rp->names[s]), &rp->data);
         for (unsigned p = 0; p < rp->data.npaths; p++) {
@@ -365,7 +379,8 @@ static void html_head(FILE *out, const struct csv_row *first) {
     html_text(out, first->fields[RC_GIT_REV]);
     fprintf(out, ", started ");
     html_text(out, first->fields[RC_STARTED_AT]);
-    fprintf(out, ". Medians over repeats; server figures are summed over its process tree.</p>\n");
+    fprintf(out, ". Medians over repeats, error bars spanning the repeats; server figures are "
+                 "summed over its process tree.</p>\n");
 }
 
 /* Scenario s's section: its description, pinning, charts and table.
