@@ -12,6 +12,7 @@
 #include "bench.h"
 #include "html.h"
 #include "peers.h"
+#include "report_environment.h"
 #include "report_percentiles.h"
 #include "results.h"
 #include "scenario_table.h"
@@ -427,6 +428,7 @@ static int write_page(struct report *rp, const char *html) {
         return -1;
     }
     html_head(out, &rp->t.rows[0]);
+    report_environment_html(out, rp->run_dir);
     html_claims(out, rp->claims, (unsigned)rp->nclaims);
     html_fidelity(out, &rp->t, rp->scs, rp->nscs);
     for (unsigned s = 0; s < rp->nnames; s++) {

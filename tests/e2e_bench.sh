@@ -156,6 +156,18 @@ $BENCH report --scenarios tests/scenarios "$T/a.csv" > /dev/null
 check "report exits 0" test $? = 0
 check "report writes FILE.html with three charts" test "$(grep -c '<svg' "$T/a.html")" -ge 3
 check "report has the claims table" grep -q 'loop-beats-sync' "$T/a.html"
+check "report has the environment from run.json" \
+    sh -c "grep -q '<th>kernel</th><td>Linux ' '$T/a.html' && grep -q 'libuv 1[.]' '$T/a.html'"
+check "report draws latency by percentile at each level (2 levels: 5 charts in all)" \
+    sh -c "test \$(grep -c '<svg' '$T/a.html') -ge 5 && test \$(grep -c 'latency by percentile' '$T/a.html') -ge 2"
+check "... with the uncorrected lines" grep -q 'node uncorrected' "$T/a.html"
+# A CSV without its NAME/ folder (an older run, or a copied file): the page, saying what is missing.
+cp "$T/a.csv" "$T/old.csv"
+$BENCH report --scenarios tests/scenarios "$T/old.csv" > /dev/null 2> "$T/old.err"
+check "a CSV without run.json and .hgrm files: report still exits 0" test $? = 0
+check "... saying the environment is not known" grep -q "no environment: $T/old/run.json" "$T/old.err"
+check "... and which .hgrm files are missing" grep -q "8 .hgrm file(s) are not in $T/old" "$T/old.err"
+check "... on the page too" grep -q 'Not known: ' "$T/old.html"
 
 # --- bad scenario, model that will not start
 printf '[scenario]\npath = /hello\nmodels = node\nconnections = 1 2\n[claim x]\nexpect = rps(node) >= 1\n' > "$T/bad.ini"
