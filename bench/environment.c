@@ -83,16 +83,17 @@ static void put_governor(struct env *e) {
 
 /* intel_pstate's no_turbo (1: off), else acpi-cpufreq's boost (1: on). */
 static void put_boost(struct env *e) {
-    char text[32], why_pstate[4400], why[9000];
+    char text[32], why_pstate[4400], why_cpufreq[4400], why[9000];
     if (read_line("/sys/devices/system/cpu/intel_pstate/no_turbo", text, sizeof(text), why_pstate,
                   sizeof(why_pstate)) == 0)
-        return put_text(e, NULL, "boost", atoi(text) ? "off" : "on", NULL);
-    char why_cpufreq[4400];
-    if (read_line("/sys/devices/system/cpu/cpufreq/boost", text, sizeof(text), why_cpufreq,
-                  sizeof(why_cpufreq)) == 0)
-        return put_text(e, NULL, "boost", atoi(text) ? "on" : "off", NULL);
-    snprintf(why, sizeof(why), "%s; %s", why_pstate, why_cpufreq);
-    put_text(e, NULL, "boost", NULL, why);
+        put_text(e, NULL, "boost", atoi(text) ? "off" : "on", NULL);
+    else if (read_line("/sys/devices/system/cpu/cpufreq/boost", text, sizeof(text), why_cpufreq,
+                       sizeof(why_cpufreq)) == 0)
+        put_text(e, NULL, "boost", atoi(text) ? "on" : "off", NULL);
+    else {
+        snprintf(why, sizeof(why), "%s; %s", why_pstate, why_cpufreq);
+        put_text(e, NULL, "boost", NULL, why);
+    }
 }
 
 static void put_smt(struct env *e) {
@@ -101,24 +102,34 @@ static void put_smt(struct env *e) {
     put_text(e, NULL, "smt", rc < 0 ? NULL : atoi(text) ? "on" : "off", why);
 }
 
-/* systemd-detect-virt's answer ("none" when it finds none), else whether
- * /proc/cpuinfo has the hypervisor flag. */
-static void put_virtualization(struct env *e) {
-    char out[128] = "", line[4096], why[4400];
-    char *argv[] = {"systemd-detect-virt", NULL}; /* exits 1 saying "none" */
-    if (proc_capture(argv, out, sizeof(out), -1) == 0 || !strcmp(out, "none"))
-        return put_text(e, NULL, "virtualization", out, NULL);
+/* Whether /proc/cpuinfo's flags have "hypervisor": 1, 0, or -1 (why). */
+static int has_hypervisor_flag(char *why, size_t why_len) {
+    char line[4096];
     FILE *in = fopen("/proc/cpuinfo", "re");
-    if (!in) {
-        snprintf(why, sizeof(why), "systemd-detect-virt: failed or not on PATH; /proc/cpuinfo: %s",
-                 strerror(errno));
-        return put_text(e, NULL, "virtualization", NULL, why);
-    }
+    if (!in)
+        return snprintf(why, why_len, "/proc/cpuinfo: %s", strerror(errno)), -1;
     bool is_guest = false;
     while (!is_guest && fgets(line, sizeof(line), in))
         is_guest = !strncmp(line, "flags", 5) && strstr(line, " hypervisor");
     fclose(in);
-    put_text(e, NULL, "virtualization", is_guest ? "hypervisor (cpuinfo flag)" : "none", NULL);
+    return is_guest;
+}
+
+/* systemd-detect-virt's answer ("none" when it finds none), else whether
+ * /proc/cpuinfo has the hypervisor flag. */
+static void put_virtualization(struct env *e) {
+    char out[128] = "", why[4400];
+    char *argv[] = {"systemd-detect-virt", NULL}; /* exits 1 saying "none" */
+    if (proc_capture(argv, out, sizeof(out), -1) == 0 || !strcmp(out, "none")) {
+        put_text(e, NULL, "virtualization", out, NULL);
+        return;
+    }
+    int flag = has_hypervisor_flag(why, sizeof(why));
+    put_text(e, NULL, "virtualization",
+             flag < 0 ? NULL
+             : flag   ? "hypervisor (cpuinfo flag)"
+                      : "none",
+             why);
 }
 
 static void put_kernel_and_limits(struct env *e) {
@@ -131,8 +142,10 @@ static void put_kernel_and_limits(struct env *e) {
         put_text(e, NULL, "kernel", NULL, strerror(errno));
     put(e, NULL, "cores_online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)), NULL);
     struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
-        return put(e, NULL, "nofile", NULL, strerror(errno));
+    if (getrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+        put(e, NULL, "nofile", NULL, strerror(errno));
+        return;
+    }
     json_t *soft = nofile.rlim_cur == RLIM_INFINITY ? json_string("unlimited")
                                                     : json_integer((json_int_t)nofile.rlim_cur);
     json_t *hard = nofile.rlim_max == RLIM_INFINITY ? json_string("unlimited")

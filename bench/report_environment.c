@@ -8,17 +8,19 @@
 
 /* A fact as text: a string as it is, a number or object as JSON. */
 static void html_value(FILE *out, const json_t *value) {
-    if (json_is_string(value))
-        return html_text(out, json_string_value(value));
-    char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
-    html_text(out, text);
+    char *text = json_is_string(value)
+                     ? NULL
+                     : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+    html_text(out, text ? text : json_string_value(value));
     free(text);
 }
 
 /* One cell: the value, or "absent: REASON" when it is null. */
 static void html_fact(FILE *out, const json_t *value, const json_t *absent, const char *name) {
-    if (!json_is_null(value))
-        return html_value(out, value);
+    if (!json_is_null(value)) {
+        html_value(out, value);
+        return;
+    }
     fprintf(out, "<em>absent: ");
     html_text(out, json_string_value(json_object_get(absent, name)));
     fprintf(out, "</em>");
@@ -31,8 +33,7 @@ static void html_versions(FILE *out, const json_t *versions, const json_t *absen
     json_object_foreach((json_t *)versions, name, value) {
         char key[128];
         snprintf(key, sizeof(key), "versions.%s", name);
-        fprintf(out, "%s", name);
-        fprintf(out, " ");
+        fprintf(out, "%s ", name);
         html_fact(out, value, absent, key);
         fprintf(out, "<br>");
     }
