@@ -91,12 +91,12 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
-	bench/calibrate.c bench/runinfo.c
+	bench/calibrate.c bench/runinfo.c bench/series.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
-	test_expr test_scenario test_csv test_fidelity test_calibrate
+	test_expr test_scenario test_csv test_fidelity test_calibrate test_series
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
 	e2e_timeouts e2e_lifecycle e2e_prefork
@@ -163,6 +163,7 @@ $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
+$(BUILD)/tests/test_series: $(BUILD)/tests/test_series.o $(BUILD)/bench/series.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
 	$(BUILD)/bench/proc.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \

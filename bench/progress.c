@@ -28,7 +28,7 @@ static double loadgen_number(const struct csv_table *lg, size_t i, enum res_col 
 }
 
 void progress_summary(const struct runner *r, const struct measurement *m,
-                      const struct csv_table *lg, const struct server_usage *u) {
+                      const struct csv_table *lg, const struct server_usage *u, const char *note) {
     progress_clear(r);
     for (size_t i = 0; i < lg->nrows; i++) {
         const char *path = lg->rows[i].fields[0];
@@ -43,10 +43,10 @@ void progress_summary(const struct runner *r, const struct measurement *m,
         if (i == 0)
             printf(
                 "%-10s %-17s c=%-5u r%u  %8s req/s  p50 %9s  p99 %9s  err %-6.0f cpu %5.2fs  "
-                "rss %6.1f MB\n",
+                "rss %6.1f MB%s%s\n",
                 m->sc->name, m->model->name, m->connections, m->repeat, t_rps, t_p50, t_p99, errors,
                 (u->end.cpu_user_s - u->start.cpu_user_s) + (u->end.cpu_sys_s - u->start.cpu_sys_s),
-                (double)u->peak.rss_kb / 1024);
+                (double)u->peak.rss_kb / 1024, *note ? "  " : "", note);
         else
             printf("%-10s %-17s   %-30.30s %8s req/s  p50 %9s  p99 %9s  err %.0f\n", "", "", path,
                    t_rps, t_p50, t_p99, errors);

@@ -252,7 +252,7 @@ static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
 
 int bench_run(const struct run_options *options, char **names, int count) {
     static struct scenario scs[MAX_SCENARIOS];
-    struct runner r = {.options = options, .out = {.csv_fd = -1, .log_fd = -1}};
+    struct runner r = {.options = options, .out = {.csv_fd = -1, .log_fd = -1, .series_fd = -1}};
     int nscs = 0, rc = 2;
 
     if (load_scenarios(options, names, count, scs, &nscs) < 0 || check_run(options, scs, nscs) < 0)
