@@ -91,7 +91,8 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
-	bench/calibrate.c bench/runinfo.c bench/series.c
+	bench/calibrate.c bench/runinfo.c bench/series.c bench/slo.c bench/capacity.c \
+	bench/capacity_search.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
@@ -161,14 +162,14 @@ $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
-	$(BUILD)/bench/expr.o
+	$(BUILD)/bench/expr.o $(BUILD)/bench/slo.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_series: $(BUILD)/tests/test_series.o $(BUILD)/bench/series.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
 	$(BUILD)/bench/proc.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
 	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
-	bench/units.c bench/expr.c)
+	bench/units.c bench/expr.c bench/slo.c bench/capacity.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
 # e2e_concurrency judges a blocked loop by the CPU its server spends (bench/proctree.c).
