@@ -6,8 +6,10 @@
  * The page is derived from the CSV alone: writing it again replaces it.
  */
 #define _GNU_SOURCE
+#include "report.h"
 #include "../common/csv.h"
 #include "bench.h"
+#include "capacity.h"
 #include "peers.h"
 #include "results.h"
 #include "scenario_table.h"
@@ -162,7 +164,7 @@ static void write_plot(FILE *gp, const char *dir, const char *stem, const struct
         fprintf(gp, "set xrange [*:*]\n");
 }
 
-static void html_text(FILE *out, const char *text) {
+void html_text(FILE *out, const char *text) {
     static const char *const entities[256] = {
         ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
     for (const char *p = text ? text : ""; *p; p++) {
@@ -174,8 +176,7 @@ static void html_text(FILE *out, const char *text) {
     }
 }
 
-/* Copies an SVG file into the page, without its XML prolog. */
-static int inline_svg(FILE *out, const char *file) {
+int inline_svg(FILE *out, const char *file) {
     FILE *in = fopen(file, "r");
     char *line = NULL;
     size_t cap = 0;
@@ -296,7 +297,7 @@ static void remove_dir(const char *path) {
     rmdir(path);
 }
 
-static int run_gnuplot(const char *script) {
+int run_gnuplot(const char *script) {
     pid_t pid = fork();
     if (pid == 0) {
         execlp("gnuplot", "gnuplot", script, (char *)NULL);
@@ -329,6 +330,7 @@ struct report {
     struct judged_claim claims[256];
     int nclaims;
     struct chart_data data;
+    struct report_series series; /* report_series.c */
     char dir[32];
 };
 
@@ -420,7 +422,7 @@ static int html_scenario(FILE *out, struct report *rp, unsigned s) {
         if (p == 0)
             html_table(out, &rp->data, 0);
     }
-    return 0;
+    return report_series_section(out, &rp->series, rp->names[s], rp->dir, s);
 }
 
 /* Writes the page to html (through html.partial). Returns 0, or -1 with
@@ -436,6 +438,11 @@ static int write_page(struct report *rp, const char *html) {
     html_head(out, &rp->t.rows[0]);
     html_claims(out, rp->claims, (unsigned)rp->nclaims);
     html_fidelity(out, &rp->t, rp->scs, rp->nscs);
+    if (report_capacity_section(out, &rp->t, rp->scs, rp->nscs, rp->dir) < 0) {
+        fclose(out);
+        return -1;
+    }
+    report_series_note(out, &rp->series);
     for (unsigned s = 0; s < rp->nnames; s++) {
         if (html_scenario(out, rp, s) < 0) {
             fclose(out);
@@ -480,14 +487,18 @@ int bench_report(const char *csv, const char *scenario_dir) {
         fprintf(stderr, "bench: %s: %s\n", rp.dir, strerror(errno));
         goto out;
     }
-    /* The scenarios in the order the CSV has them. */
+    /* The scenarios in the order the CSV has them; capacity rows have their
+     * own section (report_capacity.c). */
     for (size_t i = 0; i < rp.t.nrows; i++)
-        index_of(rp.names, &rp.nnames, 64, rp.t.rows[i].fields[RC_SCENARIO]);
+        if (!capacity_is_name(rp.t.rows[i].fields[RC_SCENARIO]))
+            index_of(rp.names, &rp.nnames, 64, rp.t.rows[i].fields[RC_SCENARIO]);
+    report_series_open(&rp.series, csv);
     if (write_charts(&rp) < 0 || write_page(&rp, html) < 0)
         goto out;
     printf("report: %s\n", html);
     rc = 0;
 out:
+    report_series_close(&rp.series);
     remove_dir(rp.dir);
     for (unsigned s = 0; s < rp.nscs; s++)
         scenario_free(&rp.scs[s]);
