@@ -20,8 +20,8 @@ CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
 DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
-	libjansson-dev gnuplot-nox
-PKG_MODULES     := libuv libevent cmocka inih jansson
+	libjansson-dev zlib1g-dev gnuplot-nox
+PKG_MODULES     := libuv libevent cmocka inih jansson zlib
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
 LLHTTP_INC      := /usr/share/include/llhttp
@@ -68,7 +68,8 @@ $(BUILD)/config.mk: Makefile
 	      echo "EVENT_LIBS := $$(pkg-config --libs libevent)"; \
 	      echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
 	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; \
-	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; } > $@.tmp && mv $@.tmp $@
+	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; \
+	      echo "ZLIB_LIBS := $$(pkg-config --libs zlib)"; } > $@.tmp && mv $@.tmp $@
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -78,13 +79,15 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c
+COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c \
+	common/hlog.c
 # An engine is a file: a new servers/engine_*.c is built without a line here.
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
 	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
 	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c
 SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
-LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
+LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/segment.c loadgen/stats.c \
+	loadgen/interval.c loadgen/timeline.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
@@ -96,7 +99,7 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity test_calibrate test_series
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
@@ -140,22 +143,23 @@ $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp
 $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 # Unit tests: each links the modules it tests.
-TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
+TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args.o \
 	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
+$(BUILD)/tests/test_hlog: $(BUILD)/tests/test_hlog.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
-	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
+	loadgen/schedule.c loadgen/segment.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \
