@@ -11,11 +11,19 @@
 
 /* ---- bucketing ---- */
 
+/* bin/loadgen's window starts a few milliseconds after the one watch.c
+ * counts (it execs and connects first): a second's end this close after
+ * the last sample is read off that sample. */
+#define CLOCK_SKEW_S 0.1
+
 /* The tree's CPU total at time t, interpolated between the samples on
- * either side; the first sample's before it; NAN after the last. */
+ * either side; the first sample's before it; the last one's up to
+ * CLOCK_SKEW_S after it, NAN beyond. */
 static double cpu_at(const struct watch_sample *s, unsigned n, double t) {
-    if (n == 0 || t > s[n - 1].t_s)
+    if (n == 0 || t > s[n - 1].t_s + CLOCK_SKEW_S)
         return NAN;
+    if (t >= s[n - 1].t_s)
+        return s[n - 1].cpu_s;
     if (t <= s[0].t_s)
         return s[0].cpu_s;
     unsigned i = 1;
@@ -40,16 +48,12 @@ static double rss_in(const struct watch_sample *s, unsigned n, double from, doub
     return isnan(peak) ? nearest : peak;
 }
 
-void series_bucket(const struct watch_sample *samples, unsigned nsamples, unsigned nseconds,
-                   double *cpu_s, double *rss_kb) {
+void series_bucket(const struct watch_sample *samples, unsigned nsamples, double duration_s,
+                   unsigned nseconds, double *cpu_s, double *rss_kb) {
     for (unsigned k = 0; k < nseconds; k++) {
-        double from = cpu_at(samples, nsamples, k), to = cpu_at(samples, nsamples, k + 1.0);
-        /* The last second may end a little after the last sample
-         * (bin/loadgen's clock starts after ours): take that sample. */
-        if (isnan(to) && nsamples && samples[nsamples - 1].t_s > k + 0.5)
-            to = samples[nsamples - 1].cpu_s;
-        cpu_s[k] = to - from;
-        rss_kb[k] = rss_in(samples, nsamples, k, k + 1.0);
+        double end = k + 1.0 < duration_s ? k + 1.0 : duration_s;
+        cpu_s[k] = cpu_at(samples, nsamples, end) - cpu_at(samples, nsamples, k);
+        rss_kb[k] = rss_in(samples, nsamples, k, end);
     }
 }
 
@@ -193,7 +197,7 @@ int series_format_rows(const struct series_key *key, const struct csv_table *lg,
     int rc = -1;
     if (!cpu || !rss || !rps || !p99 || !out)
         goto out;
-    series_bucket(log->at, log->n, (unsigned)n, cpu, rss);
+    series_bucket(log->at, log->n, duration_s, (unsigned)n, cpu, rss);
     *len = 0;
     unsigned whole = 0; /* the whole seconds, for the drift rule */
     for (size_t i = 0; i < n; i++) {

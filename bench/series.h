@@ -49,14 +49,14 @@ enum series_col {
 
 #define SERIES_MAX_SECONDS 3600
 
-/* The server's cost in each second of the window, from watch.c's samples
- * (at most nseconds): cpu_s[k] is the CPU time spent between k and k + 1
- * (each end read off the samples on either side of it, interpolated
- * linearly; NAN when no sample lies at or after it: the server had died),
- * rss_kb[k] the largest RSS sampled in [k, k + 1) (the nearest sample when
- * none fell inside). */
-void series_bucket(const struct watch_sample *samples, unsigned nsamples, unsigned nseconds,
-                   double *cpu_s, double *rss_kb);
+/* The server's cost in each second of a window of duration_s (at most
+ * nseconds; the last may be shorter): cpu_s[k] is the CPU time spent
+ * between k and the second's end (each end read off the samples on
+ * either side of it, interpolated linearly; NAN when no sample lies at or
+ * after it: the server had died), rss_kb[k] the largest RSS sampled in
+ * the second (the nearest sample's when none fell inside). */
+void series_bucket(const struct watch_sample *samples, unsigned nsamples, double duration_s,
+                   unsigned nseconds, double *cpu_s, double *rss_kb);
 
 /* ---- drift ---- */
 

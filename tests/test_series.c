@@ -38,13 +38,13 @@ static void test_bucket_gives_each_second_its_own_cpu_and_peak_rss(void **state)
     struct watch_sample s[200];
     double cpu[5], rss[5];
     unsigned n = make_samples(s, 5, half_core);
-    series_bucket(s, n, 5, cpu, rss);
+    series_bucket(s, n, 5, 5, cpu, rss);
     for (unsigned k = 0; k < 5; k++) {
         assert_float_equal(cpu[k], 0.5, 0.01);
         assert_float_equal(rss[k], 1000 + 100 * k, 0.01);
     }
     n = make_samples(s, 5, busy_in_third_second);
-    series_bucket(s, n, 5, cpu, rss);
+    series_bucket(s, n, 5, 5, cpu, rss);
     assert_float_equal(cpu[1], 0.0, 0.01);
     assert_float_equal(cpu[2], 1.0, 0.01);
     assert_float_equal(cpu[3], 0.0, 0.01);
@@ -55,11 +55,22 @@ static void test_bucket_says_nan_after_the_server_died(void **state) {
     struct watch_sample s[200];
     double cpu[5], rss[5];
     unsigned n = make_samples(s, 2.2, half_core); /* samples stop at 2.2 s */
-    series_bucket(s, n, 5, cpu, rss);
+    series_bucket(s, n, 5, 5, cpu, rss);
     assert_float_equal(cpu[1], 0.5, 0.01);
     assert_true(isnan(cpu[3]));
     assert_true(isnan(cpu[4]));
     assert_float_equal(rss[4], 1000 + 100 * 2, 0.01); /* the nearest sample's */
+}
+
+static void test_bucket_ends_a_short_last_second_with_the_window(void **state) {
+    (void)state;
+    struct watch_sample s[200];
+    double cpu[3], rss[3];
+    unsigned n = make_samples(s, 2.4, half_core); /* a 2.4 s window */
+    series_bucket(s, n, 2.4, 3, cpu, rss);
+    assert_float_equal(cpu[1], 0.5, 0.01);
+    assert_float_equal(cpu[2], 0.2, 0.01); /* 0.4 s at half a core */
+    assert_float_equal(rss[2], 1200, 0.01);
 }
 
 static void test_bucket_interpolates_between_sparse_samples(void **state) {
@@ -67,7 +78,7 @@ static void test_bucket_interpolates_between_sparse_samples(void **state) {
     /* Two samples a whole 2 s apart: one second gets half the CPU. */
     struct watch_sample s[] = {{.t_s = 0, .cpu_s = 10, .rss_kb = 5}, {.t_s = 2, .cpu_s = 12}};
     double cpu[2], rss[2];
-    series_bucket(s, 2, 2, cpu, rss);
+    series_bucket(s, 2, 2, 2, cpu, rss);
     assert_float_equal(cpu[0], 1.0, 1e-9);
     assert_float_equal(cpu[1], 1.0, 1e-9);
 }
@@ -133,6 +144,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bucket_gives_each_second_its_own_cpu_and_peak_rss),
         cmocka_unit_test(test_bucket_says_nan_after_the_server_died),
+        cmocka_unit_test(test_bucket_ends_a_short_last_second_with_the_window),
         cmocka_unit_test(test_bucket_interpolates_between_sparse_samples),
         cmocka_unit_test(test_steady_noisy_window_has_not_drifted),
         cmocka_unit_test(test_falling_rate_has_drifted_by_its_change),
