@@ -34,10 +34,10 @@ const struct slo *capacity_slo(const struct run_options *options, const struct s
     return options->slo ? options->slo : sc->has_slo ? &sc->slo : NULL;
 }
 
-/* Runs one step at rate and says whether it met the goal with no failed
- * request, on stdout. Returns 1 (met), 0 (missed) with *got filled, or
- * 2 (the step could not measure: the model is skipped), -1 (stop). */
-static int step(struct runner *r, struct search *s, double rate, struct measured *got) {
+/* Runs one measurement at rate and says whether it met the goal with no
+ * failed request, on stdout. Returns 1 (met), 0 (missed) with *got
+ * filled, or 2 (it could not measure: the model is skipped), -1 (stop). */
+static int try_rate(struct runner *r, struct search *s, double rate, struct measured *got) {
     s->set.rate = rate;
     s->m.repeat = ++s->steps;
     int rc = measure_run(r, &s->m, got);
@@ -56,6 +56,16 @@ static int step(struct runner *r, struct search *s, double rate, struct measured
            t_latency, errors, is_met ? "meets the goal" : "misses the goal");
     fflush(stdout);
     return is_met;
+}
+
+/* One step of the search at rate: a miss is tried once more (see
+ * capacity_search.h). Returns as try_rate. */
+static int step(struct runner *r, struct search *s, double rate, struct measured *got) {
+    int met = try_rate(r, s, rate, got);
+    if (met != 0)
+        return met;
+    measure_free(got);
+    return try_rate(r, s, rate, got);
 }
 
 /* Keeps got as the best step (a pass) or the lowest failure (while none
@@ -115,7 +125,7 @@ static int append_row(struct runner *r, struct search *s, double lo, double hi) 
     s->m.repeat = lo > 0 ? s->best_step : 1; /* the step whose row it is; see capacity.h */
     units_format_metric(EX_CAPACITY, lo, t_lo, sizeof(t_lo));
     units_format_metric(EX_CAPACITY, r->options->from_rate, t_from, sizeof(t_from));
-    printf("%-10s %-17s c=%-5u capacity at %s: %s%s req/s%s\n", s->named.name, s->m.model->name,
+    printf("%-10s %-17s c=%-5u capacity at %s: %s%s%s\n", s->named.name, s->m.model->name,
            s->m.connections, s->slo->text,
            lo == 0   ? "below "
            : hi == 0 ? "at least "
