@@ -158,6 +158,8 @@ int capacity_search(struct runner *r, const struct scenario *sc, unsigned k) {
     }
     cpus_for(&r->cpus, sc->is_pinned, &s.m.server_cpus, &s.m.loadgen_cpus, &s.m.server_cpus_text,
              &s.m.loadgen_cpus_text);
+    outputs_log(&r->out, "== %s %s c=%u: capacity at %s\n", s.named.name, s.m.model->name,
+                s.m.connections, s.slo->text);
     double lo, hi;
     int rc = find(r, &s, &lo, &hi);
     if (rc == 0 && (s.best.lg.nrows || s.lowest_failed.lg.nrows))

@@ -309,6 +309,14 @@ int run_gnuplot(const char *script) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int report_gnuplot(const char *script) {
+    int got = run_gnuplot(script);
+    if (got != 0)
+        fprintf(stderr, "bench: gnuplot %s on %s (make deps installs gnuplot-nox)\n",
+                got == 127 ? "is not installed" : "failed", script);
+    return got == 0 ? 0 : -1;
+}
+
 /* The scenario of that name, or NULL (its file was not found). */
 static const struct scenario *scenario_named(const struct scenario *scs, unsigned nscs,
                                              const char *name) {

@@ -25,6 +25,9 @@ int inline_svg(FILE *out, const char *file);
  * or -1. */
 int run_gnuplot(const char *script);
 
+/* run_gnuplot, saying on stderr why it failed. Returns 0 or -1. */
+int report_gnuplot(const char *script);
+
 /* ---- report_series.c: the time series beside the CSV ---- */
 
 struct report_series {

@@ -68,11 +68,7 @@ static int draw(const struct csv_table *t, const char *name, const char *goal, c
             "offset 0,0.7\n",
             dir, c, n ? n - 1 : 0, name, goal, data);
     fclose(gp);
-    int got = run_gnuplot(script);
-    if (got != 0)
-        fprintf(stderr, "bench: gnuplot %s on %s\n", got == 127 ? "is not installed" : "failed",
-                script);
-    return got == 0 ? 0 : -1;
+    return report_gnuplot(script);
 }
 
 /* The table of one capacity scenario's rows. */

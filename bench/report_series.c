@@ -113,6 +113,14 @@ static int draw(const struct csv_table *t, const struct panel *panels, unsigned 
     if (!gp)
         return -1;
     unsigned rows = (n + PANEL_COLS - 1) / PANEL_COLS;
+    double last = 0; /* the x-axis: every second, even when there is one */
+    for (unsigned p = 0; p < n; p++)
+        for (unsigned r = 0; r < panels[p].nrepeats; r++) {
+            double second = strtod(
+                t->rows[panels[p].first[r] + panels[p].count[r] - 1].fields[SC_SECOND], NULL);
+            last = second > last ? second : last;
+        }
+    fprintf(gp, "set xrange [-0.5:%.1f]\n", last + 0.5);
     fprintf(gp,
             "set terminal svg size 1100,%u dynamic font \"sans,10\" background rgb \"white\"\n"
             "set output \"%s/s%u.series.svg\"\nset grid\nset xlabel \"second\"\n"
@@ -137,11 +145,7 @@ static int draw(const struct csv_table *t, const struct panel *panels, unsigned 
     }
     fprintf(gp, "unset multiplot\n");
     fclose(gp);
-    int got = run_gnuplot(script);
-    if (got != 0)
-        fprintf(stderr, "bench: gnuplot %s on %s\n", got == 127 ? "is not installed" : "failed",
-                script);
-    return got == 0 ? 0 : -1;
+    return report_gnuplot(script);
 }
 
 /* The measurements of the panels that drifted, as a list (nothing if none). */

@@ -6,18 +6,7 @@
 # (a real runtime beside its twin), and a full disk.
 #   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_bench.sh
 set -u
-BENCH=${BENCH:-bin/bench}
-export SHOWDOWN_SERVER=${SERVER:-bin/server} SHOWDOWN_LOADGEN=${LOADGEN:-bin/loadgen}
-T=$(mktemp -d /tmp/e2e_bench.XXXXXX)
-failed=0
-trap 'rm -rf "$T"' EXIT
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; return 1; fi
-}
+. "$(dirname "$0")/e2e_lib.sh"
 no_children() { ! pgrep -f -- "--cpu-calibration .* --graceful-timeout 3s" >/dev/null; }
 
 HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus'

@@ -8,18 +8,7 @@
 # does not parse is an error naming it. About 2 minutes of load.
 #   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_capacity.sh
 set -u
-BENCH=${BENCH:-bin/bench}
-export SHOWDOWN_SERVER=${SERVER:-bin/server} SHOWDOWN_LOADGEN=${LOADGEN:-bin/loadgen}
-T=$(mktemp -d /tmp/e2e_capacity.XXXXXX)
-failed=0
-trap 'rm -rf "$T"' EXIT
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; return 1; fi
-}
+. "$(dirname "$0")/e2e_lib.sh"
 S=tests/scenarios/io-capacity.ini
 
 # --- a goal that does not parse, and one in a scenario: errors that name it

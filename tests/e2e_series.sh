@@ -6,18 +6,7 @@
 # draws the series; a CSV without its series file is reported, not a crash.
 #   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_series.sh
 set -u
-BENCH=${BENCH:-bin/bench}
-export SHOWDOWN_SERVER=${SERVER:-bin/server} SHOWDOWN_LOADGEN=${LOADGEN:-bin/loadgen}
-T=$(mktemp -d /tmp/e2e_series.XXXXXX)
-failed=0
-trap 'rm -rf "$T"' EXIT
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; return 1; fi
-}
+. "$(dirname "$0")/e2e_lib.sh"
 
 # --- the stall: 6 s at 400 req/s after a 500 ms warm-up; the server is
 # stopped from 2.05 s to 3.05 s of bin/loadgen's window, counted from when
