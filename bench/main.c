@@ -130,42 +130,44 @@ static int take_capacity(struct bench_args *a, int which, const char *value) {
     return 0;
 }
 
+/* bin/bench's flags, for every command (each reads the ones it needs). */
+enum {
+    OPT_QUICK = 256,
+    OPT_PEERS,
+    OPT_MODELS,
+    OPT_OUT,
+    OPT_SERVER,
+    OPT_LOADGEN,
+    OPT_SCENARIOS,
+    OPT_MARKDOWN,
+    OPT_THRESHOLD,
+    OPT_SLO,
+    OPT_FROM,
+    OPT_TO,
+    OPT_CONNECTIONS,
+    OPT_HELP
+};
+static const struct option long_options[] = {
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"peers", no_argument, NULL, OPT_PEERS},
+    {"models", required_argument, NULL, OPT_MODELS},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"loadgen", required_argument, NULL, OPT_LOADGEN},
+    {"scenarios", required_argument, NULL, OPT_SCENARIOS},
+    {"markdown", no_argument, NULL, OPT_MARKDOWN},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"slo", required_argument, NULL, OPT_SLO},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
 /* Reads the flags after argv[1] into a (whose paths hold the defaults).
  * Returns -1 when they are fine, else the exit status (0 after --help). */
 static int parse_flags(int argc, char **argv, struct bench_args *a) {
-    enum {
-        OPT_QUICK = 256,
-        OPT_PEERS,
-        OPT_MODELS,
-        OPT_OUT,
-        OPT_SERVER,
-        OPT_LOADGEN,
-        OPT_SCENARIOS,
-        OPT_MARKDOWN,
-        OPT_THRESHOLD,
-        OPT_SLO,
-        OPT_FROM,
-        OPT_TO,
-        OPT_CONNECTIONS,
-        OPT_HELP
-    };
-    static const struct option long_options[] = {
-        {"quick", no_argument, NULL, OPT_QUICK},
-        {"peers", no_argument, NULL, OPT_PEERS},
-        {"models", required_argument, NULL, OPT_MODELS},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"server", required_argument, NULL, OPT_SERVER},
-        {"loadgen", required_argument, NULL, OPT_LOADGEN},
-        {"scenarios", required_argument, NULL, OPT_SCENARIOS},
-        {"markdown", no_argument, NULL, OPT_MARKDOWN},
-        {"threshold", required_argument, NULL, OPT_THRESHOLD},
-        {"slo", required_argument, NULL, OPT_SLO},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {"connections", required_argument, NULL, OPT_CONNECTIONS},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
     struct bench_paths *p = &a->paths;
     optind = 2;
     int opt;
