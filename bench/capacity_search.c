@@ -119,8 +119,9 @@ static int append_row(struct runner *r, struct search *s, double lo, double hi) 
     if (lo == 0 && col > 0) {
         /* Fields point into one allocation that starts at field 0, which
          * csv_table_free releases; a constant in another field is safe. */
+        static char zero[] = "0";
         for (size_t i = 0; i < row->lg.nrows; i++)
-            row->lg.rows[i].fields[col] = "0";
+            row->lg.rows[i].fields[col] = zero;
     }
     s->m.repeat = lo > 0 ? s->best_step : 1; /* the step whose row it is; see capacity.h */
     units_format_metric(EX_CAPACITY, lo, t_lo, sizeof(t_lo));

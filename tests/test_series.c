@@ -83,11 +83,17 @@ static void test_bucket_interpolates_between_sparse_samples(void **state) {
     assert_float_equal(cpu[1], 1.0, 1e-9);
 }
 
+/* The drift of nine seconds. */
+static struct series_drift drift_of(const double values[9]) {
+    struct series_drift d;
+    series_drift(values, 9, &d);
+    return d;
+}
+
 static void test_steady_noisy_window_has_not_drifted(void **state) {
     (void)state;
     const double rps[] = {1000, 1040, 960, 1010, 990, 1030, 970, 1020, 980};
-    struct series_drift d;
-    series_drift(rps, 9, &d);
+    struct series_drift d = drift_of(rps);
     assert_true(d.is_judged);
     assert_false(d.is_drifted);
 }
@@ -95,8 +101,7 @@ static void test_steady_noisy_window_has_not_drifted(void **state) {
 static void test_falling_rate_has_drifted_by_its_change(void **state) {
     (void)state;
     const double rps[] = {1000, 1010, 990, 900, 880, 860, 820, 810, 830};
-    struct series_drift d;
-    series_drift(rps, 9, &d);
+    struct series_drift d = drift_of(rps);
     assert_true(d.is_drifted);
     assert_float_equal(d.change, 820.0 / 1000 - 1, 1e-9);
     struct series_drifts both = {.rps = d};
@@ -109,22 +114,20 @@ static void test_change_within_the_seconds_scatter_is_not_drift(void **state) {
     (void)state;
     /* The means differ by 15%, but the seconds scatter by ±40%. */
     const double rps[] = {600, 1400, 1000, 1000, 1000, 1000, 1250, 450, 850};
-    struct series_drift d;
-    series_drift(rps, 9, &d);
+    struct series_drift d = drift_of(rps);
     assert_true(d.is_judged);
     assert_float_equal(d.change, -0.15, 1e-9);
     assert_false(d.is_drifted);
     /* ... and a steady 5% change is too small to call, however quiet. */
     const double quiet[] = {1000, 1000, 1000, 1000, 1000, 1000, 950, 950, 950};
-    series_drift(quiet, 9, &d);
+    d = drift_of(quiet);
     assert_false(d.is_drifted);
 }
 
 static void test_a_stall_in_the_middle_third_is_not_drift(void **state) {
     (void)state;
     const double rps[] = {1000, 1000, 1010, 990, 0, 1000, 995, 1005, 1000};
-    struct series_drift d;
-    series_drift(rps, 9, &d);
+    struct series_drift d = drift_of(rps);
     assert_false(d.is_drifted);
 }
 
