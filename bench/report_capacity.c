@@ -103,7 +103,8 @@ int report_capacity_section(FILE *out, const struct csv_table *table, const stru
     fprintf(out, "<h2>Capacity at a latency goal</h2>\n<p>The highest open-loop rate each "
                  "model sustained with the goal met and no failed request (bin/bench capacity: "
                  "the rate doubled until a step missed, then bisected to within 5%%; each step "
-                 "a fresh server).</p>\n");
+                 "a fresh server). The goal named is the scenario's slo key; a --slo given "
+                 "instead is named in the run's run.log.</p>\n");
     for (unsigned c = 0; c < n; c++) {
         const char *goal = goal_of(names[c], scs, nscs);
         fprintf(out, "<h3>");
