@@ -20,8 +20,8 @@ CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
 DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
-	libjansson-dev gnuplot-nox
-PKG_MODULES     := libuv libevent cmocka inih jansson
+	libjansson-dev zlib1g-dev gnuplot-nox
+PKG_MODULES     := libuv libevent cmocka inih jansson zlib
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
 LLHTTP_INC      := /usr/share/include/llhttp
@@ -55,7 +55,7 @@ deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/d
 .DEFAULT_GOAL := all
 
 # Goals that need no compiler flags skip the dependency check.
-NO_CONFIG_GOALS := clean deps deps-bench deps-peers help uninstall
+NO_CONFIG_GOALS := clean deps deps-bench deps-peers deps-test help uninstall
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 endif
@@ -68,7 +68,8 @@ $(BUILD)/config.mk: Makefile
 	      echo "EVENT_LIBS := $$(pkg-config --libs libevent)"; \
 	      echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
 	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; \
-	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; } > $@.tmp && mv $@.tmp $@
+	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; \
+	      echo "ZLIB_LIBS := $$(pkg-config --libs zlib)"; } > $@.tmp && mv $@.tmp $@
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -78,13 +79,15 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c
+COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c \
+	common/hlog.c
 # An engine is a file: a new servers/engine_*.c is built without a line here.
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
 	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
 	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c
 SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
-LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
+LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/segment.c loadgen/stats.c \
+	loadgen/interval.c loadgen/timeline.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
@@ -93,12 +96,13 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
 	bench/calibrate.c bench/runinfo.c bench/significance.c bench/environment.c \
 	bench/warnings.c bench/html.c bench/report_percentiles.c \
-	bench/report_environment.c
+	bench/report_environment.c bench/series.c bench/slo.c bench/capacity.c \
+	bench/capacity_search.c bench/report_series.c bench/report_capacity.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
-	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_loadgen test_gil \
+	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance test_series
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
 	e2e_timeouts e2e_lifecycle e2e_prefork
@@ -107,7 +111,7 @@ E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadg
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install uninstall man help \
-	peers deps-peers
+	peers deps-peers deps-test
 ROUNDS ?= 3
 DURATION ?= 10s
 all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
@@ -141,37 +145,39 @@ $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp
 $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(UV_LIBS) $(EVENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(UV_LIBS) $(EVENT_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 # Unit tests: each links the modules it tests.
-TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
+TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args.o \
 	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
+$(BUILD)/tests/test_hlog: $(BUILD)/tests/test_hlog.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
-	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
+	loadgen/schedule.c loadgen/segment.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
-	$(BUILD)/bench/expr.o
+	$(BUILD)/bench/expr.o $(BUILD)/bench/slo.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
+$(BUILD)/tests/test_series: $(BUILD)/tests/test_series.o $(BUILD)/bench/series.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
 	$(BUILD)/bench/proc.o
 $(BUILD)/tests/test_significance: $(BUILD)/tests/test_significance.o $(BUILD)/bench/significance.o \
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
 	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
-	bench/units.c bench/expr.c)
+	bench/units.c bench/expr.c bench/slo.c bench/capacity.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
 # e2e_concurrency judges a blocked loop by the CPU its server spends (bench/proctree.c).
@@ -202,7 +208,8 @@ MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gun
 # bin/bench gives one to every process of a run (bench/calibrate.h).
 E2E_CALIBRATION = $(BUILD)/e2e-cpu-calibration
 E2E_ENV = SHOWDOWN_CPU_CALIBRATION=$$(cut -d' ' -f1 $(E2E_CALIBRATION))
-e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers
+e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers \
+	deps-test
 	$(Q)$(BIN)/server --calibrate > $(E2E_CALIBRATION); \
 	    echo "== CPU work for every test server: $$(cat $(E2E_CALIBRATION)) (iterations/us, spread)"
 	$(Q)export $(E2E_ENV); set -e; for m in $(MODELS); do \
@@ -216,10 +223,18 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	        $(BUILD)/tests/e2e_slowloris; done
 	$(Q)export $(E2E_ENV); echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
+	$(Q)export $(E2E_ENV); echo "== e2e_hlog (bin/loadgen --hlog read by hdr-histogram-js)"; \
+	    SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen NODE_MODULES=$(NPM_DIR)/node_modules tests/e2e_hlog.sh
+	$(Q)export $(E2E_ENV); echo "== e2e_mpirun (mpirun -np 2 bin/loadgen: two slices of one schedule)"; \
+	    SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_mpirun.sh
 	$(Q)export $(E2E_ENV); echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
 	$(Q)export $(E2E_ENV); echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
+	$(Q)export $(E2E_ENV); echo "== e2e_series (the time series: a server stopped for 1 s shows in it)"; \
+	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_series.sh
+	$(Q)export $(E2E_ENV); echo "== e2e_capacity (capacity at p99<=50ms on /io?ms=20: Little's law)"; \
+	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_capacity.sh
 	$(Q)export $(E2E_ENV); echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
 	$(Q)command -v man >/dev/null || { $(call apt_install,man-db); }
@@ -333,6 +348,19 @@ peers_missing = [ ! -x /usr/bin/node ] || ! /usr/bin/python3 -c \
 deps-peers:
 	$(Q)if $(peers_missing); then \
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi
+
+# What only the tests need: Open MPI's mpirun (a launcher of bin/loadgen
+# slices, tests/e2e_mpirun.sh) and hdr-histogram-js, an HdrHistogram
+# nobody here wrote, which reads bin/loadgen's --hlog in tests/e2e_hlog.sh
+# (installed with npm into build/npm; showdown itself never needs it).
+TEST_PACKAGES := openmpi-bin npm
+HDR_JS        := hdr-histogram-js@3.0.1
+NPM_DIR       := $(BUILD)/npm
+deps-test:
+	$(Q)if ! command -v mpirun >/dev/null || ! command -v npm >/dev/null; then \
+	    $(call apt_install,$(TEST_PACKAGES)); fi
+	$(Q)[ -f $(NPM_DIR)/node_modules/hdr-histogram-js/package.json ] || \
+	    npm install --no-audit --no-fund --prefix $(NPM_DIR) $(HDR_JS) >/dev/null
 
 # The C models and their real runtimes on the quick scenarios (FULL=1: the
 # full ones), then the report and the fidelity table.

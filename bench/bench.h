@@ -1,5 +1,6 @@
 /*
  * bench.h — bin/bench's commands: run (scenarios → a results CSV),
+ * capacity (the same, each model's highest rate at a latency goal),
  * claims (verdicts), compare (two CSVs), report (an HTML page with
  * gnuplot charts). Each returns the process's exit status: 0 fine,
  * 1 a claim or regression failed / the run did not finish, 2 bad input.
@@ -20,6 +21,12 @@ struct run_options {
     const char *server, *loadgen, *scenario_dir;
     bool with_peers;       /* also run each C model's real runtime (peers.h) */
     const char *peers_dir; /* where peers/ is */
+    /* `bin/bench capacity` (capacity_search.h): a search per model instead
+     * of the levels × repeats. */
+    bool is_capacity;
+    const struct slo *slo;     /* --slo; NULL: each scenario's slo key */
+    double from_rate, to_rate; /* the lowest rate tried, and the highest */
+    unsigned connections;      /* 0: the settings' highest level */
 };
 
 int bench_run(const struct run_options *options, char **scenarios, int count);

@@ -5,6 +5,7 @@
  */
 #include "../common/csv.h"
 #include "bench.h"
+#include "capacity.h"
 #include "results.h"
 #include "scenario_table.h"
 #include "units.h"
@@ -26,8 +27,11 @@ unsigned claims_samples(void *arg, const struct ex_call *call, const struct ex_f
     unsigned n = 0;
     for (size_t i = 0; i < ctx->table->nrows && n < max; i++) {
         const struct csv_row *row = &ctx->table->rows[i];
-        if (strcmp(row->fields[RC_SCENARIO], ctx->sc->name) != 0 ||
-            strcmp(row->fields[RC_MODEL], call->model) != 0)
+        /* capacity(MODEL) reads the scenario's capacity rows (capacity.h). */
+        bool is_scenario = call->metric == EX_CAPACITY
+                               ? capacity_is_row_of(row->fields[RC_SCENARIO], ctx->sc->name)
+                               : !strcmp(row->fields[RC_SCENARIO], ctx->sc->name);
+        if (!is_scenario || strcmp(row->fields[RC_MODEL], call->model) != 0)
             continue;
         if (conns && res_number(row, RC_CONNECTIONS) != atof(conns))
             continue;

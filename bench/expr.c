@@ -12,9 +12,10 @@
 #include <string.h>
 
 static const char *const metric_names[] = {
-    [EX_RPS] = "rps",     [EX_P50] = "p50",         [EX_P90] = "p90",       [EX_P99] = "p99",
-    [EX_P999] = "p999",   [EX_MEAN] = "mean",       [EX_MAX] = "max",       [EX_RSS_KB] = "rss_kb",
-    [EX_CPU_S] = "cpu_s", [EX_THREADS] = "threads", [EX_ERRORS] = "errors",
+    [EX_RPS] = "rps",         [EX_P50] = "p50",       [EX_P90] = "p90",
+    [EX_P99] = "p99",         [EX_P999] = "p999",     [EX_MEAN] = "mean",
+    [EX_MAX] = "max",         [EX_RSS_KB] = "rss_kb", [EX_CPU_S] = "cpu_s",
+    [EX_THREADS] = "threads", [EX_ERRORS] = "errors", [EX_CAPACITY] = "capacity",
 };
 static const char *const key_names[] = {
     [EX_CONNECTIONS] = "connections", [EX_PATH] = "path", [EX_RATE] = "rate"};
@@ -205,7 +206,7 @@ static int parse_term(struct parser *p, struct ex_term *term) {
     if (metric < 0)
         return fail_at(p, p->tok.start,
                        "unknown metric '%.*s' (rps, p50, p90, p99, p999, mean, max, rss_kb, "
-                       "cpu_s, threads, errors)",
+                       "cpu_s, threads, errors, capacity)",
                        (int)p->tok.len, p->tok.start);
     term->is_call = true;
     term->call = (struct ex_call){.offset = (unsigned)(p->tok.start - p->text),

@@ -10,7 +10,9 @@
  * e.g. `rps(node) >= 5 * rps(gunicorn-sync) at connections=256` or
  * `p99(node-workers, path=/hello) <= 0.5 * p99(node, path=/hello)`.
  * A call's own filters win over the `at` clause's. Metrics: rps, p50, p90,
- * p99, p999, mean, max (latency in µs), rss_kb, cpu_s, threads, errors.
+ * p99, p999, mean, max (latency in µs), rss_kb, cpu_s, threads, errors,
+ * capacity (requests/s at the scenario's latency goal, from `bin/bench
+ * capacity`; capacity.h).
  *
  * A tokenizer and a recursive-descent parser; errors carry the column
  * (1-based, in the text given). Evaluation takes the samples of each call
@@ -41,6 +43,7 @@ enum ex_metric {
     EX_CPU_S,
     EX_THREADS,
     EX_ERRORS,
+    EX_CAPACITY, /* a capacity row's target_rate (capacity.h) */
 };
 
 enum ex_key { EX_CONNECTIONS, EX_PATH, EX_RATE };

@@ -166,7 +166,7 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
 }
 
 pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned port, const char *csv,
-                     const char *hgrm) {
+                     const char *hgrm, const char *series) {
     char *argv[40], conns[16], threads[16], duration[32], warmup[32], rate[32], timeout[32],
         url[2200];
     int argc = 0;
@@ -207,6 +207,8 @@ pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned por
     argv[argc++] = (char *)csv;
     argv[argc++] = "--hgrm";
     argv[argc++] = (char *)hgrm;
+    argv[argc++] = "--series";
+    argv[argc++] = (char *)series;
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, m->sc->is_mix ? "/" : m->sc->path);
     argv[argc++] = url;
     argv[argc] = NULL;

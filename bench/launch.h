@@ -35,9 +35,9 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
 
 /* Starts bin/loadgen on m->loadgen_cpus against 127.0.0.1:port with the
  * scenario's load (one thread per CPU, at most one per connection),
- * writing its CSV row(s) to csv and its histogram to hgrm. Returns its
- * pid, or -1 when fork fails. */
+ * writing its CSV row(s) to csv, its histogram to hgrm and its seconds to
+ * series (--series). Returns its pid, or -1 when fork fails. */
 pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned port, const char *csv,
-                     const char *hgrm);
+                     const char *hgrm, const char *series);
 
 #endif

@@ -1,11 +1,13 @@
 /*
  * main.c — bin/bench: run scenarios, judge claims, compare runs, report.
  */
+#include "../common/options.h"
 #include "../common/version.h"
 #include "bench.h"
 #include "paths.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 static void usage(FILE *out, const char *name) {
     fprintf(out,
             "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "  or:  %1$s capacity [--slo GOAL] [--from RATE] [--to RATE] [--connections N]\n"
+            "                  [--quick] [--models LIST] [--out FILE.csv] SCENARIO...\n"
             "  or:  %1$s claims [--markdown] FILE.csv\n"
             "  or:  %1$s compare [--threshold PCT] A.csv B.csv\n"
             "  or:  %1$s report FILE.csv\n"
@@ -23,6 +27,12 @@ static void usage(FILE *out, const char *name) {
             "  run       for each scenario x model x connection level x repeat: start\n"
             "            bin/server, drive it with bin/loadgen, append rows to\n"
             "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
+            "  capacity  per model, the highest open-loop rate at which the latency goal\n"
+            "            holds and no request fails: the rate doubles from --from until a\n"
+            "            step misses, then is bisected to within 5%%; each step a fresh\n"
+            "            server and one short run (the --quick or full duration and\n"
+            "            warm-up). One row per model, scenario NAME:capacity, target_rate\n"
+            "            the rate found (0: not even --from met it)\n"
             "  claims    judge the claims of the scenarios in FILE.csv: holds, fails or\n"
             "            inconclusive; exit 1 when a required claim fails\n"
             "  compare   medians of A and B per scenario, model, path and connections, and\n"
@@ -40,6 +50,13 @@ static void usage(FILE *out, const char *name) {
             "  --models LIST    only these models (space- or comma-separated)\n"
             "  --peers          also run the real runtime beside each C model that has\n"
             "                   one (real-node, real-gunicorn-sync, ...; peers/)\n"
+            "  --slo GOAL       capacity's latency goal, e.g. 'p99<=50ms' (p50, p90,\n"
+            "                   p99, p999, mean or max; <= or <); default: the\n"
+            "                   scenario's slo key\n"
+            "  --from RATE      capacity's first rate, requests/s (default 10)\n"
+            "  --to RATE        capacity's highest rate (default 1000000)\n"
+            "  --connections N  capacity's connections (default: the scenario's highest\n"
+            "                   level)\n"
             "  --out FILE.csv   the results (default: results/<UTC stamp>-<host>.csv\n"
             "                   in the current directory)\n"
             "  --scenarios DIR  where scenarios are (default: $SHOWDOWN_SCENARIOS, else\n"
@@ -78,39 +95,84 @@ static void default_paths(struct bench_paths *p) {
 /* What the flags after the command say. */
 struct bench_args {
     struct run_options run;
+    struct slo slo;
     struct bench_paths paths;
     bool is_markdown;
     double threshold;
 };
 
+/* capacity's flags, by index: --slo, --from, --to, --connections.
+ * Returns 0, or -1 with the flag and its fault on stderr. */
+static int take_capacity(struct bench_args *a, int which, const char *value) {
+    static const char *const flags[] = {"--slo", "--from", "--to", "--connections"};
+    char why[256];
+    unsigned column = 0;
+    uint64_t n;
+    if (which == 0 && slo_parse(value, &a->slo, &column, why, sizeof(why)) == 0) {
+        a->run.slo = &a->slo;
+        return 0;
+    }
+    if (which == 0) {
+        fprintf(stderr, "bench: --slo '%s': column %u: %s\n", value, column, why);
+        return -1;
+    }
+    if (which == 3) {
+        if (opt_parse_uint(value, 1, 1000000, &n, why, sizeof(why)) < 0) {
+            fprintf(stderr, "bench: --connections '%s': %s\n", value, why);
+            return -1;
+        }
+        a->run.connections = (unsigned)n;
+        return 0;
+    }
+    char *end;
+    double rate = strtod(value, &end);
+    if (end == value || *end || !(rate >= 1 && rate <= 1e8)) {
+        fprintf(stderr, "bench: %s '%s': expected requests per second, 1 to 1e8\n", flags[which],
+                value);
+        return -1;
+    }
+    *(which == 1 ? &a->run.from_rate : &a->run.to_rate) = rate;
+    return 0;
+}
+
+/* bin/bench's flags, for every command (each reads the ones it needs). */
+enum {
+    OPT_QUICK = 256,
+    OPT_PEERS,
+    OPT_MODELS,
+    OPT_OUT,
+    OPT_SERVER,
+    OPT_LOADGEN,
+    OPT_SCENARIOS,
+    OPT_MARKDOWN,
+    OPT_THRESHOLD,
+    OPT_SLO,
+    OPT_FROM,
+    OPT_TO,
+    OPT_CONNECTIONS,
+    OPT_HELP
+};
+static const struct option long_options[] = {
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"peers", no_argument, NULL, OPT_PEERS},
+    {"models", required_argument, NULL, OPT_MODELS},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"loadgen", required_argument, NULL, OPT_LOADGEN},
+    {"scenarios", required_argument, NULL, OPT_SCENARIOS},
+    {"markdown", no_argument, NULL, OPT_MARKDOWN},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"slo", required_argument, NULL, OPT_SLO},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
 /* Reads the flags after argv[1] into a (whose paths hold the defaults).
  * Returns -1 when they are fine, else the exit status (0 after --help). */
 static int parse_flags(int argc, char **argv, struct bench_args *a) {
-    enum {
-        OPT_QUICK = 256,
-        OPT_PEERS,
-        OPT_MODELS,
-        OPT_OUT,
-        OPT_SERVER,
-        OPT_LOADGEN,
-        OPT_SCENARIOS,
-        OPT_MARKDOWN,
-        OPT_THRESHOLD,
-        OPT_HELP
-    };
-    static const struct option long_options[] = {
-        {"quick", no_argument, NULL, OPT_QUICK},
-        {"peers", no_argument, NULL, OPT_PEERS},
-        {"models", required_argument, NULL, OPT_MODELS},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"server", required_argument, NULL, OPT_SERVER},
-        {"loadgen", required_argument, NULL, OPT_LOADGEN},
-        {"scenarios", required_argument, NULL, OPT_SCENARIOS},
-        {"markdown", no_argument, NULL, OPT_MARKDOWN},
-        {"threshold", required_argument, NULL, OPT_THRESHOLD},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
     struct bench_paths *p = &a->paths;
     optind = 2;
     int opt;
@@ -149,6 +211,13 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
                 return bad("--threshold: expected a percentage, e.g. 10%");
             break;
         }
+        case OPT_SLO:
+        case OPT_FROM:
+        case OPT_TO:
+        case OPT_CONNECTIONS:
+            if (take_capacity(a, opt - OPT_SLO, optarg) < 0)
+                return 2;
+            break;
         case OPT_HELP:
             usage(stdout, program_name(argv[0]));
             return 0;
@@ -178,6 +247,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     default_paths(&a.paths);
+    a.run.from_rate = 10;
+    a.run.to_rate = 1e6;
     int rc = parse_flags(argc, argv, &a);
     if (rc >= 0)
         return rc;
@@ -189,6 +260,14 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "run")) {
         if (rest < 1)
             return bad("run: name at least one scenario");
+        return bench_run(&a.run, args, rest);
+    }
+    if (!strcmp(command, "capacity")) {
+        if (rest < 1)
+            return bad("capacity: name at least one scenario");
+        if (a.run.from_rate >= a.run.to_rate)
+            return bad("capacity: --from must be below --to");
+        a.run.is_capacity = true;
         return bench_run(&a.run, args, rest);
     }
     if (!strcmp(command, "claims")) {
@@ -211,7 +290,8 @@ int main(int argc, char **argv) {
             return bad("fidelity: give one results CSV");
         return bench_fidelity(args[0], scenario_dir, is_markdown);
     }
-    fprintf(stderr, "bench: unknown command '%s' (run, claims, compare, report, fidelity)\n",
+    fprintf(stderr,
+            "bench: unknown command '%s' (run, capacity, claims, compare, report, fidelity)\n",
             command);
     return 2;
 }

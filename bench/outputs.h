@@ -12,13 +12,15 @@
 
 struct outputs {
     char csv[4096], partial[4200], dir[4096], log[4200];
-    char run_id[256];   /* NAME's last component */
-    int csv_fd, log_fd; /* -1: closed */
-    unsigned rows;      /* appended so far */
+    char series[4200], series_partial[4300]; /* NAME.series.csv (series.h), likewise */
+    char run_id[256];                        /* NAME's last component */
+    int csv_fd, log_fd, series_fd;           /* -1: closed */
+    unsigned rows;                           /* appended so far */
 };
 
 /* Picks NAME.csv (out, or results/<UTC stamp>-<host>.csv when out is
- * NULL), creates NAME/ and the .partial with the header line, and opens
+ * NULL), creates NAME/ and the .partial with the header line (and
+ * NAME.series.csv's .partial with its header), and opens
  * run.log (none if it cannot: the log is best effort). Returns 0, or -1
  * with the reason (naming the file) in err: a name not ending in .csv, or
  * one that exists. */
@@ -43,12 +45,18 @@ int outputs_check_room(const struct outputs *o, char *err, size_t err_len);
 int outputs_append(struct outputs *o, const char *rows, size_t len, unsigned nrows, char *err,
                    size_t err_len);
 
-/* Closes the .partial and run.log. Returns 0, or -1 with the reason in
+/* Appends len bytes of whole NAME.series.csv rows in one write. Returns 0,
+ * or -1 with the reason in err. */
+int outputs_append_series(struct outputs *o, const char *rows, size_t len, char *err,
+                          size_t err_len);
+
+/* Closes the .partials and run.log. Returns 0, or -1 with the reason in
  * err when the .partial's close fails (its rows may not all be there). */
 int outputs_close(struct outputs *o, char *err, size_t err_len);
 
-/* Links the closed .partial to NAME.csv and removes the .partial. Returns
- * 0, or -1 with the reason in err (the results stay in the .partial). */
+/* Links the closed .partials to NAME.csv and NAME.series.csv and removes
+ * them. Returns 0, or -1 with the reason in err (the results stay in the
+ * .partial). */
 int outputs_publish(const struct outputs *o, char *err, size_t err_len);
 
 #endif

@@ -17,8 +17,9 @@ void progress_show(const struct runner *r, const struct measurement *m);
 void progress_clear(const struct runner *r);
 
 /* Prints a measurement's figures: the run's row with the server's CPU and
- * RSS, then each path of a --mix. */
+ * RSS and note (e.g. the drift, series.h; "" for none), then each path of
+ * a --mix. */
 void progress_summary(const struct runner *r, const struct measurement *m,
-                      const struct csv_table *lg, const struct server_usage *u);
+                      const struct csv_table *lg, const struct server_usage *u, const char *note);
 
 #endif

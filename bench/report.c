@@ -8,9 +8,11 @@
  * The page is derived from the CSV alone: writing it again replaces it.
  */
 #define _GNU_SOURCE
+#include "report.h"
 #include "../common/csv.h"
 #include "bench.h"
 #include "html.h"
+#include "capacity.h"
 #include "peers.h"
 #include "report_environment.h"
 #include "report_percentiles.h"
@@ -281,7 +283,7 @@ static void remove_dir(const char *path) {
     rmdir(path);
 }
 
-static int run_gnuplot(const char *script) {
+int run_gnuplot(const char *script) {
     pid_t pid = fork();
     if (pid == 0) {
         execlp("gnuplot", "gnuplot", script, (char *)NULL);
@@ -291,6 +293,14 @@ static int run_gnuplot(const char *script) {
     if (pid < 0 || waitpid(pid, &status, 0) < 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int report_gnuplot(const char *script) {
+    int got = run_gnuplot(script);
+    if (got != 0)
+        fprintf(stderr, "bench: gnuplot %s on %s (make deps installs gnuplot-nox)\n",
+                got == 127 ? "is not installed" : "failed", script);
+    return got == 0 ? 0 : -1;
 }
 
 /* The scenario of that name, or NULL (its file was not found). */
@@ -314,6 +324,7 @@ struct report {
     struct judged_claim claims[256];
     int nclaims;
     struct chart_data data;
+    struct report_series series; /* report_series.c */
     char dir[32];
     char run_dir[4200]; /* NAME/ beside NAME.csv: its .hgrm files and run.json */
     struct pct_scenario pct[64];
@@ -414,7 +425,9 @@ static int html_scenario(FILE *out, struct report *rp, unsigned s) {
         if (p == 0)
             html_table(out, &rp->data, 0);
     }
-    return pct_html(out, rp->dir, rp->run_dir, s, &rp->pct[s]);
+    if (pct_html(out, rp->dir, rp->run_dir, s, &rp->pct[s]) < 0)
+        return -1;
+    return report_series_section(out, &rp->series, rp->names[s], rp->dir, s);
 }
 
 /* Writes the page to html (through html.partial). Returns 0, or -1 with
@@ -431,6 +444,11 @@ static int write_page(struct report *rp, const char *html) {
     report_environment_html(out, rp->run_dir);
     html_claims(out, rp->claims, (unsigned)rp->nclaims);
     html_fidelity(out, &rp->t, rp->scs, rp->nscs);
+    if (report_capacity_section(out, &rp->t, rp->scs, rp->nscs, rp->dir) < 0) {
+        fclose(out);
+        return -1;
+    }
+    report_series_note(out, &rp->series);
     for (unsigned s = 0; s < rp->nnames; s++) {
         if (html_scenario(out, rp, s) < 0) {
             fclose(out);
@@ -476,14 +494,18 @@ int bench_report(const char *csv, const char *scenario_dir) {
         fprintf(stderr, "bench: %s: %s\n", rp.dir, strerror(errno));
         goto out;
     }
-    /* The scenarios in the order the CSV has them. */
+    /* The scenarios in the order the CSV has them; capacity rows have their
+     * own section (report_capacity.c). */
     for (size_t i = 0; i < rp.t.nrows; i++)
-        index_of(rp.names, &rp.nnames, 64, rp.t.rows[i].fields[RC_SCENARIO]);
+        if (!capacity_is_name(rp.t.rows[i].fields[RC_SCENARIO]))
+            index_of(rp.names, &rp.nnames, 64, rp.t.rows[i].fields[RC_SCENARIO]);
+    report_series_open(&rp.series, csv);
     if (write_charts(&rp) < 0 || write_page(&rp, html) < 0)
         goto out;
     printf("report: %s\n", html);
     rc = 0;
 out:
+    report_series_close(&rp.series);
     remove_dir(rp.dir);
     for (unsigned s = 0; s < rp.nscs; s++)
         scenario_free(&rp.scs[s]);

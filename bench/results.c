@@ -50,30 +50,40 @@ static double res_errors(const struct csv_row *row) {
     return sum;
 }
 
-double res_metric(const struct csv_row *row, enum ex_metric metric) {
+int res_metric_column(enum ex_metric metric) {
     switch (metric) {
     case EX_RPS:
-        return res_number(row, RC_RPS);
+        return RC_RPS;
     case EX_P50:
-        return res_number(row, RC_LAT_P50_US);
+        return RC_LAT_P50_US;
     case EX_P90:
-        return res_number(row, RC_LAT_P90_US);
+        return RC_LAT_P90_US;
     case EX_P99:
-        return res_number(row, RC_LAT_P99_US);
+        return RC_LAT_P99_US;
     case EX_P999:
-        return res_number(row, RC_LAT_P999_US);
+        return RC_LAT_P999_US;
     case EX_MEAN:
-        return res_number(row, RC_LAT_MEAN_US);
+        return RC_LAT_MEAN_US;
     case EX_MAX:
-        return res_number(row, RC_LAT_MAX_US);
+        return RC_LAT_MAX_US;
     case EX_RSS_KB:
-        return res_number(row, RC_SERVER_RSS_MAX_KB);
-    case EX_CPU_S:
-        return res_number(row, RC_SERVER_CPU_USER_S) + res_number(row, RC_SERVER_CPU_SYS_S);
+        return RC_SERVER_RSS_MAX_KB;
     case EX_THREADS:
-        return res_number(row, RC_SERVER_THREADS_MAX);
+        return RC_SERVER_THREADS_MAX;
+    case EX_CAPACITY:
+        return RC_TARGET_RATE;
+    case EX_CPU_S:
     case EX_ERRORS:
-        return res_errors(row);
+        break;
     }
-    return 0;
+    return -1;
+}
+
+double res_metric(const struct csv_row *row, enum ex_metric metric) {
+    int col = res_metric_column(metric);
+    if (col >= 0)
+        return res_number(row, (enum res_col)col);
+    if (metric == EX_CPU_S)
+        return res_number(row, RC_SERVER_CPU_USER_S) + res_number(row, RC_SERVER_CPU_SYS_S);
+    return res_errors(row);
 }

@@ -30,8 +30,12 @@ int res_read(const char *path, struct csv_table *table, char *err, size_t err_le
 
 double res_number(const struct csv_row *row, enum res_col col);
 
+/* The one column a claim metric reads, or -1 for cpu_s and errors (sums
+ * of several). */
+int res_metric_column(enum ex_metric metric);
+
 /* A claim metric of one row: rps, latency in µs, rss_kb, cpu_s (user +
- * system), threads, errors (all classes). */
+ * system), threads, errors (all classes), capacity (target_rate). */
 double res_metric(const struct csv_row *row, enum ex_metric metric);
 
 #endif

@@ -5,6 +5,7 @@
 #include "rows.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* The text of bench's own columns, for every row of the measurement. */
 struct run_fields {
@@ -28,6 +29,18 @@ static void format_run_fields(struct run_fields *f, const struct measurement *m,
 const char *rows_loadgen_field(const struct csv_table *lg, size_t i, enum res_col col) {
     int c = csv_column(lg, res_columns[col].name);
     return c >= 0 ? lg->rows[i].fields[c] : "0";
+}
+
+double rows_loadgen_number(const struct csv_table *lg, size_t i, enum res_col col) {
+    return strtod(rows_loadgen_field(lg, i, col), NULL);
+}
+
+double rows_loadgen_errors(const struct csv_table *lg, size_t i) {
+    double errors = 0;
+    for (unsigned c = 0; c < RC_COUNT; c++)
+        if (res_columns[c].type == COLUMN_ERRORS)
+            errors += rows_loadgen_number(lg, i, c);
+    return errors;
 }
 
 /* Row i as one CSV line at line (cap bytes); returns its length. */

@@ -15,6 +15,12 @@
  * "0" when bin/loadgen wrote no such column. */
 const char *rows_loadgen_field(const struct csv_table *lg, size_t i, enum res_col col);
 
+/* Row i's field of column col in bin/loadgen's CSV as a number (0: none). */
+double rows_loadgen_number(const struct csv_table *lg, size_t i, enum res_col col);
+
+/* Row i's failed requests in bin/loadgen's CSV: every ERRORS column's sum. */
+double rows_loadgen_errors(const struct csv_table *lg, size_t i);
+
 /* Appends the rows of one measurement to the results CSV (in one write;
  * started_at: when it started, UTC). Returns 0, or -1 with the reason in
  * err. */

@@ -10,9 +10,12 @@
  * to it and is reaped; every child runs in its own process group and is
  * killed by group (proc.h). SIGINT/SIGTERM stop the run: the rows
  * measured stay in the .partial file, and no child is left behind.
+ * `bin/bench capacity` is the same run with a search per model in place
+ * of the levels × repeats (capacity_search.h).
  */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "capacity_search.h"
 #include "environment.h"
 #include "launch.h"
 #include "measure.h"
@@ -116,6 +119,13 @@ static int check_run(const struct run_options *options, const struct scenario *s
         }
         p += len;
     }
+    for (int s = 0; s < nscs && options->is_capacity; s++) {
+        if (!capacity_slo(options, &scs[s])) {
+            fprintf(stderr, "bench: capacity: %s has no slo key; give --slo, e.g. 'p99<=50ms'\n",
+                    scs[s].file);
+            return -1;
+        }
+    }
     const char *const binaries[] = {options->server, options->loadgen};
     for (size_t i = 0; i < sizeof(binaries) / sizeof(binaries[0]); i++) {
         if (access(binaries[i], X_OK) != 0) {
@@ -135,9 +145,13 @@ static double one_s(const struct sc_settings *set) {
     return (double)(set->duration_us + set->warmup_us) / 1e6 + START_COST_S;
 }
 
-/* Counts the measurements and their time, and says so with the CPU split. */
+/* Counts the measurements and their time, and says so with the CPU split
+ * (a capacity search's steps are not known in advance: a model each). */
 static void plan(struct runner *r, const struct scenario *scs, int nscs) {
-    for (int s = 0; s < nscs; s++) {
+    for (int s = 0; s < nscs && r->options->is_capacity; s++)
+        for (unsigned k = 0; k < scs[s].nmodels; k++)
+            r->total += is_selected(r->options->models, scs[s].models[k].name);
+    for (int s = 0; s < nscs && !r->options->is_capacity; s++) {
         const struct sc_settings *set = settings_of(r, &scs[s]);
         for (unsigned k = 0; k < scs[s].nmodels; k++) {
             if (!is_selected(r->options->models, scs[s].models[k].name))
@@ -146,9 +160,14 @@ static void plan(struct runner *r, const struct scenario *scs, int nscs) {
             r->remaining_s += set->nlevels * set->repeat * one_s(set);
         }
     }
-    printf("bench: %u measurements, about %.0f min; server on CPU %s, bin/loadgen on CPU %s "
-           "(pinned scenarios)\n",
-           r->total, r->remaining_s / 60 + 0.5, r->cpus.server_text, r->cpus.loadgen_text);
+    if (r->options->is_capacity)
+        printf("bench: capacity of %u models; server on CPU %s, bin/loadgen on CPU %s "
+               "(pinned scenarios)\n",
+               r->total, r->cpus.server_text, r->cpus.loadgen_text);
+    else
+        printf("bench: %u measurements, about %.0f min; server on CPU %s, bin/loadgen on CPU %s "
+               "(pinned scenarios)\n",
+               r->total, r->remaining_s / 60 + 0.5, r->cpus.server_text, r->cpus.loadgen_text);
     for (int rt = 0; rt < CAL_RUNTIMES; rt++) {
         char text[128];
         if (!r->cal.of[rt].is_measured)
@@ -258,7 +277,7 @@ static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
 
 int bench_run(const struct run_options *options, char **names, int count) {
     static struct scenario scs[MAX_SCENARIOS];
-    struct runner r = {.options = options, .out = {.csv_fd = -1, .log_fd = -1}};
+    struct runner r = {.options = options, .out = {.csv_fd = -1, .log_fd = -1, .series_fd = -1}};
     int nscs = 0, rc = 2;
 
     if (load_scenarios(options, names, count, scs, &nscs) < 0 || check_run(options, scs, nscs) < 0)
@@ -271,7 +290,8 @@ int bench_run(const struct run_options *options, char **names, int count) {
     for (int s = 0; s < nscs && is_complete; s++)
         for (unsigned k = 0; k < scs[s].nmodels && is_complete; k++)
             if (is_selected(options->models, scs[s].models[k].name))
-                is_complete = run_model(&r, &scs[s], k) == 0;
+                is_complete = (options->is_capacity ? capacity_search(&r, &scs[s], k)
+                                                    : run_model(&r, &scs[s], k)) == 0;
     rc = finish(&r, is_complete);
 out:
     for (int s = 0; s < nscs; s++)

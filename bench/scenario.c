@@ -186,6 +186,11 @@ static int scenario_key(struct reader *r, const char *key, const char *value) {
     } else if (!strcmp(key, "pin") || !strcmp(key, "close")) {
         if (!is_yes(value, !strcmp(key, "pin") ? &sc->is_pinned : &sc->is_close))
             return fail(r, r->line, column, "%s: expected yes or no", key);
+    } else if (!strcmp(key, "slo")) {
+        unsigned at = 1;
+        if (slo_parse(value, &sc->slo, &at, why, sizeof(why)) < 0)
+            return fail(r, r->line, column + at - 1, "slo '%s': %s", value, why);
+        sc->has_slo = true;
     } else if (!strcmp(key, "server_args")) {
         free(sc->server_args);
         sc->server_args = strdup(value);
@@ -329,7 +334,8 @@ static int check_call(struct reader *r, unsigned claim, const struct expr *e,
     if (!model_named(sc, call->model))
         return fail(r, line, column, "model '%s' is not in this scenario's models", call->model);
     const char *level = ex_filter_value(filters, n, EX_CONNECTIONS);
-    if (!level && (sc->full.nlevels > 1 || sc->quick.nlevels > 1))
+    /* A capacity is found at one level (capacity.h): no level to name. */
+    if (!level && call->metric != EX_CAPACITY && (sc->full.nlevels > 1 || sc->quick.nlevels > 1))
         return fail(r, line, column, "say which level: connections=N (the scenario has several)");
     if (level && (!has_level(&sc->full, (unsigned)atoi(level)) ||
                   !has_level(&sc->quick, (unsigned)atoi(level))))

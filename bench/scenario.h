@@ -6,7 +6,8 @@
  *                rate (open loop, requests/s; none: closed loop), timeout,
  *                close (yes: a new connection per request), pin (no: do
  *                not pin server and load generator apart), server_args
- *                (flags for every model's bin/server)
+ *                (flags for every model's bin/server), slo (the latency
+ *                goal of `bin/bench capacity`, slo.h: p99<=50ms)
  *   [quick]      connections, duration, warmup, repeat, rate for --quick
  *                (what is not given is the full setting)
  *   [model NAME] args: bin/server flags for that model only
@@ -19,6 +20,7 @@
 #define SHOWDOWN_SCENARIO_H
 
 #include "expr.h"
+#include "slo.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,6 +62,8 @@ struct scenario {
     bool is_pinned;
     bool is_close;
     char *server_args;
+    bool has_slo;
+    struct slo slo;
     struct sc_claim claims[SC_MAX_CLAIMS];
     unsigned nclaims;
 };

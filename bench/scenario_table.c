@@ -2,6 +2,7 @@
  * scenario_table.c — loading the scenarios of a results table's rows.
  */
 #include "scenario_table.h"
+#include "capacity.h"
 #include "results.h"
 
 #include <stdbool.h>
@@ -13,10 +14,14 @@ int scenario_load_for_table(const struct csv_table *table, const char *scenario_
     char file[4096], err[512];
     unsigned n = 0;
     for (size_t i = 0; i < table->nrows && n < max; i++) {
-        const char *name = table->rows[i].fields[RC_SCENARIO];
+        /* A capacity row (capacity.h) is of the scenario it names. */
+        char name[1024], seen[1024];
+        capacity_base_name(table->rows[i].fields[RC_SCENARIO], name, sizeof(name));
         bool is_seen = false;
-        for (size_t j = 0; j < i && !is_seen; j++)
-            is_seen = !strcmp(table->rows[j].fields[RC_SCENARIO], name);
+        for (size_t j = 0; j < i && !is_seen; j++) {
+            capacity_base_name(table->rows[j].fields[RC_SCENARIO], seen, sizeof(seen));
+            is_seen = !strcmp(seen, name);
+        }
         if (is_seen)
             continue;
         if (scenario_find(scenario_dir, name, file, sizeof(file)) < 0) {

@@ -41,6 +41,7 @@ void units_format_metric(enum ex_metric metric, double v, char *out, size_t cap)
         snprintf(out, cap, "%.3g s", v);
         return;
     case EX_RPS:
+    case EX_CAPACITY:
         units_format_number(v, out, cap);
         snprintf(out + strlen(out), cap - strlen(out), " req/s");
         return;

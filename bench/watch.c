@@ -27,8 +27,16 @@ static void take(struct server_usage *usage, const struct tree_sample *s, double
         usage->end = *s; /* the last seen, if the server dies */
 }
 
+/* Appends s, taken at now, to log while it has room. */
+static void keep(struct watch_log *log, const struct tree_sample *s, double now, double t_warm) {
+    if (!log || log->n == log->cap)
+        return;
+    log->at[log->n++] = (struct watch_sample){
+        .t_s = now - t_warm, .cpu_s = s->cpu_user_s + s->cpu_sys_s, .rss_kb = (double)s->rss_kb};
+}
+
 int watch_server(pid_t loadgen, pid_t server, uint64_t warmup_us, uint64_t duration_us,
-                 struct server_usage *usage) {
+                 struct server_usage *usage, struct watch_log *log) {
     double t0 = proc_now_s();
     double t_warm = t0 + (double)warmup_us / 1e6;
     double t_end = t_warm + (double)duration_us / 1e6;
@@ -39,8 +47,10 @@ int watch_server(pid_t loadgen, pid_t server, uint64_t warmup_us, uint64_t durat
         struct tree_sample s;
         int rc_sample = tree_sample(server, &s);
         double now = proc_now_s();
-        if (rc_sample == 0)
+        if (rc_sample == 0) {
             take(usage, &s, now, t_warm, t_end, &has_start, &has_end);
+            keep(log, &s, now, t_warm);
+        }
         pid_t got = waitpid(loadgen, &status, WNOHANG);
         if (got == loadgen)
             break;

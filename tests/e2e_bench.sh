@@ -6,18 +6,7 @@
 # (a real runtime beside its twin), and a full disk.
 #   BENCH=bin/bench SERVER=bin/server LOADGEN=bin/loadgen tests/e2e_bench.sh
 set -u
-BENCH=${BENCH:-bin/bench}
-export SHOWDOWN_SERVER=${SERVER:-bin/server} SHOWDOWN_LOADGEN=${LOADGEN:-bin/loadgen}
-T=$(mktemp -d /tmp/e2e_bench.XXXXXX)
-failed=0
-trap 'rm -rf "$T"' EXIT
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; return 1; fi
-}
+. "$(dirname "$0")/e2e_lib.sh"
 # This run's processes carry its token in their environment, so another
 # bench on the machine is never mistaken for one this test left behind.
 export E2E_BENCH_RUN="$$.$(date +%s%N)"

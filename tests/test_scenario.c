@@ -139,6 +139,41 @@ static void test_errors_name_line_and_column(void **state) {
     load_fails(long_line, "2", "continue the value on indented lines");
 }
 
+static void test_slo_key_is_a_latency_goal_and_capacity_needs_no_level(void **state) {
+    (void)state;
+    struct scenario sc;
+    char err[512] = "";
+    const char *path = write_file("bad.ini", "[scenario]\npath = /x\nmodels = node gunicorn-sync\n"
+                                             "connections = 1 8\nslo = p999 < 1.5s\n"
+                                             "[claim c]\nexpect = capacity(node) >= "
+                                             "2 * capacity(gunicorn-sync)\n");
+    int rc = scenario_load(path, &sc, err, sizeof(err));
+    if (rc)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_true(sc.has_slo);
+    assert_int_equal(sc.slo.metric, EX_P999);
+    assert_true(sc.slo.is_strict);
+    assert_float_equal(sc.slo.limit_us, 1.5e6, 1e-6);
+    assert_true(slo_is_met(&sc.slo, 1.4e6));
+    assert_false(slo_is_met(&sc.slo, 1.5e6));
+    assert_int_equal(sc.claims[0].expr.left.terms[0].call.metric, EX_CAPACITY);
+    scenario_free(&sc);
+
+    static const char head[] = "[scenario]\npath = /x\nmodels = node\nconnections = 1\n";
+    char text[256];
+    snprintf(text, sizeof(text), "%sslo = p99<=fast\n", head);
+    load_fails(text, "5:12", "slo 'p99<=fast'");
+    snprintf(text, sizeof(text), "%sslo = q99<=5ms\n", head);
+    load_fails(text, "5:7", "a latency goal such as p99<=50ms");
+    snprintf(text, sizeof(text), "%sslo = p99<=50\n", head);
+    load_fails(text, "5:12", "with its unit");
+    snprintf(text, sizeof(text), "%sslo = p99 = 50ms\n", head);
+    load_fails(text, "5:11", "<= or <");
+    snprintf(text, sizeof(text), "%sslo = p99<=50ms or so\n", head);
+    load_fails(text, "5:17", "unexpected text");
+}
+
 static void test_missing_file_is_named(void **state) {
     (void)state;
     struct scenario sc;
@@ -185,6 +220,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_settings_quick_defaults_and_model_args),
         cmocka_unit_test(test_errors_name_line_and_column),
+        cmocka_unit_test(test_slo_key_is_a_latency_goal_and_capacity_needs_no_level),
         cmocka_unit_test(test_missing_file_is_named),
         cmocka_unit_test(test_shipped_scenarios_load),
     };
