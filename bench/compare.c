@@ -5,8 +5,12 @@
  * test calls it at α = 0.05 (significance.h, as google/benchmark's
  * tools/gbench/report.py does), which needs 4 repeats a side; with fewer,
  * the line says so, "(ranges)", and a change is marked where the repeats'
- * ranges do not overlap. With --threshold, a marked regression beyond it
- * makes the exit status 1.
+ * ranges do not overlap. Either way a change smaller than the noise floor
+ * (--noise, COMPARE_NOISE) is not called: repeats taken back to back within
+ * one run cannot see how much a whole run shifts with the machine's load,
+ * so a p-value alone calls that shift a change (benchstat and
+ * google/benchmark print the delta beside p for the same reason). With
+ * --threshold, a marked regression beyond it makes the exit status 1.
  */
 #include "../common/csv.h"
 #include "bench.h"
@@ -70,12 +74,14 @@ struct judgement {
     double median_a, median_b;
 };
 
-static struct judgement judge(double *a, unsigned na, double *b, unsigned nb) {
+static struct judgement judge(double *a, unsigned na, double *b, unsigned nb, double noise) {
     struct judgement j = {.direction = SAME};
     sig_compare(a, na, b, nb, COMPARE_SEED, &j.sig);
     j.median_a = ex_median(a, na); /* sorts: a[0] … a[na − 1] is the range */
     j.median_b = ex_median(b, nb);
     j.is_by_ranges = !j.sig.is_callable;
+    if (!(fabs(j.median_b - j.median_a) >= noise * j.median_a))
+        return j; /* within the noise floor: not called */
     if (j.sig.is_callable && j.sig.differs)
         /* U counts the pairs A wins: below its mean, B's values are higher. */
         j.direction = j.sig.u < na * nb / 2.0 ? HIGHER : LOWER;
@@ -109,10 +115,11 @@ static const char *ratio_text(const struct sig_result *sig, char *buf, size_t si
  * their intervals and what changed (judge sorts their samples). Returns
  * whether it is a regression beyond threshold; counts in *by_ranges the
  * metrics judged on ranges for want of repeats. */
-static bool print_pair(struct group *ga, struct group *gb, double threshold, unsigned *by_ranges) {
+static bool print_pair(struct group *ga, struct group *gb, double threshold, double noise,
+                       unsigned *by_ranges) {
     const struct csv_row *row = ga->first;
-    struct judgement rps = judge(ga->rps, ga->n, gb->rps, gb->n);
-    struct judgement p99 = judge(ga->p99, ga->n, gb->p99, gb->n);
+    struct judgement rps = judge(ga->rps, ga->n, gb->rps, gb->n, noise);
+    struct judgement p99 = judge(ga->p99, ga->n, gb->p99, gb->n, noise);
     char change[160] = "", t[4][32], ratio[2][48];
     bool is_regression = false;
     if (rps.direction == HIGHER)
@@ -143,7 +150,7 @@ static bool print_pair(struct group *ga, struct group *gb, double threshold, uns
     return is_regression;
 }
 
-int bench_compare(const char *path_a, const char *path_b, double threshold) {
+int bench_compare(const char *path_a, const char *path_b, double threshold, double noise) {
     struct csv_table a, b;
     struct group *ga = NULL, *gb = NULL;
     char err[512];
@@ -178,7 +185,7 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
             continue;
         }
         matched++;
-        regressions += print_pair(&ga[i], &gb[j], threshold, &by_ranges);
+        regressions += print_pair(&ga[i], &gb[j], threshold, noise, &by_ranges);
     }
     for (int j = 0; j < nb; j++) {
         int i = 0;
@@ -201,6 +208,9 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
                "test's least; they are judged on whether the repeats' ranges overlap, marked "
                "(ranges)\n",
                by_ranges, 2 * matched, SIG_MIN_REPEATS);
+    if (noise > 0)
+        printf("a change under %.0f%% is not called (--noise): whole runs shift that much\n",
+               noise * 100);
     printf("%u compared; %u regression%s%s\n", matched, regressions, regressions == 1 ? "" : "s",
            threshold > 0 ? "" : " (no --threshold: none fails the run)");
     rc = regressions ? 1 : 0;

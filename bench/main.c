@@ -19,7 +19,7 @@ static void usage(FILE *out, const char *name) {
             "  or:  %1$s capacity [--slo GOAL] [--from RATE] [--to RATE] [--connections N]\n"
             "                  [--quick] [--models LIST] [--out FILE.csv] SCENARIO...\n"
             "  or:  %1$s claims [--markdown] FILE.csv\n"
-            "  or:  %1$s compare [--threshold PCT] A.csv B.csv\n"
+            "  or:  %1$s compare [--threshold PCT] [--noise PCT] A.csv B.csv\n"
             "  or:  %1$s report FILE.csv\n"
             "  or:  %1$s fidelity [--markdown] FILE.csv\n"
             "  or:  %1$s --version\n"
@@ -39,7 +39,9 @@ static void usage(FILE *out, const char *name) {
             "            B/A with its 95%% bootstrap interval; a change is marked where the\n"
             "            Mann-Whitney U test calls it (alpha 0.05, 4+ repeats a side), else\n"
             "            where the repeats' ranges do not overlap, marked (ranges); with\n"
-            "            --threshold 10%%, exit 1 on a marked regression beyond it\n"
+            "            --threshold 10%%, exit 1 on a marked regression beyond it. A\n"
+            "            change under --noise (default 10%%: whole runs shift by that much\n"
+            "            on a shared machine) is not called, whatever p says\n"
             "  report    write FILE.html: gnuplot charts per scenario (error bars: the\n"
             "            repeats' range; latency by percentile per level), the environment\n"
             "            from run.json, and the claims\n"
@@ -99,7 +101,21 @@ struct bench_args {
     struct bench_paths paths;
     bool is_markdown;
     double threshold;
+    double noise; /* compare: the least change it calls */
 };
+
+/* "10%" or "0.1" into *share (0.1); 0 allowed when may_be_zero. Returns 0,
+ * or -1 when text is no such figure. */
+static int take_percentage(const char *text, bool may_be_zero, double *share) {
+    char *end;
+    double v = strtod(text, &end);
+    if (*end == '%')
+        v /= 100, end++;
+    if (end == text || *end || !(v >= 0 && v < 10) || (v == 0 && !may_be_zero))
+        return -1;
+    *share = v;
+    return 0;
+}
 
 /* capacity's flags, by index: --slo, --from, --to, --connections.
  * Returns 0, or -1 with the flag and its fault on stderr. */
@@ -146,6 +162,7 @@ enum {
     OPT_SCENARIOS,
     OPT_MARKDOWN,
     OPT_THRESHOLD,
+    OPT_NOISE,
     OPT_SLO,
     OPT_FROM,
     OPT_TO,
@@ -162,6 +179,7 @@ static const struct option long_options[] = {
     {"scenarios", required_argument, NULL, OPT_SCENARIOS},
     {"markdown", no_argument, NULL, OPT_MARKDOWN},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"noise", required_argument, NULL, OPT_NOISE},
     {"slo", required_argument, NULL, OPT_SLO},
     {"from", required_argument, NULL, OPT_FROM},
     {"to", required_argument, NULL, OPT_TO},
@@ -202,15 +220,14 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
         case OPT_MARKDOWN:
             a->is_markdown = true;
             break;
-        case OPT_THRESHOLD: {
-            char *end;
-            a->threshold = strtod(optarg, &end);
-            if (*end == '%')
-                a->threshold /= 100, end++;
-            if (end == optarg || *end || !(a->threshold > 0 && a->threshold < 10))
+        case OPT_THRESHOLD:
+            if (take_percentage(optarg, false, &a->threshold) < 0)
                 return bad("--threshold: expected a percentage, e.g. 10%");
             break;
-        }
+        case OPT_NOISE:
+            if (take_percentage(optarg, true, &a->noise) < 0)
+                return bad("--noise: expected a percentage, e.g. 10% (0: call every change)");
+            break;
         case OPT_SLO:
         case OPT_FROM:
         case OPT_TO:
@@ -233,7 +250,7 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
 }
 
 int main(int argc, char **argv) {
-    static struct bench_args a;
+    static struct bench_args a = {.noise = COMPARE_NOISE};
 
     if (argc < 2)
         return usage(stderr, program_name(argv[0])), 2;
@@ -278,7 +295,7 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "compare")) {
         if (rest != 2)
             return bad("compare: give two results CSVs");
-        return bench_compare(args[0], args[1], a.threshold);
+        return bench_compare(args[0], args[1], a.threshold, a.noise);
     }
     if (!strcmp(command, "report")) {
         if (rest != 1)
