@@ -87,7 +87,7 @@ SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
-BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
+BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
@@ -161,12 +161,12 @@ $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
-	$(BUILD)/bench/expr.o
+	$(BUILD)/bench/ini_lines.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
 	$(BUILD)/bench/proc.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
-	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
+	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/ini_lines.c bench/scenario_table.c \
 	bench/units.c bench/expr.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
