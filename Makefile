@@ -20,8 +20,8 @@ CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
 DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
-	libjansson-dev gnuplot-nox
-PKG_MODULES     := libuv libevent cmocka inih jansson
+	libjansson-dev zlib1g-dev gnuplot-nox
+PKG_MODULES     := libuv libevent cmocka inih jansson zlib
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
 LLHTTP_INC      := /usr/share/include/llhttp
@@ -68,7 +68,8 @@ $(BUILD)/config.mk: Makefile
 	      echo "EVENT_LIBS := $$(pkg-config --libs libevent)"; \
 	      echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
 	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; \
-	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; } > $@.tmp && mv $@.tmp $@
+	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; \
+	      echo "ZLIB_LIBS := $$(pkg-config --libs zlib)"; } > $@.tmp && mv $@.tmp $@
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -78,7 +79,8 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c
+COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c common/csv.c \
+	common/hlog.c
 # An engine is a file: a new servers/engine_*.c is built without a line here.
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
 	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
@@ -95,7 +97,7 @@ BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity test_calibrate
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
@@ -139,19 +141,20 @@ $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp
 $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(EVENT_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 # Unit tests: each links the modules it tests.
-TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(LDLIBS)
+TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args.o \
 	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
+$(BUILD)/tests/test_hlog: $(BUILD)/tests/test_hlog.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/stats.c loadgen/report.c)

@@ -111,15 +111,15 @@ int hlog_write_line(FILE *out, const char *tag, double start_s, double interval_
 /* ---- reading a log ---- */
 
 struct hlog_entry {
-    const char *tag;        /* NULL on an untagged line; valid during the callback */
-    double start_time_s;    /* the header's StartTime (seconds since epoch), 0 if none */
-    double base_time_s;     /* the header's BaseTime, else StartTime, else 0 */
-    double start_s;         /* the line's StartTimestamp (relative to base_time_s) */
-    double interval_s;      /* Interval_Length */
-    double max_ms;          /* Interval_Max as written */
+    const char *tag;         /* NULL on an untagged line; valid during the callback */
+    double start_time_s;     /* the header's StartTime (seconds since epoch), 0 if none */
+    double base_time_s;      /* the header's BaseTime, else StartTime, else 0 */
+    double start_s;          /* the line's StartTimestamp (relative to base_time_s) */
+    double interval_s;       /* Interval_Length */
+    double max_ms;           /* Interval_Max as written */
     const struct hist *hist; /* the line's histogram in µs, max set from Interval_Max */
-    const char *path;       /* the file */
-    unsigned line;          /* 1-based */
+    const char *path;        /* the file */
+    unsigned line;           /* 1-based */
 };
 
 /* Called once per interval line; return 0 to go on, -1 to stop. */
