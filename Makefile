@@ -93,11 +93,11 @@ BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
-	bench/calibrate.c bench/runinfo.c
+	bench/calibrate.c bench/runinfo.c bench/hosts.c bench/sample.c bench/merge.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_loadgen test_gil \
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_merge test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity test_calibrate
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
@@ -155,6 +155,7 @@ $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
 $(BUILD)/tests/test_hlog: $(BUILD)/tests/test_hlog.o
+$(BUILD)/tests/test_merge: $(BUILD)/tests/test_merge.o $(BUILD)/bench/merge.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/stats.c loadgen/report.c)

@@ -21,6 +21,7 @@ struct run_options {
     const char *server, *loadgen, *scenario_dir;
     bool with_peers;       /* also run each C model's real runtime (peers.h) */
     const char *peers_dir; /* where peers/ is */
+    const char *hosts;     /* --hosts FILE (hosts.h); NULL: this machine */
 };
 
 int bench_run(const struct run_options *options, char **scenarios, int count);

@@ -152,11 +152,11 @@ static int on_value(void *user, const char *section, const char *key, const char
 
 /* Every host has an address and a launcher (ssh ADDRESS by default). */
 static int check_host(struct reader *r, struct host *host) {
+    bool is_server = host == &r->h->server;
     if (!host->address[0])
-        return ini_lines_fail(&r->lines, host->line, 1, "[%s%s%s] needs address = ...",
-                              host == &r->h->server ? "server" : "client ",
-                              host == &r->h->server ? "" : host->name, ""),
-               -1;
+        return ini_lines_fail(&r->lines, host->line, 1, "[%s%s] needs address = ...",
+                              is_server ? "server" : "client ", is_server ? "" : host->name) -
+               1;
     if (!host->launcher[0]) {
         snprintf(host->launcher, sizeof(host->launcher), "ssh %s", host->address);
         host->is_ssh = true;
@@ -174,9 +174,9 @@ int hosts_load(const char *file, struct hosts *h, char *err, size_t err_len) {
     r->h = h;
     int rc = ini_lines_parse(&r->lines, file, on_value, r, err, err_len);
     if (rc == 0 && !r->has_server)
-        rc = ini_lines_fail(&r->lines, 1, 1, "no [server] section: name the server's host"), -1;
+        rc = ini_lines_fail(&r->lines, 1, 1, "no [server] section: name the server's host") - 1;
     if (rc == 0 && h->nclients == 0)
-        rc = ini_lines_fail(&r->lines, 1, 1, "no [client NAME] section: name a client host"), -1;
+        rc = ini_lines_fail(&r->lines, 1, 1, "no [client NAME] section: name a client host") - 1;
     if (rc == 0)
         rc = check_host(r, &h->server);
     for (unsigned i = 0; rc == 0 && i < h->nclients; i++)
