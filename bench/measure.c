@@ -24,15 +24,19 @@ static void say_stop(const struct runner *r, const char *why) {
     fprintf(stderr, "bench: %s\n", why);
 }
 
+void measure_started_at(char *out, size_t cap) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 int measure_once(struct runner *r, const struct measurement *m) {
     char why[256] = "", lg_csv[4400], hgrm[4400], started_at[32];
     unsigned port = 0;
     if (outputs_check_room(&r->out, why, sizeof(why)) < 0)
         return say_stop(r, why), -1;
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(started_at, sizeof(started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    measure_started_at(started_at, sizeof(started_at));
     snprintf(hgrm, sizeof(hgrm), "%s/%s.%s.c%u.r%u.hgrm", r->out.dir, m->sc->name, m->model->name,
              m->connections, m->repeat);
     snprintf(lg_csv, sizeof(lg_csv), "%s/.%s.%s.c%u.r%u.loadgen.csv", r->out.dir, m->sc->name,
