@@ -86,7 +86,8 @@ SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/
 	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
 	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c
 SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
-LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
+LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/segment.c loadgen/stats.c \
+	loadgen/interval.c loadgen/timeline.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
 BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
@@ -158,7 +159,7 @@ $(BUILD)/tests/test_hlog: $(BUILD)/tests/test_hlog.o
 $(BUILD)/tests/test_merge: $(BUILD)/tests/test_merge.o $(BUILD)/bench/merge.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
-	loadgen/schedule.c loadgen/stats.c loadgen/report.c)
+	loadgen/schedule.c loadgen/segment.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \

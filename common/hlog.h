@@ -17,7 +17,7 @@
  *
  *   #[showdown-loadgen VERSION ...]
  *   #[Histogram log format version 1.3]
- *   #[StartTime: 1764632074.250 (seconds since epoch), Tue Dec 01 23:34:34 UTC 2026]
+ *   #[StartTime: 1764632074.250 (seconds since epoch), Mon Dec 01 23:34:34 UTC 2025]
  *   #[BaseTime: 1764632074.250 (seconds since epoch)]
  *   "StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"
  *   0.000,1.000,2.047,HISTFAAA...                 every path of the interval together

@@ -61,7 +61,28 @@ static unsigned pick_path(struct lg_thread *thread) {
 }
 
 static struct lg_counters *path_counters(struct lg_conn *conn) {
-    return &conn->thread->stats[conn->path].counters;
+    return &conn->thread->now->paths[conn->path].counters;
+}
+
+/* A request's latency into its path's histograms, in µs: corrected from
+ * its due time, uncorrected from its send (not when it was never sent). */
+static void record_latency(struct lg_thread *thread, unsigned path, uint64_t now, uint64_t due_ns,
+                           const uint64_t *sent_ns) {
+    struct lg_stats *stats = &thread->now->paths[path];
+    hist_record(&stats->corrected, (now - (due_ns < now ? due_ns : now)) / 1000);
+    if (sent_ns)
+        hist_record(&stats->uncorrected, (now - *sent_ns) / 1000);
+}
+
+static bool is_open_loop(const struct lg_config *config) {
+    return config->schedule.count > 0;
+}
+
+/* When request k of conn is due: the schedule's formula for its place in the run. */
+static uint64_t due_of(const struct lg_conn *conn, uint64_t k) {
+    const struct lg_config *config = conn->thread->config;
+    return lg_due_ns(&config->schedule, lg_request_index(config->segment, config->segments,
+                                                         config->connections, conn->g, k));
 }
 
 static void add_timer_ns(struct event *event, uint64_t ns) {
@@ -98,12 +119,11 @@ static void conn_next(struct lg_conn *conn, bool defer, uint64_t now) {
     const struct lg_config *config = thread->config;
 
     conn->path = pick_path(thread);
-    if (config->rate > 0)
-        conn->due_ns = lg_due_ns(config->rate, config->connections, conn->g, conn->k);
-    else
-        conn->due_ns = now;
+    conn->due_ns = is_open_loop(config) ? due_of(conn, conn->k) : now;
     if (conn->fd >= 0)
         conn->state = LG_WAITING;
+    if (conn->due_ns == UINT64_MAX)
+        return; /* the schedule's rate fell to 0 for good */
     if (conn->due_ns > now)
         timer_in(conn, conn->due_ns - now);
     else if (defer)
@@ -154,7 +174,7 @@ static void conn_send(struct lg_conn *conn, uint64_t now) {
     if (is_measured(thread, conn->due_ns)) {
         struct lg_counters *counters = path_counters(conn);
         counters->sent++;
-        if (thread->config->rate > 0 && now > conn->due_ns + LG_LATE_NS) {
+        if (is_open_loop(thread->config) && now > conn->due_ns + LG_LATE_NS) {
             /* Busy: the answer to the previous request (or the connect) came
              * after this one was due. Otherwise the loop itself was late. */
             if (conn->free_ns > conn->due_ns + LG_LATE_NS)
@@ -192,9 +212,9 @@ static void conn_connect_failed(struct lg_conn *conn, int error) {
     conn_close_socket(conn);
     if (is_measured(thread, thread_now(thread))) {
         if (error == EADDRNOTAVAIL || error == EADDRINUSE)
-            thread->conn_errors.err_addr_unavailable++;
+            thread->now->conn_errors.err_addr_unavailable++;
         else
-            thread->conn_errors.err_connect++;
+            thread->now->conn_errors.err_connect++;
     }
     thread->last_connect_errno = error;
     /* Retry the same request after a pause: its due time stays, so the
@@ -243,7 +263,7 @@ static void conn_begin(struct lg_conn *conn, uint64_t now) {
         conn_send(conn, now);
 }
 
-static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
+static void conn_timer(evutil_socket_t fd, short what, void *arg) {
     struct lg_conn *conn = arg;
     uint64_t now = thread_now(conn->thread);
     (void)fd;
@@ -257,7 +277,7 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
     conn_begin(conn, now);
 }
 
-static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
+static void conn_writable(evutil_socket_t fd, short what, void *arg) {
     struct lg_conn *conn = arg;
     (void)what;
 
@@ -288,12 +308,11 @@ static void conn_on_response(struct lg_conn *conn, uint64_t now) {
      * counting by send time would drop the last `latency` worth of answers
      * and undercount a slow server's rate. */
     if (is_measured(thread, now)) {
-        struct lg_stats *stats = &thread->stats[conn->path];
-        stats->counters.requests++;
+        struct lg_counters *counters = path_counters(conn);
+        counters->requests++;
         if (status < 200 || status >= 400)
-            stats->counters.err_status++;
-        hist_record(&stats->corrected, (now - (conn->due_ns < now ? conn->due_ns : now)) / 1000);
-        hist_record(&stats->uncorrected, (now - conn->sent_ns) / 1000);
+            counters->err_status++;
+        record_latency(thread, conn->path, now, conn->due_ns, &conn->sent_ns);
     }
     conn->free_ns = now;
     if (!keep_alive || thread->config->close)
@@ -301,7 +320,7 @@ static void conn_on_response(struct lg_conn *conn, uint64_t now) {
     conn_next(conn, false, now);
 }
 
-static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
+static void conn_read(evutil_socket_t fd, short what, void *arg) {
     struct lg_conn *conn = arg;
     struct lg_thread *thread = conn->thread;
     (void)what;
@@ -359,7 +378,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* Requests (and connects) without an answer after --timeout. */
-static void thread_on_sweep(evutil_socket_t fd, short what, void *arg) {
+static void thread_sweep(evutil_socket_t fd, short what, void *arg) {
     struct lg_thread *thread = arg;
     uint64_t now = thread_now(thread);
     (void)fd;
@@ -372,24 +391,83 @@ static void thread_on_sweep(evutil_socket_t fd, short what, void *arg) {
         if (!in_flight || now - conn->sent_ns < thread->config->timeout_ns)
             continue;
         if (is_measured(thread, now)) {
-            if (conn->state == LG_CONNECTING)
-                thread->conn_errors.err_connect++;
-            else
+            /* A connect that timed out is tried again, its request still
+             * due; a request given up is recorded at the time it was given
+             * up, so the slowest requests stay in the percentiles. */
+            if (conn->state == LG_CONNECTING) {
+                thread->now->conn_errors.err_connect++;
+            } else {
                 path_counters(conn)->err_timeout++;
+                record_latency(thread, conn->path, now, conn->due_ns, &conn->sent_ns);
+            }
         }
         conn_fail(conn);
     }
 }
 
-static void thread_on_stop(evutil_socket_t fd, short what, void *arg) {
+/*
+ * Open loop, at the end: the requests that fell due in the window but were
+ * never sent (their connection still waited for an answer, or could not
+ * connect) are recorded at (end - due), as if answered at the end, so a
+ * server that stops answering cannot leave only its fast answers in the
+ * histogram. A request in flight at the end is neither: it is left out.
+ */
+static void conn_record_unsent(struct lg_conn *conn) {
+    struct lg_thread *thread = conn->thread;
+    bool in_flight = conn->state == LG_WRITING || conn->state == LG_READING;
+
+    /* conn->k requests are written: the k-th is the first never sent. */
+    for (uint64_t k = conn->k;; k++) {
+        uint64_t due = due_of(conn, k);
+        if (due >= thread->end_ns)
+            return;
+        unsigned path = k == conn->k && !in_flight ? conn->path : pick_path(thread);
+        if (due < thread->record_from_ns)
+            continue;
+        thread->now->paths[path].counters.unsent++;
+        record_latency(thread, path, thread->end_ns, due, NULL);
+    }
+}
+
+static void thread_stop(evutil_socket_t fd, short what, void *arg) {
     struct lg_thread *thread = arg;
     (void)fd;
     (void)what;
+    for (unsigned i = 0; is_open_loop(thread->config) && i < thread->conn_count; i++)
+        conn_record_unsent(&thread->conns[i]);
     event_base_loopbreak(thread->base);
 }
 
+/* The loop's callbacks, each with the thread's lock held (interval.c swaps
+ * what the thread records into between callbacks, never during one). */
+static void run_locked(struct lg_thread *thread, event_callback_fn fn, evutil_socket_t fd,
+                       short what, void *arg) {
+    pthread_mutex_lock(&thread->lock);
+    fn(fd, what, arg);
+    pthread_mutex_unlock(&thread->lock);
+}
+
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg) {
+    run_locked(((struct lg_conn *)arg)->thread, conn_timer, fd, what, arg);
+}
+
+static void conn_on_writable(evutil_socket_t fd, short what, void *arg) {
+    run_locked(((struct lg_conn *)arg)->thread, conn_writable, fd, what, arg);
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
+    run_locked(((struct lg_conn *)arg)->thread, conn_read, fd, what, arg);
+}
+
+static void thread_on_sweep(evutil_socket_t fd, short what, void *arg) {
+    run_locked(arg, thread_sweep, fd, what, arg);
+}
+
+static void thread_on_stop(evutil_socket_t fd, short what, void *arg) {
+    run_locked(arg, thread_stop, fd, what, arg);
+}
+
 static int thread_setup(struct lg_thread *thread) {
-    const struct lg_config *config = thread->config;
     struct event_config *event_config = event_config_new();
 
     if (!event_config)
@@ -399,9 +477,6 @@ static int thread_setup(struct lg_thread *thread) {
     thread->base = event_base_new_with_config(event_config);
     event_config_free(event_config);
     if (!thread->base)
-        return -1;
-    thread->stats = lg_stats_new(config->path_count);
-    if (!thread->stats)
         return -1;
     for (unsigned i = 0; i < thread->conn_count; i++) {
         struct lg_conn *conn = &thread->conns[i];
@@ -456,8 +531,10 @@ void *lg_thread_run(void *arg) {
     uint64_t sweep_ns = config->timeout_ns / 10 < 100000000u ? config->timeout_ns / 10 : 100000000u;
     add_timer_ns(thread->stop_event, thread->end_ns > now ? thread->end_ns - now : 0);
     add_timer_ns(thread->sweep_event, sweep_ns);
+    pthread_mutex_lock(&thread->lock);
     for (unsigned i = 0; i < thread->conn_count; i++)
         conn_next(&thread->conns[i], false, now);
+    pthread_mutex_unlock(&thread->lock);
     event_base_dispatch(thread->base);
     thread_teardown(thread);
     return NULL;

@@ -66,34 +66,84 @@ static uint64_t completed_so_far(struct lg_thread *threads, unsigned count) {
     return total;
 }
 
-static void sleep_until(uint64_t at_ns) {
+static void sleep_until(clockid_t clock, uint64_t at_ns) {
     struct timespec ts = {(time_t)(at_ns / 1000000000u), (long)(at_ns % 1000000000u)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    while (clock_nanosleep(clock, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
 }
 
-/* Once a second: a sample for Req/Sec, and the progress line on a terminal. */
-static void watch(struct lg_result *result, struct lg_thread *threads, uint64_t start_ns) {
-    const struct lg_config *config = result->config;
-    uint64_t end = config->warmup_ns + config->duration_ns;
-    bool is_tty = isatty(STDERR_FILENO);
-    uint64_t last_count = 0, last_at = 0;
+/* A run under way: what main.c keeps between its steps. */
+struct run {
+    struct lg_result *result;
+    struct lg_thread *threads;
+    uint64_t start_ns; /* CLOCK_MONOTONIC at the schedule's start */
+    struct lg_timeline timeline;
+    bool has_timeline;            /* --series or --hlog */
+    struct lg_interval *tick;     /* scratch: one tick's figures, all threads */
+    uint64_t tick_from_ns;        /* when the tick being measured began */
+    uint64_t last_count, last_at; /* for the progress line and Req/Sec */
+};
 
-    for (uint64_t at = 1000000000u;; at += 1000000000u) {
+/* Takes the threads' figures of the tick that ends at to_ns into the run's
+ * totals and the timeline. A timeline that cannot be written says so once
+ * and stops; the run goes on. */
+static void take_tick(struct run *run, uint64_t to_ns, bool is_last) {
+    const struct lg_config *config = run->result->config;
+    char err[LG_ERR_MAX + 4200];
+
+    lg_interval_take(run->threads, config->threads, run->tick, config->path_count);
+    lg_interval_merge(&run->result->whole, run->tick, config->path_count, &run->result->total);
+    if (run->has_timeline && lg_timeline_add(&run->timeline, run->tick, run->tick_from_ns, to_ns,
+                                             is_last, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        run->has_timeline = false;
+        run->result->timeline_failed = true;
+    }
+    lg_interval_reset(run->tick, config->path_count);
+    run->tick_from_ns = to_ns;
+}
+
+/* Once a second: a sample for Req/Sec, and the progress line on a terminal. */
+static void show_progress(struct run *run, uint64_t at, bool is_tty) {
+    const struct lg_config *config = run->result->config;
+    struct lg_result *result = run->result;
+    uint64_t end = config->warmup_ns + config->duration_ns;
+    uint64_t count = completed_so_far(run->threads, config->threads);
+    double rate = (double)(count - run->last_count) / ((double)(at - run->last_at) / 1e9);
+
+    if (run->last_at >= config->warmup_ns && at - run->last_at >= 500000000u &&
+        result->rps_sample_count < sizeof(result->rps_samples) / sizeof(double))
+        result->rps_samples[result->rps_sample_count++] = rate;
+    if (is_tty)
+        fprintf(stderr, "\r  %5.1fs / %.1fs  %10llu responses  %10.0f req/s%s  ", (double)at / 1e9,
+                (double)end / 1e9, (unsigned long long)count, rate,
+                at < config->warmup_ns ? " (warmup)" : "");
+    run->last_count = count;
+    run->last_at = at;
+}
+
+/* Until the end: each second the progress, each tick (--series, --hlog)
+ * the threads' figures. */
+static void watch(struct run *run) {
+    const struct lg_config *config = run->result->config;
+    uint64_t end = config->warmup_ns + config->duration_ns;
+    uint64_t next_second = 1000000000u;
+    uint64_t next_tick = config->tick_ns ? config->warmup_ns + config->tick_ns : UINT64_MAX;
+    bool is_tty = isatty(STDERR_FILENO);
+
+    for (;;) {
+        uint64_t at = next_second < next_tick ? next_second : next_tick;
         if (at > end)
             at = end;
-        sleep_until(start_ns + at);
-        uint64_t count = completed_so_far(threads, config->threads);
-        double rate = (double)(count - last_count) / ((double)(at - last_at) / 1e9);
-        if (last_at >= config->warmup_ns && at - last_at >= 500000000u &&
-            result->rps_sample_count < sizeof(result->rps_samples) / sizeof(double))
-            result->rps_samples[result->rps_sample_count++] = rate;
-        if (is_tty)
-            fprintf(stderr, "\r  %5.1fs / %.1fs  %10llu responses  %10.0f req/s%s  ",
-                    (double)at / 1e9, (double)end / 1e9, (unsigned long long)count, rate,
-                    at < config->warmup_ns ? " (warmup)" : "");
-        last_count = count;
-        last_at = at;
+        sleep_until(CLOCK_MONOTONIC, run->start_ns + at);
+        if (at == next_tick && at < end) {
+            take_tick(run, at, false);
+            next_tick += config->tick_ns;
+        }
+        if (at == next_second || at == end) {
+            show_progress(run, at, is_tty);
+            next_second += 1000000000u;
+        }
         if (at >= end)
             break;
     }
@@ -119,8 +169,8 @@ static int prepare(int argc, char **argv, struct lg_config *config, char *err, s
     return 0;
 }
 
-/* Gives each thread its share of the connections and starts it; -1 (said
- * on stderr) when a thread cannot be started. */
+/* Gives each thread its share of the connections and what it records into,
+ * and starts it; -1 (said on stderr) when a thread cannot be started. */
 static int start_threads(const struct lg_config *config, struct lg_thread *threads,
                          struct lg_conn *conns, uint64_t start_ns) {
     unsigned g = 0;
@@ -138,6 +188,13 @@ static int start_threads(const struct lg_config *config, struct lg_thread *threa
         thread->end_ns = config->warmup_ns + config->duration_ns;
         thread->rng = config->seed * 0x9e3779b97f4a7c15ull + i;
         atomic_init(&thread->completed, 0);
+        pthread_mutex_init(&thread->lock, NULL);
+        thread->now = lg_interval_new(config->path_count);
+        thread->spare = lg_interval_new(config->path_count);
+        if (!thread->now || !thread->spare) {
+            fprintf(stderr, "loadgen: out of memory\n");
+            return -1;
+        }
         if (pthread_create(&thread->id, NULL, lg_thread_run, thread) != 0) {
             fprintf(stderr, "loadgen: cannot start thread %u: %s\n", i, strerror(errno));
             return -1;
@@ -146,40 +203,91 @@ static int start_threads(const struct lg_config *config, struct lg_thread *threa
     return 0;
 }
 
-/* Joins the threads and merges what each measured into result (per path and
- * in total); the run's CPU time. -1 if out of memory; *thread_failed when a
- * thread reported an error (said on stderr). */
-static int merge_threads(struct lg_result *result, struct lg_thread *threads, bool *thread_failed) {
+/* Joins the threads and takes their last figures (the tick under way, and
+ * in open loop the requests never sent) into the totals and the timeline;
+ * the run's CPU time. *thread_failed when a thread reported an error
+ * (said on stderr). */
+static void merge_threads(struct run *run, bool *thread_failed) {
+    struct lg_result *result = run->result;
     const struct lg_config *config = result->config;
 
-    lg_stats_init(&result->total);
-    result->paths = lg_stats_new(config->path_count);
-    if (!result->paths)
-        return -1;
     *thread_failed = false;
     for (unsigned i = 0; i < config->threads; i++) {
-        struct lg_thread *thread = &threads[i];
+        struct lg_thread *thread = &run->threads[i];
         pthread_join(thread->id, NULL);
         if (thread->error[0]) {
             fprintf(stderr, "loadgen: %s\n", thread->error);
             *thread_failed = true;
         }
-        if (!thread->stats)
-            continue;
-        for (unsigned p = 0; p < config->path_count; p++) {
-            lg_stats_merge(&result->paths[p], &thread->stats[p]);
-            lg_stats_merge(&result->total, &thread->stats[p]);
-        }
-        lg_counters_add(&result->conn_errors, &thread->conn_errors);
         if (thread->last_connect_errno)
             result->last_connect_errno = thread->last_connect_errno;
-        free(thread->stats);
+    }
+    take_tick(run, config->warmup_ns + config->duration_ns, true);
+    for (unsigned i = 0; i < config->threads; i++) {
+        lg_interval_free(run->threads[i].now);
+        lg_interval_free(run->threads[i].spare);
+        pthread_mutex_destroy(&run->threads[i].lock);
     }
     result->elapsed_s = (double)config->duration_ns / 1e9;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     result->cpu_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
                     (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+/* --start-at: sleeps until that wall-clock instant. -1 with err when it has
+ * passed by more than LG_START_LATE_NS (the slices would not start together). */
+static int wait_for_start(const struct lg_config *config, char *err, size_t err_len) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double late_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - config->start_at;
+    if (late_s * 1e9 > (double)LG_START_LATE_NS) {
+        snprintf(err, err_len,
+                 "--start-at %.3f: that was %.3f s ago (more than %.1f s late: the slices "
+                 "would not start together; give a time in the future)",
+                 config->start_at, late_s, (double)LG_START_LATE_NS / 1e9);
+        return -1;
+    }
+    if (late_s < 0)
+        sleep_until(CLOCK_REALTIME, (uint64_t)(config->start_at * 1e9));
+    return 0;
+}
+
+/* The run itself: from the start (at --start-at) to the threads' last figures.
+ * 0, or -1 with err; *thread_failed as merge_threads. */
+static int run_load(struct run *run, struct lg_conn *conns, bool *thread_failed, char *err,
+                    size_t err_len) {
+    const struct lg_config *config = run->result->config;
+    struct timespec wall;
+
+    run->has_timeline = config->series_path || config->hlog_path;
+    if (run->has_timeline && lg_timeline_open(&run->timeline, config, err, err_len) < 0)
+        return -1;
+    run->tick = lg_interval_new(config->path_count);
+    run->result->whole.paths = lg_stats_new(config->path_count);
+    if (!run->tick || !run->result->whole.paths) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    lg_stats_init(&run->result->total);
+    if (config->start_at > 0 && wait_for_start(config, err, err_len) < 0)
+        return -1;
+    run->start_ns = clock_now_ns();
+    clock_gettime(CLOCK_REALTIME, &wall);
+    double start_epoch_s =
+        config->start_at > 0 ? config->start_at : (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+    run->tick_from_ns = config->warmup_ns;
+    if (run->has_timeline && lg_timeline_begin(&run->timeline, start_epoch_s, err, err_len) < 0)
+        return -1;
+    if (start_threads(config, run->threads, conns, run->start_ns) < 0)
+        exit(1); /* threads may be running: nothing to unwind */
+    watch(run);
+    merge_threads(run, thread_failed);
+    if (run->has_timeline && lg_timeline_close(&run->timeline) < 0) {
+        fprintf(stderr, "loadgen: --series/--hlog: write error\n");
+        run->result->timeline_failed = true;
+    }
+    lg_interval_free(run->tick);
     return 0;
 }
 
@@ -223,28 +331,24 @@ int main(int argc, char **argv) {
         return usage_error(err);
     signal(SIGPIPE, SIG_IGN);
 
-    struct lg_thread *threads = calloc(config.threads, sizeof(*threads));
+    struct run run = {0};
     struct lg_conn *conns = calloc(config.connections, sizeof(*conns));
-    struct lg_result *result = calloc(1, sizeof(*result));
-    if (!threads || !conns || !result)
+    run.threads = calloc(config.threads, sizeof(*run.threads));
+    run.result = calloc(1, sizeof(*run.result));
+    if (!run.threads || !conns || !run.result)
         return usage_error("out of memory");
-
-    uint64_t start_ns = clock_now_ns();
-    if (start_threads(&config, threads, conns, start_ns) < 0)
-        return 1;
-    result->config = &config;
-    watch(result, threads, start_ns);
+    run.result->config = &config;
 
     bool thread_failed;
-    if (merge_threads(result, threads, &thread_failed) < 0)
-        return usage_error("out of memory");
-    int status = report(result);
-    if (thread_failed)
+    if (run_load(&run, conns, &thread_failed, err, sizeof(err)) < 0)
+        return usage_error(err);
+    int status = report(run.result);
+    if (thread_failed || run.result->timeline_failed)
         status = 1;
-    free(result->paths);
-    free(result);
+    free(run.result->whole.paths);
+    free(run.result);
     free(conns);
-    free(threads);
+    free(run.threads);
     lg_config_free(&config);
     return status;
 }

@@ -1,8 +1,9 @@
 /*
  * options.c — bin/loadgen's command line: wrk's flags (-c -t -d -H
- * --timeout --latency), wrk2's -R, and showdown's own (--warmup, --mix,
- * --seed, --close, --source, --csv, --hgrm, --json). Every error names the
- * flag at fault.
+ * --timeout --latency), wrk2's -R (and k6's stages in it), and showdown's
+ * own (--warmup, --mix, --seed, --close, --source, --csv, --hgrm, --json,
+ * --series, --hlog, --hlog-interval, --segment, --segments, --start-at).
+ * Every error names the flag at fault.
  */
 #include "../common/options.h"
 #include "../common/version.h"
@@ -10,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <math.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@ static const char usage_text[] =
     "  -d, --duration DUR     measured duration, e.g. 10s, 2m (default 10s)\n"
     "  -R, --rate N           open loop: N requests/s over the whole run, latency\n"
     "                         measured from when each request was due (wrk2)\n"
+    "  -R RATE@DUR,~RATE@DUR  rate stages from the start (warm-up included): a step\n"
+    "                         holds RATE for DUR, ~ ramps to RATE linearly; the last\n"
+    "                         may omit @DUR; -d defaults to their length\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "      --timeout DUR      a request without an answer after DUR is an error (default 2s)\n"
     "      --latency          print the latency percentile spectrum\n"
@@ -35,6 +40,14 @@ static const char usage_text[] =
     "      --csv FILE         append a result row to FILE (header when new; +1 per --mix path)\n"
     "      --hgrm FILE        write the latency distribution (HdrHistogram text, ms)\n"
     "      --json             print the results as JSON instead of the summary\n"
+    "      --series FILE      one CSV row per second: second,requests,errors,timeouts,\n"
+    "                         p50_us,p99_us,max_us\n"
+    "      --hlog FILE        HdrHistogram interval log (ns; untagged + Tag=PATH lines)\n"
+    "      --hlog-interval DUR  one --hlog line per DUR (default 1s)\n"
+    "      --segment I/N      send slice I (0-based) of N of the schedule and of -c;\n"
+    "                         default from OMPI_COMM_WORLD_RANK/SIZE, PMI_RANK/SIZE\n"
+    "      --segments N       with JOB_COMPLETION_INDEX (Kubernetes Indexed Job)\n"
+    "      --start-at T       start at the wall-clock time T (seconds since the epoch)\n"
     "  -h, --help             this text\n"
     "      --version          print the version and exit\n"
     "Exit status: 0 the run completed, 1 no request could be made, 2 bad arguments.\n";
@@ -216,7 +229,13 @@ enum {
     OPT_CSV,
     OPT_HGRM,
     OPT_JSON,
-    OPT_VERSION
+    OPT_VERSION,
+    OPT_SERIES,
+    OPT_HLOG,
+    OPT_HLOG_INTERVAL,
+    OPT_SEGMENT,
+    OPT_SEGMENTS,
+    OPT_START_AT
 };
 
 static const struct option long_options[] = {
@@ -235,6 +254,12 @@ static const struct option long_options[] = {
     {"csv", required_argument, NULL, OPT_CSV},
     {"hgrm", required_argument, NULL, OPT_HGRM},
     {"json", no_argument, NULL, OPT_JSON},
+    {"series", required_argument, NULL, OPT_SERIES},
+    {"hlog", required_argument, NULL, OPT_HLOG},
+    {"hlog-interval", required_argument, NULL, OPT_HLOG_INTERVAL},
+    {"segment", required_argument, NULL, OPT_SEGMENT},
+    {"segments", required_argument, NULL, OPT_SEGMENTS},
+    {"start-at", required_argument, NULL, OPT_START_AT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -268,15 +293,11 @@ static int take_load(int opt, const char *value, struct lg_config *config, char 
     case 't':
         return whole_unsigned("-t", value, 1024, &config->threads, err, err_len);
     case 'd':
+        config->has_duration = true;
         return parse_duration("-d", value, 1000000, &config->duration_ns, err, err_len);
-    case 'R': {
-        char *end;
-        double rate = strtod(value, &end);
-        if (end == value || *end || !(rate > 0) || rate > 1e9)
-            return fail(err, err_len, "-R", "expected requests/s, a number above 0");
-        config->rate = rate;
-        return 0;
-    }
+    case 'R':
+        config->rate_spec = value;
+        return lg_schedule_parse(value, &config->schedule, err, err_len);
     case OPT_TIMEOUT:
         return parse_duration("--timeout", value, 1000000, &config->timeout_ns, err, err_len);
     case OPT_WARMUP:
@@ -306,9 +327,19 @@ static int take_request(int opt, const char *value, struct lg_config *config, co
     return 1;
 }
 
-/* What is reported, and where: --latency --csv --hgrm --json. */
-static int take_output(int opt, const char *value, struct lg_config *config) {
+/* What is reported, and where: --latency --csv --hgrm --json --series --hlog. */
+static int take_output(int opt, const char *value, struct lg_config *config, char *err,
+                       size_t err_len) {
     switch (opt) {
+    case OPT_SERIES:
+        config->series_path = value;
+        return 0;
+    case OPT_HLOG:
+        config->hlog_path = value;
+        return 0;
+    case OPT_HLOG_INTERVAL:
+        return parse_duration("--hlog-interval", value, 1000000, &config->hlog_interval_ns, err,
+                              err_len);
     case OPT_LATENCY:
         config->latency = true;
         return 0;
@@ -325,8 +356,74 @@ static int take_output(int opt, const char *value, struct lg_config *config) {
     return 1;
 }
 
+/* --segment, --segments and --start-at: noted; segment.c resolves them
+ * once the whole command line (and -c) is known. */
+struct slice_args {
+    const char *spec;  /* --segment I/N */
+    unsigned segments; /* --segments N; 0 when not given */
+};
+
+static int take_slice(int opt, const char *value, struct lg_config *config,
+                      struct slice_args *slice, char *err, size_t err_len) {
+    switch (opt) {
+    case OPT_SEGMENT:
+        slice->spec = value;
+        return 0;
+    case OPT_SEGMENTS:
+        return whole_unsigned("--segments", value, 65536, &slice->segments, err, err_len);
+    case OPT_START_AT: {
+        char *end;
+        config->start_at = strtod(value, &end);
+        if (end == value || *end || !(config->start_at > 0) || !isfinite(config->start_at))
+            return fail(err, err_len, "--start-at",
+                        "expected a wall-clock time in seconds since the epoch, e.g. "
+                        "1764632074.5 (date +%s.%N)");
+        return 0;
+    }
+    }
+    return 1;
+}
+
+/* Open loop: -d defaults to the stages' length (less the warm-up), and the
+ * mean rate over the measured window is what the reports call the rate. */
+static int finish_schedule(struct lg_config *config, char *err, size_t err_len) {
+    const struct lg_schedule *schedule = &config->schedule;
+    if (schedule->count == 0)
+        return 0;
+    uint64_t length = lg_schedule_length_ns(schedule);
+    if (!config->has_duration && length > 0) {
+        if (length <= config->warmup_ns)
+            return fail(err, err_len, "-R", "the stages end before --warmup does");
+        config->duration_ns = length - config->warmup_ns;
+    }
+    uint64_t end = config->warmup_ns + config->duration_ns;
+    config->rate = (lg_due_count(schedule, end) - lg_due_count(schedule, config->warmup_ns)) /
+                   ((double)config->duration_ns / 1e9);
+    if (!(config->rate > 0))
+        return fail(err, err_len, "-R", "no request falls due in the measured window");
+    return 0;
+}
+
+/* How often interval.c takes the threads' figures: each second for
+ * --series, each --hlog-interval for --hlog alone; never during the run
+ * without either. */
+static int finish_tick(struct lg_config *config, char *err, size_t err_len) {
+    config->tick_ns = 0;
+    if (config->series_path)
+        config->tick_ns = 1000000000ull;
+    if (!config->hlog_path)
+        return 0;
+    if (!config->series_path)
+        config->tick_ns = config->hlog_interval_ns;
+    else if (config->hlog_interval_ns % 1000000000ull != 0)
+        return fail(err, err_len, "--hlog-interval",
+                    "with --series, a whole number of seconds (the series is per second)");
+    return 0;
+}
+
 int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, size_t err_len) {
     const char *mix = NULL;
+    struct slice_args slice = {NULL, 0};
     int opt;
 
     memset(config, 0, sizeof(*config));
@@ -335,6 +432,7 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
     config->duration_ns = 10000000000ull;
     config->timeout_ns = 2000000000ull; /* wrk's default --timeout */
     config->seed = 1;
+    config->hlog_interval_ns = 1000000000ull;
 
     opterr = 0;
     optind = 1;
@@ -355,7 +453,9 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
         if (rc > 0)
             rc = take_request(opt, optarg, config, &mix, err, err_len);
         if (rc > 0)
-            rc = take_output(opt, optarg, config);
+            rc = take_output(opt, optarg, config, err, err_len);
+        if (rc > 0)
+            rc = take_slice(opt, optarg, config, &slice, err, err_len);
         if (rc > 0) { /* getopt_long's '?' */
             snprintf(err, err_len, "%s: unknown option (see --help)", argv[optind - 1]);
             return -1;
@@ -371,6 +471,10 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
     if (parse_url(config, config->url, err, err_len) < 0)
         return -1;
     if (mix && parse_mix(config, mix, err, err_len) < 0)
+        return -1;
+    if (finish_schedule(config, err, err_len) < 0 ||
+        lg_segment_resolve(config, slice.spec, slice.segments, err, err_len) < 0 ||
+        finish_tick(config, err, err_len) < 0)
         return -1;
     /* Never a thread without a connection. */
     if (config->threads > config->connections)

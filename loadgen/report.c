@@ -46,12 +46,17 @@ static const char *format_bytes(double value, char *buf, size_t len) {
     return format_scaled(value, 1024, units, 4, buf, len);
 }
 
+/* The rate this loadgen was asked for: its slice's share of the schedule's. */
+static double slice_rate(const struct lg_config *config) {
+    return config->rate / config->segments;
+}
+
 static double rps_of(const struct lg_result *result, uint64_t requests) {
     return result->elapsed_s > 0 ? (double)requests / result->elapsed_s : 0;
 }
 
 static uint64_t connect_errors(const struct lg_result *result) {
-    return result->conn_errors.err_connect + result->conn_errors.err_addr_unavailable;
+    return result->whole.conn_errors.err_connect + result->whole.conn_errors.err_addr_unavailable;
 }
 
 static void print_spectrum(const struct hist *h, const char *title) {
@@ -91,13 +96,22 @@ static void print_sample_stats(const struct lg_result *result) {
 static void print_header(const struct lg_config *config) {
     printf("Running %.0fs test @ %s\n", (double)config->duration_ns / 1e9, config->url);
     printf("  %u threads and %u connections", config->threads, config->connections);
-    if (config->rate > 0)
+    if (config->rate > 0 && strpbrk(config->rate_spec, "@,~"))
+        printf(", open loop in stages %s, %.0f requests/s on average (latency from when each "
+               "was due)",
+               config->rate_spec, config->rate);
+    else if (config->rate > 0)
         printf(", open loop at %.0f requests/s (latency from when each was due)", config->rate);
     else
         printf(", closed loop");
     if (config->close)
         printf(", a new connection per request");
     printf("\n");
+    if (config->segments > 1)
+        printf(
+            "  slice %u of %u (0-based, from %s): %u of %u connections%s\n", config->segment,
+            config->segments, config->segment_from, config->connections, config->total_connections,
+            config->rate > 0 ? ", every request n of the schedule with n mod slices = slice" : "");
     if (config->warmup_ns > 0)
         printf("  after %.1fs of warmup, not recorded\n", (double)config->warmup_ns / 1e9);
 }
@@ -135,7 +149,7 @@ static void print_paths(const struct lg_result *result) {
     printf("  %-24s %10s %9s %9s %9s %9s %8s\n", "Path", "Requests", "Avg", "p50", "p99", "Max",
            "Errors");
     for (unsigned i = 0; i < config->path_count; i++) {
-        const struct lg_stats *path = &result->paths[i];
+        const struct lg_stats *path = &result->whole.paths[i];
         const struct lg_counters *n = &path->counters;
         printf("  %-24s %10llu %9s %9s %9s %9s %8llu\n", config->paths[i].target,
                (unsigned long long)n->requests,
@@ -158,14 +172,19 @@ static void print_totals(const struct lg_result *result) {
         printf("  Socket errors: connect %llu, read %llu, write %llu, timeout %llu\n",
                (unsigned long long)connect_errors(result), (unsigned long long)total->err_read,
                (unsigned long long)total->err_write, (unsigned long long)total->err_timeout);
-    if (result->conn_errors.err_addr_unavailable)
+    if (result->whole.conn_errors.err_addr_unavailable)
         printf("  %llu connects failed with EADDRNOTAVAIL: the local port range ran out. Use "
                "--source 127.0.0.1-127.0.0.16, fewer connections, or keep-alive.\n",
-               (unsigned long long)result->conn_errors.err_addr_unavailable);
+               (unsigned long long)result->whole.conn_errors.err_addr_unavailable);
     if (total->err_status)
         printf("  Non-2xx or 3xx responses: %llu\n", (unsigned long long)total->err_status);
     if (total->reconnects)
         printf("  Reconnects: %llu\n", (unsigned long long)total->reconnects);
+    if (total->err_timeout)
+        printf("  %llu timed out, recorded at their give-up time\n",
+               (unsigned long long)total->err_timeout);
+    if (total->unsent)
+        printf("  %llu never sent, recorded at end - due\n", (unsigned long long)total->unsent);
     printf("Requests/sec: %10.2f\n", rps_of(result, total->requests));
     printf("Transfer/sec: %10s\n",
            format_bytes(result->elapsed_s > 0 ? (double)total->bytes / result->elapsed_s : 0, a,
@@ -179,11 +198,11 @@ static void print_behind_schedule(const struct lg_result *result) {
     double achieved = rps_of(result, total->requests);
     uint64_t late = total->late_busy + total->late_own;
 
-    if (achieved >= config->rate * 0.98 && late * 100 <= total->sent)
+    if (achieved >= slice_rate(config) * 0.98 && late * 100 <= total->sent)
         return;
     printf("Behind schedule: requested %.0f requests/s, achieved %.0f; %llu of %llu sent "
            "more than 1 ms late:\n",
-           config->rate, achieved, (unsigned long long)late, (unsigned long long)total->sent);
+           slice_rate(config), achieved, (unsigned long long)late, (unsigned long long)total->sent);
     printf("  %llu while their connection still waited for an earlier answer (server "
            "slower than the schedule, or too few connections: raise -c)\n",
            (unsigned long long)total->late_busy);
@@ -245,13 +264,15 @@ static void json_counters(const struct lg_counters *n, uint64_t connect, uint64_
     printf("  \"requests\": %llu, \"sent\": %llu, \"bytes\": %llu,\n"
            "  \"errors\": {\"connect\": %llu, \"addr_unavailable\": %llu, \"read\": %llu, "
            "\"write\": %llu, \"timeout\": %llu, \"status\": %llu},\n"
-           "  \"reconnects\": %llu, \"late_busy\": %llu, \"late_own\": %llu,\n",
+           "  \"reconnects\": %llu, \"late_busy\": %llu, \"late_own\": %llu,\n"
+           "  \"timeouts_recorded\": %llu, \"unsent_recorded\": %llu,\n",
            (unsigned long long)n->requests, (unsigned long long)n->sent,
            (unsigned long long)n->bytes, (unsigned long long)connect, (unsigned long long)addr,
            (unsigned long long)n->err_read, (unsigned long long)n->err_write,
            (unsigned long long)n->err_timeout, (unsigned long long)n->err_status,
            (unsigned long long)n->reconnects, (unsigned long long)n->late_busy,
-           (unsigned long long)n->late_own);
+           (unsigned long long)n->late_own, (unsigned long long)n->err_timeout,
+           (unsigned long long)n->unsent);
 }
 
 void lg_report_json(const struct lg_result *result) {
@@ -263,15 +284,24 @@ void lg_report_json(const struct lg_result *result) {
     printf(",\n  \"mode\": \"%s\", \"threads\": %u, \"connections\": %u, \"target_rate\": %.3f,\n"
            "  \"close\": %s, \"duration_s\": %.3f, \"warmup_s\": %.3f, \"loadgen_cpu_s\": %.3f,\n"
            "  \"rps\": %.2f, \"bytes_per_s\": %.2f,\n",
-           config->rate > 0 ? "open" : "closed", config->threads, config->connections, config->rate,
-           config->close ? "true" : "false", result->elapsed_s, (double)config->warmup_ns / 1e9,
-           result->cpu_s, rps_of(result, total->requests), rps_of(result, total->bytes));
-    json_counters(total, result->conn_errors.err_connect, result->conn_errors.err_addr_unavailable);
+           config->rate > 0 ? "open" : "closed", config->threads, config->connections,
+           slice_rate(config), config->close ? "true" : "false", result->elapsed_s,
+           (double)config->warmup_ns / 1e9, result->cpu_s, rps_of(result, total->requests),
+           rps_of(result, total->bytes));
+    printf("  \"segment\": %u, \"segments\": %u, \"segment_from\": ", config->segment,
+           config->segments);
+    json_string(config->segment_from);
+    printf(", \"total_connections\": %u, \"schedule_rate\": %.3f, \"rate_spec\": ",
+           config->total_connections, config->rate);
+    json_string(config->rate_spec ? config->rate_spec : "");
+    printf(", \"start_at\": %.3f,\n", config->start_at);
+    json_counters(total, result->whole.conn_errors.err_connect,
+                  result->whole.conn_errors.err_addr_unavailable);
     json_latency("latency_us", &result->total.corrected, ",");
     json_latency("uncorrected_latency_us", &result->total.uncorrected, ",");
     printf("  \"paths\": [\n");
     for (unsigned i = 0; i < config->path_count; i++) {
-        const struct lg_stats *path = &result->paths[i];
+        const struct lg_stats *path = &result->whole.paths[i];
         printf("  {\"path\": ");
         json_string(config->paths[i].target);
         printf(", \"weight\": %u, \"rps\": %.2f,\n", config->paths[i].weight,
@@ -312,19 +342,20 @@ static size_t csv_row(char *row, size_t cap, const struct lg_result *result, con
     const struct lg_counters *n = &stats->counters;
     const struct hist *h = &stats->corrected;
     size_t len = csv_field(row, cap, target);
-    len += (size_t)snprintf(row + len, cap - len,
-                            ",%u,%.3f,%.3f,%llu,%.2f,%.2f,%llu,%llu,%llu,%llu,%llu,%.1f,%llu,%llu,%"
-                            "llu,%llu,%llu,%.3f\n",
-                            result->config->connections, result->config->rate, result->elapsed_s,
-                            (unsigned long long)n->requests, rps_of(result, n->requests),
-                            rps_of(result, n->bytes), (unsigned long long)err_connect,
-                            (unsigned long long)n->err_read, (unsigned long long)n->err_write,
-                            (unsigned long long)n->err_timeout, (unsigned long long)n->err_status,
-                            hist_mean(h), (unsigned long long)hist_value_at_percentile(h, 50),
-                            (unsigned long long)hist_value_at_percentile(h, 90),
-                            (unsigned long long)hist_value_at_percentile(h, 99),
-                            (unsigned long long)hist_value_at_percentile(h, 99.9),
-                            (unsigned long long)hist_max(h), result->cpu_s);
+    len +=
+        (size_t)snprintf(row + len, cap - len,
+                         ",%u,%.3f,%.3f,%llu,%.2f,%.2f,%llu,%llu,%llu,%llu,%llu,%.1f,%llu,%llu,%"
+                         "llu,%llu,%llu,%.3f\n",
+                         result->config->connections, slice_rate(result->config), result->elapsed_s,
+                         (unsigned long long)n->requests, rps_of(result, n->requests),
+                         rps_of(result, n->bytes), (unsigned long long)err_connect,
+                         (unsigned long long)n->err_read, (unsigned long long)n->err_write,
+                         (unsigned long long)n->err_timeout, (unsigned long long)n->err_status,
+                         hist_mean(h), (unsigned long long)hist_value_at_percentile(h, 50),
+                         (unsigned long long)hist_value_at_percentile(h, 90),
+                         (unsigned long long)hist_value_at_percentile(h, 99),
+                         (unsigned long long)hist_value_at_percentile(h, 99.9),
+                         (unsigned long long)hist_max(h), result->cpu_s);
     return len < cap ? len : cap - 1;
 }
 
@@ -358,7 +389,8 @@ int lg_report_csv(const struct lg_result *result, const char *path, char *err, s
     }
     len += csv_row(row + len, cap - len, result, target, &result->total, connect_errors(result));
     for (unsigned i = 0; config->is_mix && i < config->path_count; i++)
-        len += csv_row(row + len, cap - len, result, config->paths[i].target, &result->paths[i], 0);
+        len += csv_row(row + len, cap - len, result, config->paths[i].target,
+                       &result->whole.paths[i], 0);
     /* One write with O_APPEND: rows from runs side by side never interleave. */
     ssize_t written = write(fd, row, len);
     int saved = errno;
@@ -423,7 +455,7 @@ int lg_report_hgrm(const struct lg_result *result, const char *path, char *err, 
         return 0;
     for (unsigned i = 0; i < config->path_count; i++) {
         lg_hgrm_path_for(path, config->paths[i].target, per_path, sizeof(per_path));
-        if (write_hgrm_file(&result->paths[i].corrected, per_path, err, err_len) < 0)
+        if (write_hgrm_file(&result->whole.paths[i].corrected, per_path, err, err_len) < 0)
             return -1;
     }
     return 0;
