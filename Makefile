@@ -55,7 +55,7 @@ deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/d
 .DEFAULT_GOAL := all
 
 # Goals that need no compiler flags skip the dependency check.
-NO_CONFIG_GOALS := clean deps deps-bench deps-peers help uninstall
+NO_CONFIG_GOALS := clean deps deps-bench deps-peers deps-hosts help uninstall
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 endif
@@ -108,7 +108,7 @@ E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadg
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install uninstall man help \
-	peers deps-peers
+	peers deps-peers deps-hosts
 ROUNDS ?= 3
 DURATION ?= 10s
 all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
@@ -203,7 +203,7 @@ MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gun
 # bin/bench gives one to every process of a run (bench/calibrate.h).
 E2E_CALIBRATION = $(BUILD)/e2e-cpu-calibration
 E2E_ENV = SHOWDOWN_CPU_CALIBRATION=$$(cut -d' ' -f1 $(E2E_CALIBRATION))
-e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers
+e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers deps-hosts
 	$(Q)$(BIN)/server --calibrate > $(E2E_CALIBRATION); \
 	    echo "== CPU work for every test server: $$(cat $(E2E_CALIBRATION)) (iterations/us, spread)"
 	$(Q)export $(E2E_ENV); set -e; for m in $(MODELS); do \
@@ -221,6 +221,9 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
 	$(Q)export $(E2E_ENV); echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_bench.sh
+	$(Q)export $(E2E_ENV); echo "== e2e_hosts (bin/bench run --hosts across three network namespaces, ip netns exec and ssh)"; \
+	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_hosts.sh; rc=$$?; \
+	    if [ $$rc = 77 ]; then echo "== e2e_hosts SKIPPED (see above why)"; elif [ $$rc != 0 ]; then exit $$rc; fi
 	$(Q)export $(E2E_ENV); echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
 	$(Q)command -v man >/dev/null || { $(call apt_install,man-db); }
@@ -334,6 +337,14 @@ peers_missing = [ ! -x /usr/bin/node ] || ! /usr/bin/python3 -c \
 deps-peers:
 	$(Q)if $(peers_missing); then \
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi
+
+# bin/bench run --hosts (bench/hosts.h): e2e_hosts.sh simulates hosts with
+# network namespaces (iproute2) and runs through a real sshd it starts.
+HOSTS_PACKAGES := openssh-server openssh-client iproute2
+hosts_missing = [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen \
+	>/dev/null || ! command -v ip >/dev/null
+deps-hosts:
+	$(Q)if $(hosts_missing); then $(call apt_install,$(HOSTS_PACKAGES)); fi
 
 # The C models and their real runtimes on the quick scenarios (FULL=1: the
 # full ones), then the report and the fidelity table.

@@ -64,64 +64,76 @@ static void assert_same_histogram(const struct hist *merged, const struct hist *
                          hist_value_at_percentile(truth, ps[i]));
 }
 
+/* Two slices whose loads differ, as two logs (seeds 1 and 2 of write_log),
+ * merged into mg; each slice's values also in all[i] and its /a's in a[i]. */
+struct two_slices {
+    struct merge mg;
+    struct hist *all[2], *a[2];
+};
+
+static void merge_two_slices(struct two_slices *t, uint64_t spread0, int n0, uint64_t spread1,
+                             int n1) {
+    char dir[] = "/tmp/test_merge.XXXXXX", path[2][64], err[512];
+    const uint64_t spreads[2] = {spread0, spread1};
+    const int ns[2] = {n0, n1};
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(merge_init(&t->mg), 0);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path[i], sizeof(path[i]), "%s/%d.hlog", dir, i);
+        t->all[i] = new_hist(), t->a[i] = new_hist();
+        write_log(path[i], (uint64_t)i + 1, spreads[i], ns[i], t->all[i], t->a[i]);
+        if (merge_add_file(&t->mg, path[i], err, sizeof(err)) < 0)
+            fail_msg("%s", err);
+        unlink(path[i]);
+    }
+    rmdir(dir);
+}
+
+static void free_two_slices(struct two_slices *t) {
+    merge_free(&t->mg);
+    for (int i = 0; i < 2; i++)
+        free(t->all[i]), free(t->a[i]);
+}
+
 static void test_two_logs_merge_to_exactly_one_histogram_of_all_values(void **state) {
     (void)state;
-    static struct merge mg;
-    char dir[] = "/tmp/test_merge.XXXXXX", one[64], two[64], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(one, sizeof(one), "%s/one.hlog", dir);
-    snprintf(two, sizeof(two), "%s/two.hlog", dir);
-    struct hist *all = new_hist(), *a = new_hist(), *all1 = new_hist(), *a1 = new_hist();
-    /* Two slices whose loads differ: a fast one with many values, a slow one with few. */
-    write_log(one, 7, 2000, 20000, all, a);
-    write_log(two, 8, 400000, 2000, all1, a1);
-    hist_merge(all, all1);
-    hist_merge(a, a1);
-    assert_int_equal(merge_init(&mg), 0);
-    assert_int_equal(merge_add_file(&mg, one, err, sizeof(err)), 0);
-    assert_int_equal(merge_add_file(&mg, two, err, sizeof(err)), 0);
-    assert_int_equal(mg.files, 2);
-    assert_same_histogram(merge_hist(&mg, NULL), all);
-    assert_same_histogram(merge_hist(&mg, "/a"), a);
-    assert_null(merge_hist(&mg, "/c"));
+    static struct two_slices t;
+    /* A fast slice with many values, a slow one with few. */
+    merge_two_slices(&t, 2000, 20000, 400000, 2000);
+    struct hist *all = new_hist(), *a = new_hist();
+    for (int i = 0; i < 2; i++)
+        hist_merge(all, t.all[i]), hist_merge(a, t.a[i]);
+    assert_int_equal(t.mg.files, 2);
+    assert_same_histogram(merge_hist(&t.mg, NULL), all);
+    assert_same_histogram(merge_hist(&t.mg, "/a"), a);
+    assert_null(merge_hist(&t.mg, "/c"));
     /* The intervals line up across the files: both files in each, counts added. */
-    assert_int_equal(mg.nintervals, INTERVALS);
+    assert_int_equal(t.mg.nintervals, INTERVALS);
     uint64_t total = 0;
-    for (unsigned i = 0; i < mg.nintervals; i++) {
-        assert_int_equal(mg.intervals[i].files, 2);
-        assert_true(mg.intervals[i].start_epoch_s == 1000.0 + i);
-        total += mg.intervals[i].hist->total_count;
+    for (unsigned i = 0; i < t.mg.nintervals; i++) {
+        assert_int_equal(t.mg.intervals[i].files, 2);
+        assert_true(t.mg.intervals[i].start_epoch_s == 1000.0 + i);
+        total += t.mg.intervals[i].hist->total_count;
     }
     assert_int_equal(total, all->total_count);
-    merge_free(&mg);
-    unlink(one), unlink(two), rmdir(dir);
-    free(all), free(a), free(all1), free(a1);
+    free(all), free(a);
+    free_two_slices(&t);
 }
 
 static void test_the_merged_p99_is_not_the_average_of_the_p99s(void **state) {
     (void)state;
-    static struct merge mg;
-    char dir[] = "/tmp/test_merge.XXXXXX", one[64], two[64], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(one, sizeof(one), "%s/one.hlog", dir);
-    snprintf(two, sizeof(two), "%s/two.hlog", dir);
-    struct hist *h1 = new_hist(), *a1 = new_hist(), *h2 = new_hist(), *a2 = new_hist();
-    write_log(one, 1, 1000, 10000, h1, a1);
-    write_log(two, 2, 100000, 1000, h2, a2);
-    assert_int_equal(merge_init(&mg), 0);
-    assert_int_equal(merge_add_file(&mg, one, err, sizeof(err)), 0);
-    assert_int_equal(merge_add_file(&mg, two, err, sizeof(err)), 0);
-    uint64_t merged = hist_value_at_percentile(merge_hist(&mg, NULL), 99);
-    uint64_t averaged = (hist_value_at_percentile(h1, 99) + hist_value_at_percentile(h2, 99)) / 2;
+    static struct two_slices t;
+    merge_two_slices(&t, 1000, 10000, 100000, 1000);
+    uint64_t merged = hist_value_at_percentile(merge_hist(&t.mg, NULL), 99);
+    uint64_t fast = hist_value_at_percentile(t.all[0], 99);
+    uint64_t averaged = (fast + hist_value_at_percentile(t.all[1], 99)) / 2;
     /* The slow slice holds 1/11 of the values, and its slowest 11% are the
      * merged top 1%: the merged p99 is within its range, not midway. */
     print_message("merged p99 %llu us, average of the two p99s %llu us\n",
                   (unsigned long long)merged, (unsigned long long)averaged);
-    assert_true(merged > hist_value_at_percentile(h1, 99));
+    assert_true(merged > fast);
     assert_true(merged > averaged + averaged / 10 || merged < averaged - averaged / 10);
-    merge_free(&mg);
-    unlink(one), unlink(two), rmdir(dir);
-    free(h1), free(a1), free(h2), free(a2);
+    free_two_slices(&t);
 }
 
 static void test_a_bad_line_is_named_by_file_line_and_column(void **state) {
