@@ -38,12 +38,13 @@ static bool is_command(const char *command) {
 }
 
 /* Splits host->launcher into host->argv (no quoting: words only); an ssh
- * launcher gets -o BatchMode=yes after its first word, so that a password
- * prompt fails at once instead of waiting. */
+ * launcher gets -o BatchMode=yes -o ConnectTimeout=5 after its first word,
+ * so that a password prompt or a host that does not answer fails within
+ * the probe's limit (remote.c) instead of waiting. */
 static void split_launcher(struct host *host) {
     char *out = host->words, *end = host->words + sizeof(host->words);
     host->argc = 0;
-    for (const char *p = host->launcher; *p && host->argc < HOSTS_MAX_WORDS - 3;) {
+    for (const char *p = host->launcher; *p && host->argc < HOSTS_MAX_WORDS - 5;) {
         p += strspn(p, " \t");
         size_t len = strcspn(p, " \t");
         if (!len || out + len + 1 > end)
@@ -56,6 +57,8 @@ static void split_launcher(struct host *host) {
         if (host->argc == 1 && host->is_ssh) {
             host->argv[host->argc++] = "-o";
             host->argv[host->argc++] = "BatchMode=yes";
+            host->argv[host->argc++] = "-o";
+            host->argv[host->argc++] = "ConnectTimeout=5";
         }
     }
     host->argv[host->argc] = NULL;

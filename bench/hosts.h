@@ -10,6 +10,7 @@
  *                                   clients' URL names it; required
  *     launcher   = ip netns exec a  words, no quoting; default "ssh ADDRESS";
  *                                   an ssh launcher always gets -o BatchMode=yes
+ *                                   -o ConnectTimeout=5
  *     remote_dir = /tmp/showdown    bench copies bin/server, bin/loadgen and
  *                                   bin/bench there through the launcher and
  *                                   keeps the run's files there; none: the

@@ -29,7 +29,9 @@
 #define START_AHEAD_S   1.5  /* --start-at this far ahead: every launcher has started its slice */
 #define STOP_GRACE_S    5.0  /* the server's SIGTERM, then SIGKILL there */
 #define COMMAND_LIMIT_S 30.0 /* a copy, a fetch, a kill through a launcher */
-#define MAX_ARGV        (LAUNCH_MAX_ARGS + HOSTS_MAX_WORDS + 8)
+#define PROBE_LIMIT_S                                                                              \
+    10.0 /* a client's launcher runs `true` there within this, or it is unreachable */
+#define MAX_ARGV (LAUNCH_MAX_ARGS + HOSTS_MAX_WORDS + 8)
 
 /* ---- a command on a host ---- */
 
@@ -199,7 +201,6 @@ struct slice {
     char remote_csv[2400], remote_hlog[2400], local_csv[5100], local_hlog[5100];
     const char *fault; /* NULL, "unreachable", "died", "hung", "no-results" */
     int status;
-    double exited_at;
 };
 
 static void name_files(const struct runner *r, const struct measurement *m, unsigned i,
@@ -236,12 +237,28 @@ static pid_t start_slice(struct runner *r, const struct measurement *m, unsigned
 }
 
 /* What became of a slice's bin/loadgen, from its wait status. */
-static const char *fault_of(const struct slice *sl, double t0) {
-    if (sl->status == -1)
+static const char *fault_of(int status) {
+    if (status == -1)
         return "hung";
-    if (WIFEXITED(sl->status) && WEXITSTATUS(sl->status) == 0)
-        return NULL;
-    return sl->exited_at < t0 ? "unreachable" : "died";
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? NULL : "died";
+}
+
+/* Runs `true` on every client at once: one that has not done so within
+ * PROBE_LIMIT_S (ssh could not connect, no such namespace or pod) is
+ * marked unreachable, and its slice is not started. */
+static void probe_clients(struct runner *r, struct slice *sl) {
+    char *cmd[] = {"true", NULL};
+    pid_t pids[HOSTS_MAX_CLIENTS];
+    for (unsigned i = 0; i < r->hosts->nclients; i++)
+        pids[i] = run_on(r, &r->hosts->clients[i], cmd, -1, -1);
+    double deadline = proc_now_s() + PROBE_LIMIT_S;
+    for (unsigned i = 0; i < r->hosts->nclients; i++) {
+        int status = pids[i] > 0 ? proc_wait_until(pids[i], deadline) : -1;
+        if (pids[i] > 0 && status < 0)
+            proc_stop_group(pids[i], 0.1);
+        if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            sl[i].fault = "unreachable", sl[i].status = status;
+    }
 }
 
 /* Fetches remote (through host's launcher, with cat) into local. */
@@ -448,15 +465,14 @@ static int drive(struct runner *r, const struct measurement *m, struct remote_se
     unsigned n = r->hosts->nclients;
     pid_t pids[HOSTS_MAX_CLIENTS];
     int statuses[HOSTS_MAX_CLIENTS];
-    double exited_at[HOSTS_MAX_CLIENTS] = {0};
+    probe_clients(r, sl);
     double t0 = proc_now_s() + START_AHEAD_S, start_at = epoch_now_s() + START_AHEAD_S;
     for (unsigned i = 0; i < n; i++) {
         name_files(r, m, i, &sl[i]);
-        pids[i] = start_slice(r, m, i, s->port, start_at, &sl[i]);
+        pids[i] = sl[i].fault ? 0 : start_slice(r, m, i, s->port, start_at, &sl[i]);
     }
     struct watch_plan plan = {.loadgens = pids,
                               .statuses = statuses,
-                              .exited_at = exited_at,
                               .n = n,
                               .sample = sample_remote,
                               .ctx = &s->stream,
@@ -464,11 +480,12 @@ static int drive(struct runner *r, const struct measurement *m, struct remote_se
                               .warmup_us = m->set->warmup_us,
                               .duration_us = m->set->duration_us};
     int rc = watch_run(&plan, usage);
-    for (unsigned i = 0; i < n; i++) {
-        /* A launcher that could not even start counts as exit 127 at once. */
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        if (sl[i].fault)
+            continue;
+        /* A launcher that could not even be started failed at once. */
         sl[i].status = pids[i] > 0 ? statuses[i] : 127 << 8;
-        sl[i].exited_at = exited_at[i];
-        sl[i].fault = fault_of(&sl[i], t0);
+        sl[i].fault = fault_of(sl[i].status);
     }
     int status;
     s->has_died = s->launcher > 0 && waitpid(s->launcher, &status, WNOHANG) == s->launcher;

@@ -13,10 +13,12 @@
  *   server_cpus   the CPUs the server may use there (bench sample's "cpus")
  *   loadgen_cpus  the client hosts, NAME@ADDRESS each, space-separated
  *
- * and a fault is marked in them: "!unreachable" (its command failed
- * before the load began), "!died" (it failed during the load: the server,
- * or a bin/loadgen), "!hung" (a bin/loadgen still running 30 s past the
- * end, stopped), "!no-results" (its log or CSV could not be fetched).
+ * and a fault is marked in them: "!unreachable" (its launcher could not
+ * run `true` there within 10 s, just before the slices start: that slice
+ * is not started), "!died" (the server during the load, or a bin/loadgen
+ * that exited non-zero or by a signal), "!hung" (a bin/loadgen still
+ * running 30 s past the end, stopped), "!no-results" (its log or CSV
+ * could not be fetched or read whole).
  * A missing slice's requests are missing from the row; run.log and
  * stderr say which host and what happened. The measurement ends on time
  * whatever a host does.

@@ -35,8 +35,6 @@ static unsigned reap(const struct watch_plan *p, bool *is_running, bool is_stopp
             continue;
         if (waitpid(p->loadgens[i], &p->statuses[i], WNOHANG) == p->loadgens[i]) {
             is_running[i] = false;
-            if (p->exited_at)
-                p->exited_at[i] = proc_now_s();
         } else if (is_stopping) {
             proc_stop_group(p->loadgens[i], 2);
             p->statuses[i] = -1;
@@ -83,7 +81,6 @@ static int sample_local(void *ctx, struct tree_sample *s) {
 int watch_server(pid_t loadgen, pid_t server, uint64_t warmup_us, uint64_t duration_us,
                  struct server_usage *usage) {
     int status;
-    /* The rest of the plan's fields are zero: no exit times asked for. */
     struct watch_plan plan = {.loadgens = &loadgen,
                               .statuses = &status,
                               .n = 1,

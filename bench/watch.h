@@ -25,8 +25,7 @@ typedef int (*watch_sample_fn)(void *ctx, struct tree_sample *s);
 /* Several bin/loadgens (one a client host) and where the samples come from. */
 struct watch_plan {
     const pid_t *loadgens;
-    int *statuses;     /* out: each one's wait status; -1: stopped, still running at the deadline */
-    double *exited_at; /* out unless NULL: proc_now_s() when each was reaped */
+    int *statuses; /* out: each one's wait status; -1: stopped, still running at the deadline */
     unsigned n;
     watch_sample_fn sample;
     void *ctx;
