@@ -52,6 +52,14 @@ field() { # field CSV COLUMN: the first row's value of COLUMN
 }
 # Little's law: each connection waits 20 ms a request, so rps = c / 0.020 s;
 # 10% absorbs the server's and the network's own time beside the wait.
+bench_run() { # bench_run OUT ARGS...: bin/bench run ARGS > OUT, saying how long it took
+    out=$1; shift
+    t=$(date +%s.%N)
+    $BENCH run "$@" > "$out" 2>&1
+    rc=$?
+    echo "  (bench run $*: $(awk -v t="$t" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - t }') s)"
+    return $rc
+}
 littles_law() { # littles_law CSV CONNECTIONS
     awk -v rps="$(field "$1" rps)" -v c="$2" 'BEGIN { want = c / 0.020; exit !(rps >= 0.9 * want && rps <= 1.1 * want) }'
 }
@@ -93,9 +101,9 @@ NETNS="ip netns exec $N"
 hosts_file "$T/netns.ini" "$NETNS-srv" "$NETNS-c1" "$NETNS-c2" "$T/c2"
 
 # --- a loopback run, then the same across the namespaces
-$BENCH run --out "$T/loop.csv" $SC > "$T/loop.out" 2>&1
+bench_run "$T/loop.out" --out "$T/loop.csv" $SC
 check "the loopback run exits 0" test $? = 0 || cat "$T/loop.out"
-$BENCH run --hosts "$T/netns.ini" --out "$T/ns.csv" $SC > "$T/ns.out" 2>&1
+bench_run "$T/ns.out" --hosts "$T/netns.ini" --out "$T/ns.csv" $SC
 check "the run across namespaces exits 0" test $? = 0 || cat "$T/ns.out"
 check "... with the loopback run's header" test "$(head -1 "$T/ns.csv")" = "$(head -1 "$T/loop.csv")"
 check "... one row of as many fields" test "$(tail -n +2 "$T/ns.csv" | awk -F, '{print NF}')" = "$(tail -n +2 "$T/loop.csv" | awk -F, '{print NF}')"
@@ -141,7 +149,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 check "sshd answers in the server's namespace" $SSH -o BatchMode=yes "root@$ADDR_srv" true
 hosts_file "$T/ssh.ini" "$SSH root@$ADDR_srv" "$SSH root@$ADDR_c1" "$SSH root@$ADDR_c2" "$T/c2"
-$BENCH run --hosts "$T/ssh.ini" --out "$T/ssh.csv" $SC > "$T/ssh.out" 2>&1
+bench_run "$T/ssh.out" --hosts "$T/ssh.ini" --out "$T/ssh.csv" $SC
 check "the run through ssh exits 0" test $? = 0 || cat "$T/ssh.out"
 check "... the loopback run's header" test "$(head -1 "$T/ssh.csv")" = "$(head -1 "$T/loop.csv")"
 check "... the hosts recorded" test "$(field "$T/ssh.csv" loadgen_cpus)" = "c1@$ADDR_c1 c2@$ADDR_c2"
@@ -150,7 +158,7 @@ check "Little's law through ssh: rps = 8 / 0.020 s within 10%" littles_law "$T/s
 
 # --- a client that cannot be reached: its launcher names no namespace
 hosts_file "$T/gone.ini" "$NETNS-srv" "$NETNS-c1" "$NETNS-gone"
-$BENCH run --hosts "$T/gone.ini" --out "$T/gone.csv" $SC > "$T/gone.out" 2>&1
+bench_run "$T/gone.out" --hosts "$T/gone.ini" --out "$T/gone.csv" $SC
 check "a client that cannot be reached: the run still exits 0" test $? = 0 || cat "$T/gone.out"
 check "... the row is written" test "$(tail -n +2 "$T/gone.csv" | wc -l)" = 1
 check "... and marked: c2 unreachable" test "$(field "$T/gone.csv" loadgen_cpus)" = "c1@$ADDR_c1 c2@$ADDR_c2!unreachable"
