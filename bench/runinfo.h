@@ -3,7 +3,8 @@
  * run.log in the folder named after the results CSV. The rows carry the
  * host, CPU model and cores; this file carries what one row cannot: the
  * CPU pinning and the CPU-work calibration of every runtime (its figure,
- * spread and attempts, calibrate.h). It is written once, when the run has
+ * spread and attempts, calibrate.h) and, across hosts, the hosts file and
+ * each host with its launcher. It is written once, when the run has
  * calibrated, with libjansson (a JSON reader must be able to read it back),
  * to a temporary name and renamed.
  */

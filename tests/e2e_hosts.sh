@@ -52,6 +52,17 @@ field() { # field CSV COLUMN: the first row's value of COLUMN
 }
 # Little's law: each connection waits 20 ms a request, so rps = c / 0.020 s;
 # 10% absorbs the server's and the network's own time beside the wait.
+pids_of() { # pids_of NAMESPACE WORD: the pids there whose command line has WORD, once there is one (20 s at most)
+    for _ in $(seq 200); do
+        found=
+        for p in $(ip netns pids "$1"); do
+            tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "$2" && found="$found $p"
+        done
+        [ -n "$found" ] && { echo $found; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
 bench_run() { # bench_run OUT ARGS...: bin/bench run ARGS > OUT, saying how long it took
     out=$1; shift
     t=$(date +%s.%N)
@@ -119,6 +130,7 @@ $BENCH merge --csv "$T/merged.csv" "$T"/ns/*.hlog > "$T/merge.out" 2>&1
 check "bench merge reads the two logs" test $? = 0
 check "... the merged p99 is the row's" test "$(awk -F, '$2 == "all" { print $10 }' "$T/merged.csv")" = "$(field "$T/ns.csv" lat_p99_us)"
 check "... its count is the row's requests" test "$(awk -F, '$2 == "all" { print $6 }' "$T/merged.csv")" = "$(field "$T/ns.csv" requests)"
+check "run.json records the hosts" grep -q "\"launcher\": \"ip netns exec $N-c2\"" "$T/ns/run.json"
 check "the run's files were removed from the hosts" test -z "$(ls "$T"/c1/showdown.* "$T"/c2/showdown.* 2>/dev/null)"
 
 # --- the same through real OpenSSH: an sshd in each namespace, a throwaway key
@@ -169,8 +181,10 @@ check "... the row holds c1's slice: rps = 4 / 0.020 s within 10%" littles_law "
 # --- a bin/loadgen killed mid-run on c2 (the processes of c2's namespace: ours)
 $BENCH run --hosts "$T/netns.ini" --out "$T/died.csv" $SC > "$T/died.out" 2>&1 &
 BENCH_PID=$!
+# Once c2's bin/loadgen runs (a deadline, not a timing: 20 s), a second into its load.
+pids_of "$N-c2" --segment > /dev/null
 sleep 2.5
-for p in $(ip netns pids "$N-c2"); do kill -9 "$p"; done
+for p in $(pids_of "$N-c2" --segment); do kill -9 "$p"; done
 start=$(date +%s)
 wait "$BENCH_PID"
 rc=$?
@@ -183,17 +197,19 @@ check "... the row is written and marked: c2 died" test "$(field "$T/died.csv" l
 check "... run.log says so" grep -q "client c2@$ADDR_c2: died" "$T/died/run.log"
 
 # --- the server killed mid-run
-$BENCH run --hosts "$T/netns.ini" --out "$T/srvdied.csv" $SC > "$T/srvdied.out" 2>&1 &
+# Two repeats: the server killed in the first; the second starts a new one.
+sed 's/^repeat .*/repeat = 2/' $SC > "$T/twice.ini"
+$BENCH run --hosts "$T/netns.ini" --out "$T/srvdied.csv" "$T/twice.ini" > "$T/srvdied.out" 2>&1 &
 BENCH_PID=$!
+pids_of "$N-c1" --segment > /dev/null
 sleep 2.5
-for p in $(ip netns pids "$N-srv"); do
-    grep -q -- --ready-fd "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p"
-done
+for p in $(pids_of "$N-srv" --ready-fd); do kill -9 "$p"; done
 wait "$BENCH_PID"
 rc=$?
 BENCH_PID=
 check "a server killed mid-run: the run exits 0" test $rc = 0 || cat "$T/srvdied.out"
 check "... the row is written and marked: the server died" test "$(field "$T/srvdied.csv" host)" = "srv@$ADDR_srv!died"
+check "... and the next repeat's row follows, unmarked" test "$(awk -F, 'NR == 3 { print $4 }' "$T/srvdied.csv")" = "srv@$ADDR_srv"
 
 # --- hosts files with mistakes: file:line:column, and nothing started
 bad() { # bad NAME TEXT EXPECTED
