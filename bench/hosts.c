@@ -176,6 +176,10 @@ int hosts_load(const char *file, struct hosts *h, char *err, size_t err_len) {
     h->file = file;
     r->h = h;
     int rc = ini_lines_parse(&r->lines, file, on_value, r, err, err_len);
+    if (rc == 0 && r->lines.empty_section_line)
+        rc = ini_lines_fail(&r->lines, r->lines.empty_section_line, 1,
+                            "a section without keys: a host needs address = ...") -
+             1;
     if (rc == 0 && !r->has_server)
         rc = ini_lines_fail(&r->lines, 1, 1, "no [server] section: name the server's host") - 1;
     if (rc == 0 && h->nclients == 0)

@@ -28,6 +28,12 @@ int ini_lines_fail(struct ini_lines *l, unsigned line, unsigned column, const ch
     return 0;
 }
 
+/* Notes the section just ended when it had no key. */
+static void note_empty_section(struct ini_lines *l) {
+    if (l->section_line && !l->has_keys && !l->empty_section_line)
+        l->empty_section_line = l->section_line;
+}
+
 static char *read_line(char *str, int num, void *stream) {
     struct ini_lines *l = stream;
     if (l->is_failed || !fgets(str, num, l->in))
@@ -41,8 +47,14 @@ static char *read_line(char *str, int num, void *stream) {
         return NULL;
     }
     snprintf(l->raw, sizeof(l->raw), "%s", str);
-    if (str[strspn(str, " \t")] == '[')
+    char first = str[strspn(str, " \t")];
+    if (first == '[') {
+        note_empty_section(l);
         l->section_line = l->line;
+        l->has_keys = false;
+    } else if (first && !strchr(";#\r\n", first)) {
+        l->has_keys = true;
+    }
     return str;
 }
 
@@ -67,7 +79,10 @@ int ini_lines_parse(struct ini_lines *l, const char *file, ini_handler handler, 
         snprintf(err, err_len, "%s: cannot read it", file);
         return -1;
     }
+    l->has_keys = false;
+    l->empty_section_line = 0;
     int rc = ini_parse_stream(read_line, l, handler, user);
+    note_empty_section(l);
     if (rc != 0 && !l->is_failed)
         ini_lines_fail(l, (unsigned)rc, 0, "not an ini line (expected [section] or key = value)");
     fclose(l->in);

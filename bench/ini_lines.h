@@ -18,9 +18,11 @@
 struct ini_lines {
     FILE *in;
     const char *file;
-    unsigned line;         /* the current line's number, 1-based */
-    char raw[512];         /* the current line as read */
-    unsigned section_line; /* the last [section] header's line */
+    unsigned line;               /* the current line's number, 1-based */
+    char raw[512];               /* the current line as read */
+    unsigned section_line;       /* the last [section] header's line */
+    bool has_keys;               /* the last section has a line that is not blank or a comment */
+    unsigned empty_section_line; /* the first section without any key; 0: none */
     char *err;
     size_t err_len;
     bool is_failed; /* an error is in err; reading stops */

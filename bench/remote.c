@@ -332,8 +332,9 @@ static void combine_field(const struct csv_table *t, unsigned nt, size_t row, co
         sum += v, weighted += v * n, requests += n;
         max = i == 0 || v > max ? v : max;
     }
+    int first = nt ? csv_column(&t[0], name) : -1;
     if (!strcmp(name, "target_rate"))
-        sum = nt ? strtod(t[0].rows[row].fields[csv_column(&t[0], name)], NULL) : 0;
+        sum = first >= 0 && row < t[0].nrows ? strtod(t[0].rows[row].fields[first], NULL) : 0;
     else if (!strcmp(name, "duration_s"))
         sum = max;
     else if (!strcmp(name, "lat_mean_us"))

@@ -221,6 +221,7 @@ bad() { # bad NAME TEXT EXPECTED
 }
 bad "an unknown key" '[server]\naddress = 198.19.0.2\nport = 80\n[client a]\naddress = 198.19.0.3\n' "$T/bad.ini:3:1: unknown key 'port'"
 bad "a missing address" '[server]\naddress = 198.19.0.2\n[client a]\nlauncher = true\n' "$T/bad.ini:3:1: \[client a\] needs address"
+bad "an empty section" '[server]\naddress = 198.19.0.2\n[client a]\n; nothing\n[client b]\naddress = 198.19.0.4\n' "$T/bad.ini:3:1: a section without keys"
 bad "no client" '[server]\naddress = 198.19.0.2\n' "$T/bad.ini:1:1: no \[client NAME\]"
 bad "a bad launcher" '[server]\naddress = 198.19.0.2\n[client a]\naddress = 198.19.0.3\nlauncher = no-such-launcher x\n' "$T/bad.ini:5:12: launcher: 'no-such-launcher' is not a command"
 bad "a quoted launcher" "[server]\naddress = 198.19.0.2\nlauncher = ssh 'a b'\n[client a]\naddress = 198.19.0.3\n" "$T/bad.ini:3:16: launcher: ''': no quoting"
