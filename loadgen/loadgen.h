@@ -80,6 +80,7 @@ struct lg_config {
     const char *csv_path, *hgrm_path, *hlog_path, *series_path;
     uint64_t hlog_interval_ns;    /* --hlog-interval (default 1 s) */
     uint64_t tick_ns;             /* how often interval.c takes the threads' figures */
+    char expanded_paths[4][1024]; /* the output paths with {segment} expanded */
     char headers[LG_MAX_HEADERS]; /* "Name: value\r\n" ... from -H */
     bool has_host_header;
     struct lg_path paths[LG_MAX_PATHS];
@@ -141,6 +142,11 @@ unsigned lg_share(unsigned total, unsigned parts, unsigned index);
  */
 int lg_segment_resolve(struct lg_config *config, const char *spec, unsigned segments, char *err,
                        size_t err_len);
+
+/* Replaces "{segment}" in the --csv, --hgrm, --hlog and --series paths by
+ * the slice's index, so that the N processes one launcher starts with one
+ * command line write N files. 0, or -1 with err naming the flag. */
+int lg_segment_paths(struct lg_config *config, char *err, size_t err_len);
 
 /* ---- stats ---- */
 

@@ -48,6 +48,7 @@ static const char usage_text[] =
     "                         default from OMPI_COMM_WORLD_RANK/SIZE, PMI_RANK/SIZE\n"
     "      --segments N       with JOB_COMPLETION_INDEX (Kubernetes Indexed Job)\n"
     "      --start-at T       start at the wall-clock time T (seconds since the epoch)\n"
+    "  In the --csv, --hgrm, --hlog and --series paths {segment} is the slice's index.\n"
     "  -h, --help             this text\n"
     "      --version          print the version and exit\n"
     "Exit status: 0 the run completed, 1 no request could be made, 2 bad arguments.\n";
@@ -474,7 +475,7 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
         return -1;
     if (finish_schedule(config, err, err_len) < 0 ||
         lg_segment_resolve(config, slice.spec, slice.segments, err, err_len) < 0 ||
-        finish_tick(config, err, err_len) < 0)
+        lg_segment_paths(config, err, err_len) < 0 || finish_tick(config, err, err_len) < 0)
         return -1;
     /* Never a thread without a connection. */
     if (config->threads > config->connections)

@@ -105,3 +105,38 @@ int lg_segment_resolve(struct lg_config *config, const char *spec, unsigned segm
     config->connections = lg_share(config->connections, config->segments, config->segment);
     return 0;
 }
+
+/* path with each "{segment}" replaced by the slice's index, into out. */
+static int expand(const char *flag, const char *path, unsigned segment, char *out, size_t cap,
+                  char *err, size_t err_len) {
+    static const char mark[] = "{segment}";
+    size_t n = 0;
+    for (const char *p = path; *p;) {
+        int len = strncmp(p, mark, sizeof(mark) - 1) == 0
+                      ? snprintf(out + n, cap - n, "%u", segment)
+                      : snprintf(out + n, cap - n, "%c", *p);
+        p += strncmp(p, mark, sizeof(mark) - 1) == 0 ? sizeof(mark) - 1 : 1;
+        n += (size_t)len;
+        if (n >= cap) {
+            snprintf(err, err_len, "%s: path too long", flag);
+            return -1;
+        }
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int lg_segment_paths(struct lg_config *config, char *err, size_t err_len) {
+    const char **paths[] = {&config->csv_path, &config->hgrm_path, &config->hlog_path,
+                            &config->series_path};
+    static const char *const flags[] = {"--csv", "--hgrm", "--hlog", "--series"};
+    for (unsigned i = 0; i < 4; i++) {
+        if (!*paths[i] || !strstr(*paths[i], "{segment}"))
+            continue;
+        if (expand(flags[i], *paths[i], config->segment, config->expanded_paths[i],
+                   sizeof(config->expanded_paths[i]), err, err_len) < 0)
+            return -1;
+        *paths[i] = config->expanded_paths[i];
+    }
+    return 0;
+}

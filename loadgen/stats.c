@@ -17,6 +17,7 @@ void lg_counters_add(struct lg_counters *dst, const struct lg_counters *src) {
     dst->sent += src->sent;
     dst->late_busy += src->late_busy;
     dst->late_own += src->late_own;
+    dst->unsent += src->unsent;
 }
 
 void lg_stats_init(struct lg_stats *stats) {

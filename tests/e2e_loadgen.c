@@ -1,7 +1,9 @@
 /*
  * e2e_loadgen.c — bin/loadgen against a real bin/server on 127.0.0.1:0:
  * closed loop, --mix, --close, timeouts, a server stopped mid-run (the
- * coordinated-omission test), a server killed mid-run, outputs, exit codes.
+ * coordinated-omission test), a server killed mid-run, outputs, exit codes,
+ * rate stages in --series, timed-out and never-sent requests kept in the
+ * histogram, --start-at.
  * $SHOWDOWN_LOADGEN names the binary; the server comes from e2e_client.
  */
 #include "../common/clock.h"
@@ -535,6 +537,137 @@ static void test_too_many_connections_for_the_fd_limit(void **state) {
     assert_non_null(strstr(line, "loadgen: -c: needs about"));
 }
 
+/* The --series rows of path: up to max of them, after its exact header. */
+struct series_row {
+    unsigned long long second, requests, errors, timeouts, p50, p99, max;
+};
+
+static unsigned read_series(const char *path, struct series_row *rows, unsigned max) {
+    char line[512];
+    unsigned n = 0;
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof(line), in));
+    assert_string_equal(line, "second,requests,errors,timeouts,p50_us,p99_us,max_us\n");
+    while (n < max && fgets(line, sizeof(line), in)) {
+        struct series_row *r = &rows[n];
+        assert_int_equal(sscanf(line, "%llu,%llu,%llu,%llu,%llu,%llu,%llu", &r->second,
+                                &r->requests, &r->errors, &r->timeouts, &r->p50, &r->p99, &r->max),
+                         7);
+        assert_int_equal(r->second, n);
+        n++;
+    }
+    fclose(in);
+    return n;
+}
+
+/*
+ * Rate stages on the same connections: the series shows each stage, its
+ * counts those the schedule fixes (a step of 200/s holds 200 a second, a
+ * ramp from 1000 to 2000/s 1500), and the rows add up to the run's total.
+ */
+static void test_series_shows_each_rate_stage(void **state) {
+    char series[256];
+    struct series_row rows[8];
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    snprintf(series, sizeof(series), "%s/stages.csv", tmpdir);
+    const char *const args[] = {
+        "-t1", "-c8", "-R", "200@1s,1000@1s,~2000@1s", "--series", series, "--json", "URL", NULL};
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    assert_int_equal(read_series(series, rows, 8), 3);
+    print_message("stages: %llu, %llu, %llu requests a second\n", rows[0].requests,
+                  rows[1].requests, rows[2].requests);
+    assert_in_range(rows[0].requests, 180, 220);
+    assert_in_range(rows[1].requests, 950, 1050);
+    assert_in_range(rows[2].requests, 1400, 1600);
+    assert_int_equal(rows[0].requests + rows[1].requests + rows[2].requests,
+                     (unsigned long long)e2e_json_number(run->out, NULL, "requests"));
+    for (unsigned i = 0; i < 3; i++)
+        assert_true(rows[i].p50 <= rows[i].p99 && rows[i].p99 <= rows[i].max && rows[i].p50 > 0);
+    /* The file is never overwritten. */
+    run_loadgen(run, "/hello", args, 0, NULL);
+    assert_int_equal(run->status, 2);
+    assert_non_null(strstr(run->err, "never overwritten"));
+    free(run);
+}
+
+/*
+ * The worst requests stay in the histogram: against an endpoint that
+ * answers after 5 s, with --timeout 300ms, every request given up is
+ * recorded at its give-up time (at least 300 ms from when it was due), and
+ * the requests the busy connections never sent are recorded at end - due,
+ * the oldest near the whole run. Without them the histogram would be empty.
+ */
+static void test_timeouts_and_unsent_requests_stay_in_the_histogram(void **state) {
+    char series[256];
+    struct series_row rows[8];
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    snprintf(series, sizeof(series), "%s/timeouts.csv", tmpdir);
+    const char *const args[] = {"-t1",   "-c2",      "-R",   "50",     "-d2s", "--timeout",
+                                "300ms", "--series", series, "--json", "URL",  NULL};
+    run_loadgen(run, "/io?ms=5000", args, 0, NULL);
+    assert_int_equal(run->status, 1); /* no answer at all, as the exit status says */
+    double timeouts = e2e_json_number(run->out, NULL, "timeouts_recorded");
+    double unsent = e2e_json_number(run->out, NULL, "unsent_recorded");
+    double sent = e2e_json_number(run->out, NULL, "sent");
+    print_message("%.0f timed out, %.0f never sent, %.0f sent of 100 due\n", timeouts, unsent,
+                  sent);
+    assert_int_equal(e2e_json_number(run->out, NULL, "requests"), 0);
+    assert_int_equal(timeouts, e2e_json_number(run->out, "errors", "timeout"));
+    assert_true(timeouts >= 2);
+    assert_true(unsent >= 50);
+    /* Every due request is sent, never sent, or in flight at the end (at most -c). */
+    assert_in_range((unsigned long long)(sent + unsent), 98, 100);
+    assert_true(e2e_json_number(run->out, "latency_us", "p50") >= 300000);
+    assert_true(e2e_json_number(run->out, "latency_us", "max") >= 1500000);
+    unsigned n = read_series(series, rows, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].timeouts + rows[1].timeouts, (unsigned long long)timeouts);
+    assert_int_equal(rows[0].errors + rows[1].errors, (unsigned long long)timeouts);
+    const char *const text[] = {"-t1",       "-c2",   "-R",  "50", "-d1s",
+                                "--timeout", "300ms", "URL", NULL};
+    run_loadgen(run, "/io?ms=5000", text, 0, NULL);
+    assert_int_equal(run->status, 1);
+    assert_non_null(strstr(run->out, " timed out, recorded at their give-up time"));
+    assert_non_null(strstr(run->out, " never sent, recorded at end - due"));
+    free(run);
+}
+
+/* --start-at: the schedule starts at that wall-clock instant, which the
+ * --hlog records as its StartTime; one in the past is refused. */
+static void test_start_at_starts_on_the_wall_clock(void **state) {
+    char hlog[256], at[64], line[512], want[128];
+    struct timespec now;
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    snprintf(hlog, sizeof(hlog), "%s/start.hlog", tmpdir);
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(at, sizeof(at), "%.3f", (double)now.tv_sec + 0.7);
+    const char *const args[] = {"-t1",    "-c2", "-d500ms", "--start-at", at,
+                                "--hlog", hlog,  "URL",     NULL};
+    run_loadgen(run, "/hello", args, 0, NULL);
+    expect_ok(run);
+    FILE *in = fopen(hlog, "r");
+    assert_non_null(in);
+    snprintf(want, sizeof(want), "#[StartTime: %s (seconds since epoch), ", at);
+    bool found = false;
+    while (fgets(line, sizeof(line), in))
+        found |= strncmp(line, want, strlen(want)) == 0;
+    fclose(in);
+    if (!found)
+        fail_msg("no '%s' in %s", want, hlog);
+    snprintf(at, sizeof(at), "%.3f", (double)now.tv_sec - 60);
+    snprintf(hlog, sizeof(hlog), "%s/late.hlog", tmpdir);
+    run_loadgen(run, "/hello", args, 0, NULL);
+    assert_int_equal(run->status, 2);
+    assert_non_null(strstr(run->err, "--start-at"));
+    assert_non_null(strstr(run->err, "ago"));
+    free(run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_closed_loop_completes_without_errors, ensure_server),
@@ -550,6 +683,10 @@ int main(void) {
         cmocka_unit_test_setup(test_source_addresses, ensure_server),
         cmocka_unit_test_setup(test_too_many_connections_for_the_fd_limit, ensure_server),
         cmocka_unit_test_setup(test_csv_appends_and_hgrm_never_overwrites, ensure_server),
+        cmocka_unit_test_setup(test_series_shows_each_rate_stage, ensure_server),
+        cmocka_unit_test_setup(test_timeouts_and_unsent_requests_stay_in_the_histogram,
+                               ensure_server),
+        cmocka_unit_test_setup(test_start_at_starts_on_the_wall_clock, ensure_server),
         cmocka_unit_test_setup(test_no_server_exits_1, ensure_server),
         cmocka_unit_test_setup(test_killed_server_ends_in_a_completed_run_with_errors,
                                ensure_server),
