@@ -168,6 +168,8 @@ check "... the hosts recorded" test "$(field "$T/ssh.csv" loadgen_cpus)" = "c1@$
 check "... the server's CPU sampled through ssh" awk -v s="$(field "$T/ssh.csv" server_cpu_user_s)" -v y="$(field "$T/ssh.csv" server_cpu_sys_s)" 'BEGIN { exit !(s + y > 0) }'
 check "Little's law through ssh: rps = 8 / 0.020 s within 10%" littles_law "$T/ssh.csv" 8
 
+echo "  (rps at 8 connections: loopback $(field "$T/loop.csv" rps), namespaces $(field "$T/ns.csv" rps), ssh $(field "$T/ssh.csv" rps); p99 us: $(field "$T/loop.csv" lat_p99_us), $(field "$T/ns.csv" lat_p99_us), $(field "$T/ssh.csv" lat_p99_us))"
+
 # --- a client that cannot be reached: its launcher names no namespace
 hosts_file "$T/gone.ini" "$NETNS-srv" "$NETNS-c1" "$NETNS-gone"
 bench_run "$T/gone.out" --hosts "$T/gone.ini" --out "$T/gone.csv" $SC
@@ -176,6 +178,7 @@ check "... the row is written" test "$(tail -n +2 "$T/gone.csv" | wc -l)" = 1
 check "... and marked: c2 unreachable" test "$(field "$T/gone.csv" loadgen_cpus)" = "c1@$ADDR_c1 c2@$ADDR_c2!unreachable"
 check "... stderr names the host" grep -q "client c2@$ADDR_c2: unreachable" "$T/gone.out"
 # One slice of two sent: c1's 4 connections, 4 / 0.020 s.
+echo "  (one slice of two: rps $(field "$T/gone.csv" rps))"
 check "... the row holds c1's slice: rps = 4 / 0.020 s within 10%" littles_law "$T/gone.csv" 4
 
 # --- a bin/loadgen killed mid-run on c2 (the processes of c2's namespace: ours)
