@@ -339,7 +339,14 @@ static void combine_field(const struct csv_table *t, unsigned nt, size_t row, co
         sum = max;
     else if (!strcmp(name, "lat_mean_us"))
         sum = requests > 0 ? weighted / requests : 0;
-    snprintf(out, cap, "%.10g", sum);
+    /* bin/loadgen's own precision for each (loadgen/report.c, csv_row). */
+    int decimals = !strcmp(name, "lat_mean_us")                           ? 1
+                   : !strcmp(name, "rps") || !strcmp(name, "bytes_per_s") ? 2
+                   : !strcmp(name, "duration_s") || !strcmp(name, "target_rate") ||
+                           !strcmp(name, "loadgen_cpu_s")
+                       ? 3
+                       : 0;
+    snprintf(out, cap, "%.*f", decimals, sum);
 }
 
 /* The slices' CSVs as one bin/loadgen CSV at path, the rows of the first
