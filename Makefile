@@ -55,7 +55,7 @@ deps_missing = ! command -v $(CC) >/dev/null 2>&1 || ! command -v pkg-config >/d
 .DEFAULT_GOAL := all
 
 # Goals that need no compiler flags skip the dependency check.
-NO_CONFIG_GOALS := clean deps deps-bench deps-peers deps-hosts help uninstall
+NO_CONFIG_GOALS := clean deps deps-bench deps-peers deps-test help uninstall
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 endif
@@ -108,7 +108,7 @@ E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadg
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all test unit e2e fuzz torture valgrind bench claims compare report baseline bench-loadgen deps-bench sanitize deps clean install uninstall man help \
-	peers deps-peers deps-hosts
+	peers deps-peers deps-test
 ROUNDS ?= 3
 DURATION ?= 10s
 all: $(BIN)/server $(BIN)/loadgen $(BIN)/bench
@@ -203,7 +203,8 @@ MODELS ?= node node-cluster node-workers uvicorn python-threads python-nogil gun
 # bin/bench gives one to every process of a run (bench/calibrate.h).
 E2E_CALIBRATION = $(BUILD)/e2e-cpu-calibration
 E2E_ENV = SHOWDOWN_CPU_CALIBRATION=$$(cut -d' ' -f1 $(E2E_CALIBRATION))
-e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers deps-hosts
+e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E_TESTS)) | deps-peers \
+	deps-test
 	$(Q)$(BIN)/server --calibrate > $(E2E_CALIBRATION); \
 	    echo "== CPU work for every test server: $$(cat $(E2E_CALIBRATION)) (iterations/us, spread)"
 	$(Q)export $(E2E_ENV); set -e; for m in $(MODELS); do \
@@ -217,6 +218,10 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	        $(BUILD)/tests/e2e_slowloris; done
 	$(Q)export $(E2E_ENV); echo "== e2e_loadgen (against --model node)"; SHOWDOWN_SERVER=$(BIN)/server \
 	    SHOWDOWN_MODEL=node SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_loadgen
+	$(Q)export $(E2E_ENV); echo "== e2e_hlog (bin/loadgen --hlog read by hdr-histogram-js)"; \
+	    SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen NODE_MODULES=$(NPM_DIR)/node_modules tests/e2e_hlog.sh
+	$(Q)export $(E2E_ENV); echo "== e2e_mpirun (mpirun -np 2 bin/loadgen: two slices of one schedule)"; \
+	    SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_mpirun.sh
 	$(Q)export $(E2E_ENV); echo "== e2e_shapes (every model's shape, with bin/loadgen)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_LOADGEN=$(BIN)/loadgen $(BUILD)/tests/e2e_shapes
 	$(Q)export $(E2E_ENV); echo "== e2e_bench (bin/bench on tests/scenarios/tiny.ini)"; \
@@ -338,13 +343,21 @@ deps-peers:
 	$(Q)if $(peers_missing); then \
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi
 
-# bin/bench run --hosts (bench/hosts.h): e2e_hosts.sh simulates hosts with
-# network namespaces (iproute2) and runs through a real sshd it starts.
-HOSTS_PACKAGES := openssh-server openssh-client iproute2
-hosts_missing = [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen \
-	>/dev/null || ! command -v ip >/dev/null
-deps-hosts:
-	$(Q)if $(hosts_missing); then $(call apt_install,$(HOSTS_PACKAGES)); fi
+# What only the tests need: Open MPI's mpirun (a launcher of bin/loadgen
+# slices, tests/e2e_mpirun.sh), hdr-histogram-js, an HdrHistogram
+# nobody here wrote, which reads bin/loadgen's --hlog in tests/e2e_hlog.sh
+# (installed with npm into build/npm; showdown itself never needs it), and
+# for bin/bench run --hosts (tests/e2e_hosts.sh) network namespaces
+# (iproute2) and a real sshd and ssh (OpenSSH).
+TEST_PACKAGES := openmpi-bin npm openssh-server openssh-client iproute2
+HDR_JS        := hdr-histogram-js@3.0.1
+NPM_DIR       := $(BUILD)/npm
+test_missing = ! command -v mpirun >/dev/null || ! command -v npm >/dev/null || [ ! -x /usr/sbin/sshd ] || \
+	! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null || ! command -v ip >/dev/null
+deps-test:
+	$(Q)if $(test_missing); then $(call apt_install,$(TEST_PACKAGES)); fi
+	$(Q)[ -f $(NPM_DIR)/node_modules/hdr-histogram-js/package.json ] || \
+	    npm install --no-audit --no-fund --prefix $(NPM_DIR) $(HDR_JS) >/dev/null
 
 # The C models and their real runtimes on the quick scenarios (FULL=1: the
 # full ones), then the report and the fidelity table.

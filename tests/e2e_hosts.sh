@@ -21,14 +21,14 @@ N=sd$(($$ % 100000))
 # A /24 of 198.19.0.0/16 picked by our pid: helpers side by side do not collide.
 NET=198.19.$(($$ % 200 + 20))
 SSH_PORT=2222
-failed=0
 
 skip() { echo "[  SKIPPED ] e2e_hosts: $1"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "network namespaces need root (uid $(id -u))"
 ip netns add "$N-probe" 2>/dev/null || skip "this machine does not allow network namespaces (ip netns add failed)"
 ip netns del "$N-probe"
 
-T=$(mktemp -d /tmp/e2e_hosts.XXXXXX)
+# $T, ok, fail, check (tests/e2e_lib.sh); our own exit trap ends what we started.
+NAME=e2e_hosts . tests/e2e_lib.sh
 SSHD_PIDS=
 BENCH_PID=
 cleanup() {
@@ -40,13 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; return 1; fi
-}
 field() { # field CSV COLUMN: the first row's value of COLUMN
     awk -F, -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i } NR == 2 { print $c }' "$1"
 }
@@ -113,9 +106,11 @@ hosts_file "$T/netns.ini" "$NETNS-srv" "$NETNS-c1" "$NETNS-c2" "$T/c2"
 
 # --- a loopback run, then the same across the namespaces
 bench_run "$T/loop.out" --out "$T/loop.csv" $SC
-check "the loopback run exits 0" test $? = 0 || cat "$T/loop.out"
+rc=$?
+check "the loopback run exits 0" test $rc = 0; [ $rc = 0 ] || cat "$T/loop.out"
 bench_run "$T/ns.out" --hosts "$T/netns.ini" --out "$T/ns.csv" $SC
-check "the run across namespaces exits 0" test $? = 0 || cat "$T/ns.out"
+rc=$?
+check "the run across namespaces exits 0" test $rc = 0; [ $rc = 0 ] || cat "$T/ns.out"
 check "... with the loopback run's header" test "$(head -1 "$T/ns.csv")" = "$(head -1 "$T/loop.csv")"
 check "... one row of as many fields" test "$(tail -n +2 "$T/ns.csv" | awk -F, '{print NF}')" = "$(tail -n +2 "$T/loop.csv" | awk -F, '{print NF}')"
 check "host: the server host, NAME@ADDRESS" test "$(field "$T/ns.csv" host)" = "srv@$ADDR_srv"
@@ -162,7 +157,8 @@ done
 check "sshd answers in the server's namespace" $SSH -o BatchMode=yes "root@$ADDR_srv" true
 hosts_file "$T/ssh.ini" "$SSH root@$ADDR_srv" "$SSH root@$ADDR_c1" "$SSH root@$ADDR_c2" "$T/c2"
 bench_run "$T/ssh.out" --hosts "$T/ssh.ini" --out "$T/ssh.csv" $SC
-check "the run through ssh exits 0" test $? = 0 || cat "$T/ssh.out"
+rc=$?
+check "the run through ssh exits 0" test $rc = 0; [ $rc = 0 ] || cat "$T/ssh.out"
 check "... the loopback run's header" test "$(head -1 "$T/ssh.csv")" = "$(head -1 "$T/loop.csv")"
 check "... the hosts recorded" test "$(field "$T/ssh.csv" loadgen_cpus)" = "c1@$ADDR_c1 c2@$ADDR_c2"
 check "... the server's CPU sampled through ssh" awk -v s="$(field "$T/ssh.csv" server_cpu_user_s)" -v y="$(field "$T/ssh.csv" server_cpu_sys_s)" 'BEGIN { exit !(s + y > 0) }'
@@ -173,7 +169,8 @@ echo "  (rps at 8 connections: loopback $(field "$T/loop.csv" rps), namespaces $
 # --- a client that cannot be reached: its launcher names no namespace
 hosts_file "$T/gone.ini" "$NETNS-srv" "$NETNS-c1" "$NETNS-gone"
 bench_run "$T/gone.out" --hosts "$T/gone.ini" --out "$T/gone.csv" $SC
-check "a client that cannot be reached: the run still exits 0" test $? = 0 || cat "$T/gone.out"
+rc=$?
+check "a client that cannot be reached: the run still exits 0" test $rc = 0; [ $rc = 0 ] || cat "$T/gone.out"
 check "... the row is written" test "$(tail -n +2 "$T/gone.csv" | wc -l)" = 1
 check "... and marked: c2 unreachable" test "$(field "$T/gone.csv" loadgen_cpus)" = "c1@$ADDR_c1 c2@$ADDR_c2!unreachable"
 check "... stderr names the host" grep -q "client c2@$ADDR_c2: unreachable" "$T/gone.out"
@@ -192,7 +189,7 @@ start=$(date +%s)
 wait "$BENCH_PID"
 rc=$?
 BENCH_PID=
-check "a bin/loadgen killed mid-run: the run exits 0" test $rc = 0 || cat "$T/died.out"
+check "a bin/loadgen killed mid-run: the run exits 0" test $rc = 0; [ $rc = 0 ] || cat "$T/died.out"
 # The run's own length is 1.5 s ahead + 0.5 s warm-up + 2 s; 20 s is far
 # beyond it and far below the 30 s a hung slice would be given.
 check "... on time (within 20 s of the kill)" test $(($(date +%s) - start)) -lt 20
@@ -210,7 +207,7 @@ for p in $(pids_of "$N-srv" --ready-fd); do kill -9 "$p"; done
 wait "$BENCH_PID"
 rc=$?
 BENCH_PID=
-check "a server killed mid-run: the run exits 0" test $rc = 0 || cat "$T/srvdied.out"
+check "a server killed mid-run: the run exits 0" test $rc = 0; [ $rc = 0 ] || cat "$T/srvdied.out"
 check "... the row is written and marked: the server died" test "$(field "$T/srvdied.csv" host)" = "srv@$ADDR_srv!died"
 check "... and the next repeat's row follows, unmarked" test "$(awk -F, 'NR == 3 { print $4 }' "$T/srvdied.csv")" = "srv@$ADDR_srv"
 

@@ -1,0 +1,34 @@
+# e2e_lib.sh — sourced by the shell e2e tests: a temporary directory $T
+# (removed at exit, with the server stopped), ok/fail/check, which count
+# failures in $failed, and start_server, which starts $SERVER (bin/server)
+# on 127.0.0.1, port 0, and sets PORT (from its --ready-fd) and SERVER_PID;
+# stop_server ends that process, by its PID.
+#   NAME=e2e_x . tests/e2e_lib.sh; start_server "$T" --model node || exit 1
+T=$(mktemp -d "/tmp/${NAME:-e2e}.XXXXXX")
+failed=0
+trap 'stop_server; rm -rf "$T"' EXIT
+
+ok() { echo "[       OK ] $1"; }
+fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
+check() { # check NAME COMMAND...: the command must succeed
+    name=$1; shift
+    if "$@"; then ok "$name"; else fail "$name"; fi
+}
+
+start_server() { # start_server DIR [server args...]
+    dir=$1; shift
+    rm -f "$dir/ready"
+    mkfifo "$dir/ready" || return 1
+    "${SERVER:-bin/server}" --host 127.0.0.1 --port 0 --ready-fd 3 "$@" \
+        3>"$dir/ready" >"$dir/server.log" 2>&1 &
+    SERVER_PID=$!
+    PORT=$(timeout 20 head -n 1 "$dir/ready")
+    [ -n "$PORT" ] || { echo "bin/server did not start: $(cat "$dir/server.log")"; return 1; }
+}
+
+stop_server() {
+    [ -n "${SERVER_PID:-}" ] || return 0
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+}
