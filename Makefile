@@ -90,18 +90,19 @@ LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/segment.c loadge
 	loadgen/interval.c loadgen/timeline.c loadgen/conn.c \
 	loadgen/report.c
 LOADGEN_SRC := loadgen/main.c $(LOADGEN_LIB_SRC)
-BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
+BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_table.c bench/results.c bench/units.c \
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
 	bench/calibrate.c bench/runinfo.c bench/significance.c bench/environment.c \
 	bench/warnings.c bench/html.c bench/report_percentiles.c \
 	bench/report_environment.c bench/series.c bench/slo.c bench/capacity.c \
-	bench/capacity_search.c bench/report_series.c bench/report_capacity.c
+	bench/capacity_search.c bench/report_series.c bench/report_capacity.c \
+	bench/hosts.c bench/sample.c bench/merge.c bench/remote.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_loadgen test_gil \
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_merge test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance test_series
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
@@ -159,6 +160,7 @@ $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
 $(BUILD)/tests/test_hist: $(BUILD)/tests/test_hist.o
 $(BUILD)/tests/test_hlog: $(BUILD)/tests/test_hlog.o
+$(BUILD)/tests/test_merge: $(BUILD)/tests/test_merge.o $(BUILD)/bench/merge.o
 $(BUILD)/tests/test_gil: $(BUILD)/tests/test_gil.o $(BUILD)/servers/gil.o $(BUILD)/tests/noise.o
 $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/options.c \
 	loadgen/schedule.c loadgen/segment.c loadgen/stats.c loadgen/report.c)
@@ -168,7 +170,7 @@ $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
 $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o \
-	$(BUILD)/bench/expr.o $(BUILD)/bench/slo.o
+	$(BUILD)/bench/ini_lines.o $(BUILD)/bench/expr.o $(BUILD)/bench/slo.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_series: $(BUILD)/tests/test_series.o $(BUILD)/bench/series.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
@@ -176,7 +178,7 @@ $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/ca
 $(BUILD)/tests/test_significance: $(BUILD)/tests/test_significance.o $(BUILD)/bench/significance.o \
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
-	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
+	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/ini_lines.c bench/scenario_table.c \
 	bench/units.c bench/expr.c bench/slo.c bench/capacity.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
@@ -235,6 +237,9 @@ e2e: $(BIN)/server $(BIN)/loadgen $(BIN)/bench $(addprefix $(BUILD)/tests/,$(E2E
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_series.sh
 	$(Q)export $(E2E_ENV); echo "== e2e_capacity (capacity at p99<=50ms on /io?ms=20: Little's law)"; \
 	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_capacity.sh
+	$(Q)export $(E2E_ENV); echo "== e2e_hosts (bin/bench run --hosts across three network namespaces, ip netns exec and ssh)"; \
+	    BENCH=$(BIN)/bench SERVER=$(BIN)/server LOADGEN=$(BIN)/loadgen tests/e2e_hosts.sh; rc=$$?; \
+	    if [ $$rc = 77 ]; then echo "== e2e_hosts SKIPPED (see above why)"; elif [ $$rc != 0 ]; then exit $$rc; fi
 	$(Q)export $(E2E_ENV); echo "== e2e_peers (each real runtime beside its C twin: same bytes)"; \
 	    SHOWDOWN_SERVER=$(BIN)/server SHOWDOWN_PEERS=peers $(BUILD)/tests/e2e_peers
 	$(Q)command -v man >/dev/null || { $(call apt_install,man-db); }
@@ -350,15 +355,18 @@ deps-peers:
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi
 
 # What only the tests need: Open MPI's mpirun (a launcher of bin/loadgen
-# slices, tests/e2e_mpirun.sh) and hdr-histogram-js, an HdrHistogram
+# slices, tests/e2e_mpirun.sh), hdr-histogram-js, an HdrHistogram
 # nobody here wrote, which reads bin/loadgen's --hlog in tests/e2e_hlog.sh
-# (installed with npm into build/npm; showdown itself never needs it).
-TEST_PACKAGES := openmpi-bin npm
+# (installed with npm into build/npm; showdown itself never needs it), and
+# for bin/bench run --hosts (tests/e2e_hosts.sh) network namespaces
+# (iproute2) and a real sshd and ssh (OpenSSH).
+TEST_PACKAGES := openmpi-bin npm openssh-server openssh-client iproute2
 HDR_JS        := hdr-histogram-js@3.0.1
 NPM_DIR       := $(BUILD)/npm
+test_missing = ! command -v mpirun >/dev/null || ! command -v npm >/dev/null || [ ! -x /usr/sbin/sshd ] || \
+	! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null || ! command -v ip >/dev/null
 deps-test:
-	$(Q)if ! command -v mpirun >/dev/null || ! command -v npm >/dev/null; then \
-	    $(call apt_install,$(TEST_PACKAGES)); fi
+	$(Q)if $(test_missing); then $(call apt_install,$(TEST_PACKAGES)); fi
 	$(Q)[ -f $(NPM_DIR)/node_modules/hdr-histogram-js/package.json ] || \
 	    npm install --no-audit --no-fund --prefix $(NPM_DIR) $(HDR_JS) >/dev/null
 

@@ -2,7 +2,8 @@
  * bench.h — bin/bench's commands: run (scenarios → a results CSV),
  * capacity (the same, each model's highest rate at a latency goal),
  * claims (verdicts), compare (two CSVs), report (an HTML page with
- * gnuplot charts). Each returns the process's exit status: 0 fine,
+ * gnuplot charts), merge (HdrHistogram logs), sample (a process tree, for
+ * a run across hosts). Each returns the process's exit status: 0 fine,
  * 1 a claim or regression failed / the run did not finish, 2 bad input.
  */
 #ifndef SHOWDOWN_BENCH_H
@@ -27,6 +28,7 @@ struct run_options {
     const struct slo *slo;     /* --slo; NULL: each scenario's slo key */
     double from_rate, to_rate; /* the lowest rate tried, and the highest */
     unsigned connections;      /* 0: the settings' highest level */
+    const char *hosts;     /* --hosts FILE (hosts.h); NULL: this machine */
 };
 
 int bench_run(const struct run_options *options, char **scenarios, int count);
@@ -39,6 +41,11 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown);
 int bench_compare(const char *a, const char *b, double threshold, double noise);
 int bench_report(const char *csv, const char *scenario_dir);
 int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown);
+/* merge.c: prints the exact merge of the .hlog files (appends its rows to
+ * csv unless NULL); 2 on a bad or unreadable file. */
+int bench_merge(char **files, int count, const char *csv);
+/* sample.c: streams samples of pid's process tree on stdout (sample.h). */
+int bench_sample(const char *pid);
 
 /* ---- claims.c, for the report and fidelity too ---- */
 

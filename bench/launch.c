@@ -41,45 +41,63 @@ static int add_args(char **argv, int argc, int max, char *flags) {
     return argc;
 }
 
-/* Reads "PORT\n" from the ready pipe, then waits for GET /hello to answer 200. */
-static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len) {
-    char buf[32];
-    size_t n = 0;
+int launch_read_ready(int ready_fd, unsigned *values, unsigned n, char *why, size_t why_len) {
+    char buf[128];
+    size_t got_n = 0;
+    unsigned lines = 0;
     double deadline = proc_now_s() + READY_TIMEOUT_S;
-    while (!memchr(buf, '\n', n)) {
+    while (lines < n) {
         struct pollfd pfd = {ready_fd, POLLIN, 0};
         int left = (int)((deadline - proc_now_s()) * 1000);
         if (left <= 0 || proc_stop_signal)
             return snprintf(why, why_len, "not listening after %.0f s", READY_TIMEOUT_S), -1;
         if (poll(&pfd, 1, left) <= 0)
             continue;
-        ssize_t got = read(ready_fd, buf + n, sizeof(buf) - 1 - n);
+        ssize_t got = read(ready_fd, buf + got_n, sizeof(buf) - 1 - got_n);
         if (got <= 0)
             return snprintf(why, why_len, "exited before listening (see the run log)"), -1;
-        n += (size_t)got;
-        buf[n] = '\0';
+        got_n += (size_t)got;
+        buf[got_n] = '\0';
+        lines = 0;
+        for (const char *p = buf; (p = strchr(p, '\n')); p++)
+            lines++;
     }
-    *port = (unsigned)atoi(buf);
-    for (deadline = proc_now_s() + HELLO_TIMEOUT_S; proc_now_s() < deadline && !proc_stop_signal;
-         proc_sleep_s(0.02)) {
+    const char *p = buf;
+    for (unsigned i = 0; i < n; i++, p = strchr(p, '\n') + 1)
+        values[i] = (unsigned)atoi(p);
+    return 0;
+}
+
+int launch_await_hello(const char *address, unsigned port, char *why, size_t why_len) {
+    for (double deadline = proc_now_s() + HELLO_TIMEOUT_S;
+         proc_now_s() < deadline && !proc_stop_signal; proc_sleep_s(0.02)) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        static const char req[] =
-            "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        inet_pton(AF_INET, address, &sa.sin_addr);
+        char req[160];
+        int len = snprintf(req, sizeof(req),
+                           "GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", address);
         struct timeval tv = {1, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         char answer[64] = "";
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-            write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1 &&
-            read(fd, answer, sizeof(answer) - 1) > 0 && !strncmp(answer, "HTTP/1.1 200", 12)) {
+            write(fd, req, (size_t)len) == len && read(fd, answer, sizeof(answer) - 1) > 0 &&
+            !strncmp(answer, "HTTP/1.1 200", 12)) {
             close(fd);
             return 0;
         }
         close(fd);
     }
-    return snprintf(why, why_len, "GET /hello did not answer 200 within %.0f s", HELLO_TIMEOUT_S),
+    return snprintf(why, why_len, "GET /hello on %s:%u did not answer 200 within %.0f s", address,
+                    port, HELLO_TIMEOUT_S),
            -1;
+}
+
+/* Reads "PORT\n" from the ready pipe, then waits for GET /hello to answer 200. */
+static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len) {
+    if (launch_read_ready(ready_fd, port, 1, why, why_len) < 0)
+        return -1;
+    return launch_await_hello("127.0.0.1", *port, why, why_len);
 }
 
 /* The [model NAME] args of the model a measurement runs as bin/server: the
@@ -105,17 +123,15 @@ static int add_model_flags(const struct measurement *m, char **argv, int argc, i
     return add_args(argv, argc, max, storage[1]);
 }
 
-/* The command line of a C model: bin/server with bench's one CPU calibration,
- * the scenario's flags and the model's. The strings live in storage. */
-static void server_argv(const struct runner *r, const struct measurement *m, char **argv,
-                        char storage[3][1024]) {
+void launch_server_argv(const struct runner *r, const struct measurement *m, const char *binary,
+                        const char *address, char **argv, char storage[3][1024]) {
     int argc = 0;
     snprintf(storage[0], 1024, "%.3f", r->cal.of[CAL_C].iters_per_us);
-    argv[argc++] = (char *)r->options->server;
+    argv[argc++] = (char *)binary;
     argv[argc++] = "--model";
     argv[argc++] = m->model->name;
     argv[argc++] = "--host";
-    argv[argc++] = "127.0.0.1";
+    argv[argc++] = (char *)address;
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc++] = "--ready-fd";
@@ -124,20 +140,20 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
     argv[argc++] = storage[0];
     argv[argc++] = "--graceful-timeout";
     argv[argc++] = "3s";
-    argc = add_model_flags(m, argv, argc, 64, storage + 1);
+    argc = add_model_flags(m, argv, argc, LAUNCH_MAX_ARGS, storage + 1);
     argv[argc] = NULL;
 }
 
 pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
                     size_t why_len) {
-    char *argv[64], server_args[3][1024], peer_args[8192], calibration[32];
+    char *argv[LAUNCH_MAX_ARGS], server_args[3][1024], peer_args[8192], calibration[32];
     int fds[2];
     const struct peer *peer = peer_find(m->model->name);
     /* A real runtime's figure is its own language's, measured once. */
     if (peer)
         snprintf(calibration, sizeof(calibration), "%.3f", r->cal.of[peer->runtime].iters_per_us);
     if (!peer)
-        server_argv(r, m, argv, server_args);
+        launch_server_argv(r, m, r->options->server, "127.0.0.1", argv, server_args);
     else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
                        peer_args, sizeof(peer_args), argv) < 0) {
         snprintf(why, why_len, "could not build its command line");
@@ -165,37 +181,36 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
     return pid;
 }
 
-pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned port, const char *csv,
-                     const char *hgrm, const char *series) {
-    char *argv[40], conns[16], threads[16], duration[32], warmup[32], rate[32], timeout[32],
-        url[2200];
+int launch_loadgen_argv(const struct measurement *m, const char *binary, const char *address,
+                        unsigned port, unsigned nthreads, const char *csv, const char *hgrm,
+                        const char *series, struct loadgen_argv *a) {
     int argc = 0;
-    unsigned nthreads = (unsigned)CPU_COUNT(&m->loadgen_cpus);
+    char **argv = a->argv;
     nthreads = nthreads < 1 ? 1 : nthreads > m->connections ? m->connections : nthreads;
-    snprintf(conns, sizeof(conns), "%u", m->connections);
-    snprintf(threads, sizeof(threads), "%u", nthreads);
-    format_duration(m->set->duration_us, duration, sizeof(duration));
-    format_duration(m->set->warmup_us, warmup, sizeof(warmup));
-    argv[argc++] = (char *)r->options->loadgen;
+    snprintf(a->conns, sizeof(a->conns), "%u", m->connections);
+    snprintf(a->threads, sizeof(a->threads), "%u", nthreads);
+    format_duration(m->set->duration_us, a->duration, sizeof(a->duration));
+    format_duration(m->set->warmup_us, a->warmup, sizeof(a->warmup));
+    argv[argc++] = (char *)binary;
     argv[argc++] = "-c";
-    argv[argc++] = conns;
+    argv[argc++] = a->conns;
     argv[argc++] = "-t";
-    argv[argc++] = threads;
+    argv[argc++] = a->threads;
     argv[argc++] = "-d";
-    argv[argc++] = duration;
+    argv[argc++] = a->duration;
     if (m->set->warmup_us) {
         argv[argc++] = "--warmup";
-        argv[argc++] = warmup;
+        argv[argc++] = a->warmup;
     }
     if (m->set->rate > 0) {
-        snprintf(rate, sizeof(rate), "%.0f", m->set->rate);
+        snprintf(a->rate, sizeof(a->rate), "%.0f", m->set->rate);
         argv[argc++] = "-R";
-        argv[argc++] = rate;
+        argv[argc++] = a->rate;
     }
     if (m->sc->timeout_us) {
-        format_duration(m->sc->timeout_us, timeout, sizeof(timeout));
+        format_duration(m->sc->timeout_us, a->timeout, sizeof(a->timeout));
         argv[argc++] = "--timeout";
-        argv[argc++] = timeout;
+        argv[argc++] = a->timeout;
     }
     if (m->sc->is_close)
         argv[argc++] = "--close";
@@ -205,19 +220,32 @@ pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned por
     }
     argv[argc++] = "--csv";
     argv[argc++] = (char *)csv;
-    argv[argc++] = "--hgrm";
-    argv[argc++] = (char *)hgrm;
-    argv[argc++] = "--series";
-    argv[argc++] = (char *)series;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, m->sc->is_mix ? "/" : m->sc->path);
-    argv[argc++] = url;
+    if (hgrm) {
+        argv[argc++] = "--hgrm";
+        argv[argc++] = (char *)hgrm;
+    }
+    if (series) {
+        argv[argc++] = "--series";
+        argv[argc++] = (char *)series;
+    }
+    snprintf(a->url, sizeof(a->url), "http://%s:%u%s", address, port,
+             m->sc->is_mix ? "/" : m->sc->path);
+    argv[argc++] = a->url;
     argv[argc] = NULL;
+    return argc;
+}
+
+pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned port, const char *csv,
+                     const char *hgrm, const char *series) {
+    struct loadgen_argv a;
+    int argc = launch_loadgen_argv(m, r->options->loadgen, "127.0.0.1", port,
+                                   (unsigned)CPU_COUNT(&m->loadgen_cpus), csv, hgrm, series, &a);
     outputs_log(&r->out, "== %s %s c=%u repeat %u: bin/loadgen", m->sc->name, m->model->name,
                 m->connections, m->repeat);
     for (int i = 1; i < argc; i++)
-        outputs_log(&r->out, " %s", argv[i]);
+        outputs_log(&r->out, " %s", a.argv[i]);
     outputs_log(&r->out, "\n");
-    return proc_spawn(argv, &m->loadgen_cpus, r->out.log_fd, r->out.log_fd, -1);
+    return proc_spawn(a.argv, &m->loadgen_cpus, r->out.log_fd, r->out.log_fd, -1);
 }
 
 int launch_calibrate(struct runner *r, const bool needs[CAL_RUNTIMES], char *err, size_t err_len) {
@@ -240,13 +268,13 @@ int launch_calibrate(struct runner *r, const bool needs[CAL_RUNTIMES], char *err
 }
 
 int launch_describe(const struct runner *r, struct measurement *m, char *err, size_t err_len) {
-    char *argv[64], flags[2][1024], out[256];
+    char *argv[LAUNCH_MAX_ARGS], flags[2][1024], out[256];
     const struct peer *peer = peer_find(m->model->name);
     int argc = 0;
     argv[argc++] = (char *)r->options->server;
     argv[argc++] = "--model";
     argv[argc++] = peer ? (char *)peer->twin : m->model->name;
-    argc = add_model_flags(m, argv, argc, 62, flags);
+    argc = add_model_flags(m, argv, argc, LAUNCH_MAX_ARGS - 2, flags);
     argv[argc++] = "--describe";
     argv[argc] = NULL;
     if (proc_capture(argv, out, sizeof(out), 2) < 0 ||

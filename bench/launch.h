@@ -40,4 +40,35 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
 pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned port, const char *csv,
                      const char *hgrm, const char *series);
 
+/* ---- the pieces, for a run across hosts (remote.c) ---- */
+
+#define LAUNCH_MAX_ARGS 64
+
+/* bin/server's command line for a C model (binary, bound to address, port
+ * 0, its port on descriptor 3, bench's calibration, the scenario's and the
+ * model's flags); the strings live in storage and m. */
+void launch_server_argv(const struct runner *r, const struct measurement *m, const char *binary,
+                        const char *address, char **argv, char storage[3][1024]);
+
+/* bin/loadgen's command line for m against address:port with nthreads
+ * threads (at most one per connection), its CSV to csv and, unless NULL,
+ * its histogram to hgrm and its seconds to series. Room is left in a->argv for flags after the
+ * returned count (argv[count] is NULL; the URL last: insert before it). */
+struct loadgen_argv {
+    char *argv[48];
+    char conns[16], threads[16], duration[32], warmup[32], rate[32], timeout[32], url[2200];
+};
+int launch_loadgen_argv(const struct measurement *m, const char *binary, const char *address,
+                        unsigned port, unsigned nthreads, const char *csv, const char *hgrm,
+                        const char *series, struct loadgen_argv *a);
+
+/* Reads n numbers, one a line, from ready_fd (a server's ready pipe: its
+ * port; through a launcher, its pid first) within 10 s. Returns 0, or -1
+ * with the reason in why. */
+int launch_read_ready(int ready_fd, unsigned *values, unsigned n, char *why, size_t why_len);
+
+/* Waits up to 5 s for GET /hello on address:port to answer 200. Returns 0,
+ * or -1 with the reason in why. */
+int launch_await_hello(const char *address, unsigned port, char *why, size_t why_len);
+
 #endif

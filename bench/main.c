@@ -15,13 +15,16 @@
 /* name is the program's (bench, or showdown-bench installed). */
 static void usage(FILE *out, const char *name) {
     fprintf(out,
-            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] [--hosts FILE]\n"
+            "                SCENARIO...\n"
             "  or:  %1$s capacity [--slo GOAL] [--from RATE] [--to RATE] [--connections N]\n"
             "                  [--quick] [--models LIST] [--out FILE.csv] SCENARIO...\n"
             "  or:  %1$s claims [--markdown] FILE.csv\n"
             "  or:  %1$s compare [--threshold PCT] [--noise PCT] A.csv B.csv\n"
             "  or:  %1$s report FILE.csv\n"
             "  or:  %1$s fidelity [--markdown] FILE.csv\n"
+            "  or:  %1$s merge [--csv FILE] FILE.hlog...\n"
+            "  or:  %1$s sample PID\n"
             "  or:  %1$s --version\n"
             "\n"
             "  run       for each scenario x model x connection level x repeat: start\n"
@@ -47,6 +50,11 @@ static void usage(FILE *out, const char *name) {
             "            from run.json, and the claims\n"
             "  fidelity  each C model beside its real runtime (--peers rows): the shape\n"
             "            ratios side by side, faithful within 25%% or not\n"
+            "  merge     the exact merge of HdrHistogram logs (bin/loadgen --hlog, one\n"
+            "            per slice): counts added, percentiles read off the sum, per\n"
+            "            tag, overall and per interval; --csv FILE appends the rows\n"
+            "  sample    print PID's process tree's CPU, RSS and threads every 50 ms\n"
+            "            (what run --hosts runs on the server's host)\n"
             "\n"
             "  SCENARIO         a name in the scenario folder (io-bound) or a .ini file\n"
             "  --models LIST    only these models (space- or comma-separated)\n"
@@ -59,6 +67,9 @@ static void usage(FILE *out, const char *name) {
             "  --to RATE        capacity's highest rate (default 1000000)\n"
             "  --connections N  capacity's connections (default: the scenario's highest\n"
             "                   level)\n"
+            "  --hosts FILE     run across hosts: the server on the file's [server], one\n"
+            "                   bin/loadgen slice on each [client NAME] (README,\n"
+            "                   \"Several machines\")\n"
             "  --out FILE.csv   the results (default: results/<UTC stamp>-<host>.csv\n"
             "                   in the current directory)\n"
             "  --scenarios DIR  where scenarios are (default: $SHOWDOWN_SCENARIOS, else\n"
@@ -101,7 +112,8 @@ struct bench_args {
     struct bench_paths paths;
     bool is_markdown;
     double threshold;
-    double noise; /* compare: the least change it calls */
+    double noise;    /* compare: the least change it calls */
+    const char *csv; /* merge --csv */
 };
 
 /* "10%" or "0.1" into *share (0.1); 0 allowed when may_be_zero. Returns 0,
@@ -167,6 +179,8 @@ enum {
     OPT_FROM,
     OPT_TO,
     OPT_CONNECTIONS,
+    OPT_HOSTS,
+    OPT_CSV,
     OPT_HELP
 };
 static const struct option long_options[] = {
@@ -184,6 +198,8 @@ static const struct option long_options[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"to", required_argument, NULL, OPT_TO},
     {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"hosts", required_argument, NULL, OPT_HOSTS},
+    {"csv", required_argument, NULL, OPT_CSV},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -216,6 +232,12 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
             break;
         case OPT_SCENARIOS:
             snprintf(p->scenario_dir, sizeof(p->scenario_dir), "%s", optarg);
+            break;
+        case OPT_HOSTS:
+            a->run.hosts = optarg;
+            break;
+        case OPT_CSV:
+            a->csv = optarg;
             break;
         case OPT_MARKDOWN:
             a->is_markdown = true;
@@ -307,8 +329,19 @@ int main(int argc, char **argv) {
             return bad("fidelity: give one results CSV");
         return bench_fidelity(args[0], scenario_dir, is_markdown);
     }
+    if (!strcmp(command, "merge")) {
+        if (rest < 1)
+            return bad("merge: give one .hlog file or more");
+        return bench_merge(args, rest, a.csv);
+    }
+    if (!strcmp(command, "sample")) {
+        if (rest != 1)
+            return bad("sample: give one process id");
+        return bench_sample(args[0]);
+    }
     fprintf(stderr,
-            "bench: unknown command '%s' (run, capacity, claims, compare, report, fidelity)\n",
+            "bench: unknown command '%s' (run, capacity, claims, compare, report, fidelity, merge,\n"
+            "sample)\n",
             command);
     return 2;
 }

@@ -33,6 +33,13 @@ static void say_stop(const struct runner *r, const char *why) {
     fprintf(stderr, "bench: %s\n", why);
 }
 
+void measure_started_at(char *out, size_t cap) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* The hidden file NAME/.SCENARIO.MODEL.cN.rN.KIND where bin/loadgen writes. */
 static void loadgen_file(const struct runner *r, const struct measurement *m, const char *kind,
                          char *out, size_t cap) {
@@ -69,10 +76,7 @@ int measure_run(struct runner *r, const struct measurement *m, struct measured *
     memset(got, 0, sizeof(*got));
     if (outputs_check_room(&r->out, why, sizeof(why)) < 0)
         return say_stop(r, why), -1;
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(got->started_at, sizeof(got->started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    measure_started_at(got->started_at, sizeof(got->started_at));
     outputs_hgrm_path(r->out.dir, m->sc->name, m->model->name, m->connections, m->repeat, false,
                       hgrm, sizeof(hgrm));
     loadgen_file(r, m, "loadgen.csv", lg_csv, sizeof(lg_csv));

@@ -10,6 +10,8 @@
 #include "runner.h"
 #include "watch.h"
 
+#include <stddef.h>
+
 /* What one measurement gave. measure_free() releases it. */
 struct measured {
     char started_at[32];      /* UTC */
@@ -33,5 +35,8 @@ void measure_free(struct measured *got);
  * Returns 0, 1 (as measure_run) or -1 (stop the run: as measure_run, or a
  * write that failed). */
 int measure_once(struct runner *r, const struct measurement *m);
+
+/* Now, UTC, as the started_at column has it: 2026-12-01T23:59:59Z. */
+void measure_started_at(char *out, size_t cap);
 
 #endif

@@ -49,6 +49,11 @@ void proc_sleep_s(double s) {
 }
 
 pid_t proc_spawn(char *const argv[], const cpu_set_t *cpus, int out, int err, int fd3) {
+    return proc_spawn_input(argv, cpus, -1, out, err, fd3);
+}
+
+pid_t proc_spawn_input(char *const argv[], const cpu_set_t *cpus, int in, int out, int err,
+                       int fd3) {
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -66,7 +71,7 @@ pid_t proc_spawn(char *const argv[], const cpu_set_t *cpus, int out, int err, in
         close(fd3);
     }
     int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
+    dup2(in >= 0 ? in : null, 0);
     dup2(out >= 0 ? out : null, 1);
     dup2(err >= 0 ? err : null, 2);
     execvp(argv[0], argv);

@@ -36,6 +36,10 @@ void proc_sleep_s(double s);
  * that cannot exec says so on its stderr and exits 127. */
 pid_t proc_spawn(char *const argv[], const cpu_set_t *cpus, int out, int err, int fd3);
 
+/* proc_spawn with in as the child's stdin (-1: /dev/null). */
+pid_t proc_spawn_input(char *const argv[], const cpu_set_t *cpus, int in, int out, int err,
+                       int fd3);
+
 /* Waits for pid until deadline (proc_now_s()); returns its wait status,
  * or -1 (still running at the deadline, or not a child). */
 int proc_wait_until(pid_t pid, double deadline);

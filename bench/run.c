@@ -22,6 +22,7 @@
 #include "peers.h"
 #include "proc.h"
 #include "progress.h"
+#include "remote.h"
 #include "runinfo.h"
 #include "runner.h"
 #include "warnings.h"
@@ -164,6 +165,11 @@ static void plan(struct runner *r, const struct scenario *scs, int nscs) {
         printf("bench: capacity of %u models; server on CPU %s, bin/loadgen on CPU %s "
                "(pinned scenarios)\n",
                r->total, r->cpus.server_text, r->cpus.loadgen_text);
+    else if (r->hosts)
+        printf("bench: %u measurements, about %.0f min; server on host %s (%s), bin/loadgen on %u "
+               "client hosts (%s)\n",
+               r->total, r->remaining_s / 60 + 0.5, r->hosts->server.name, r->hosts->server.address,
+               r->hosts->nclients, r->options->hosts);
     else
         printf("bench: %u measurements, about %.0f min; server on CPU %s, bin/loadgen on CPU %s "
                "(pinned scenarios)\n",
@@ -198,7 +204,9 @@ static int run_model(struct runner *r, const struct scenario *sc, unsigned k) {
             m.connections = set->connections[l];
             m.repeat = rep;
             progress_show(r, &m);
-            int got = proc_stop_signal ? -1 : measure_once(r, &m);
+            int got = proc_stop_signal ? -1
+                      : r->hosts       ? remote_measure(r, &m)
+                                       : measure_once(r, &m);
             r->done++;
             r->remaining_s -= one_s(set);
             if (got < 0)
@@ -256,13 +264,19 @@ static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
     cpus_plan(&r->cpus);
     r->is_tty = isatty(2);
     calibrations_needed(r, scs, nscs, needs);
-    if (launch_calibrate(r, needs, err, sizeof(err)) < 0) {
+    if (!r->hosts && launch_calibrate(r, needs, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
     if (outputs_open(&r->out, r->options->out, r->id.host, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
+    }
+    /* Across hosts, the calibration is the server host's (after the
+     * outputs: the copies and commands there are logged in run.log). */
+    if (r->hosts && remote_prepare(r, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
     }
     json_t *env = env_read(&r->id), *warnings = warn_before_run(r, scs, nscs, env);
     int rc = runinfo_write(r, env, warnings, err, sizeof(err));
@@ -275,12 +289,32 @@ static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
     return 0;
 }
 
+/* --hosts: the hosts file, read before anything starts. Returns 0, or -1
+ * with a message on stderr. */
+static int load_hosts(struct runner *r) {
+    static struct hosts hosts;
+    char err[1024];
+    if (!r->options->hosts)
+        return 0;
+    if (r->options->with_peers) {
+        fprintf(stderr, "bench: --peers runs on this machine only; not with --hosts\n");
+        return -1;
+    }
+    if (hosts_load(r->options->hosts, &hosts, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return -1;
+    }
+    r->hosts = &hosts;
+    return 0;
+}
+
 int bench_run(const struct run_options *options, char **names, int count) {
     static struct scenario scs[MAX_SCENARIOS];
     struct runner r = {.options = options, .out = {.csv_fd = -1, .log_fd = -1, .series_fd = -1}};
     int nscs = 0, rc = 2;
 
-    if (load_scenarios(options, names, count, scs, &nscs) < 0 || check_run(options, scs, nscs) < 0)
+    if (load_scenarios(options, names, count, scs, &nscs) < 0 ||
+        check_run(options, scs, nscs) < 0 || load_hosts(&r) < 0)
         goto out;
     rc = prepare(&r, scs, nscs);
     if (rc != 0)

@@ -1,6 +1,7 @@
 /* runinfo.c — see runinfo.h. */
 #define _GNU_SOURCE
 #include "runinfo.h"
+#include "hosts.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -23,6 +24,20 @@ static json_t *calibration_json(const struct calibration *cal) {
     return all;
 }
 
+/* --hosts: the file and every host, NAME@ADDRESS and its launcher. */
+static json_t *hosts_json(const struct hosts *h) {
+    char label[200];
+    json_t *clients = json_array();
+    for (unsigned i = 0; i < h->nclients; i++) {
+        hosts_label(&h->clients[i], label, sizeof(label));
+        json_array_append_new(
+            clients, json_pack("{s:s, s:s}", "host", label, "launcher", h->clients[i].launcher));
+    }
+    hosts_label(&h->server, label, sizeof(label));
+    return json_pack("{s:s, s:{s:s, s:s}, s:o}", "file", h->file, "server", "host", label,
+                     "launcher", h->server.launcher, "clients", clients);
+}
+
 int runinfo_write(const struct runner *r, const json_t *env, const json_t *warnings, char *err,
                   size_t err_len) {
     char path[4300], tmp[4400];
@@ -36,6 +51,8 @@ int runinfo_write(const struct runner *r, const json_t *env, const json_t *warni
         calibration_json(&r->cal), "environment", env, "warnings", warnings);
     if (!root)
         return snprintf(err, err_len, "%s: cannot build the record", path), -1;
+    if (r->hosts)
+        json_object_set_new(root, "hosts", hosts_json(r->hosts));
     int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
     json_decref(root);
     if (rc < 0 || rename(tmp, path) < 0) {

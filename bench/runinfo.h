@@ -4,8 +4,9 @@
  * host, CPU model and cores; this file carries what one row cannot: the
  * CPU pinning, the CPU-work calibration of every runtime (its figure,
  * spread and attempts, calibrate.h), the environment (environment.h: the
- * kernel, governor, limits, versions …) and the warnings given before the
- * run (warnings.h). It is written once, when the run has
+ * kernel, governor, limits, versions …), the warnings given before the
+ * run (warnings.h) and, across hosts, the hosts file and each host with
+ * its launcher. It is written once, when the run has
  * calibrated, with libjansson (a JSON reader must be able to read it back),
  * to a temporary name and renamed.
  */

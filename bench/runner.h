@@ -1,6 +1,6 @@
 /*
  * runner.h — private to `bin/bench run` (run.c, measure.c, launch.c,
- * rows.c, progress.c): the state of one run and of one measurement.
+ * rows.c, progress.c, remote.c): the state of one run and of one measurement.
  * A struct runner lives for the run; a struct measurement is one
  * scenario × model, its connection level and repeat filled in per run.
  */
@@ -24,8 +24,9 @@ struct runner {
     struct cpu_plan cpus;
     struct calibration cal; /* the CPU work's speed per runtime, measured once */
     unsigned done, total;
-    double remaining_s; /* for the ETA */
-    bool is_tty;        /* stderr: a progress line */
+    double remaining_s;        /* for the ETA */
+    bool is_tty;               /* stderr: a progress line */
+    const struct hosts *hosts; /* --hosts (hosts.h, remote.h); NULL: this machine */
 };
 
 struct measurement {
@@ -36,6 +37,7 @@ struct measurement {
     char engine[32], processes[16], threads[16], gil[8]; /* bin/server --describe */
     cpu_set_t server_cpus, loadgen_cpus;
     const char *server_cpus_text, *loadgen_cpus_text;
+    const char *host_text; /* the host column; NULL: this machine's name (across hosts: remote.h) */
 };
 
 #endif

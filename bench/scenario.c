@@ -1,19 +1,18 @@
 /*
  * scenario.c — scenarios/NAME.ini, read with inih (see scenario.h).
  *
- * inih is driven through ini_parse_stream() with our own line reader, so
- * that every value is known with its line and column: inih's handler is
- * not told them in Debian's build (INI_HANDLER_LINENO is off). Debian's
- * inih reads at most 199 characters a line; a longer value continues on
- * indented lines, which are joined with a space.
+ * inih is driven line by line (ini_lines.h), so that every value is
+ * known with its line and column. Debian's inih reads at most 199
+ * characters a line; a longer value continues on indented lines, which
+ * are joined with a space.
  */
 #define _GNU_SOURCE /* memrchr */
 #include "scenario.h"
+#include "ini_lines.h"
 
 #include "../common/options.h"
 
 #include <ctype.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,61 +28,25 @@ struct segment {
 };
 
 struct reader {
-    FILE *in;
-    const char *file;
-    unsigned line;
-    char raw[512]; /* the current line as read */
-    bool is_too_long;
+    struct ini_lines lines; /* first: inih's stream and handler both get the reader */
     struct scenario *sc;
-    char *err;
-    size_t err_len;
-    bool is_failed;
     char section[128], key[64]; /* the last value's, to join continuations */
     char **last_value;
-    unsigned scenario_line, section_line; /* the [scenario] header's; the last header's */
+    unsigned scenario_line; /* the [scenario] header's */
     struct segment expect_at[SC_MAX_CLAIMS][SEGMENTS];
     unsigned nexpect_at[SC_MAX_CLAIMS];
 };
 
 static int fail(struct reader *r, unsigned line, unsigned column, const char *fmt, ...) {
-    char why[384];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
+    ini_lines_vfail(&r->lines, line, column, fmt, ap);
     va_end(ap);
-    if (column)
-        snprintf(r->err, r->err_len, "%s:%u:%u: %s", r->file, line, column, why);
-    else
-        snprintf(r->err, r->err_len, "%s:%u: %s", r->file, line, why);
-    r->is_failed = true;
     return 0; /* inih: stop treating this as a success */
 }
 
-static char *read_line(char *str, int num, void *stream) {
-    struct reader *r = stream;
-    if (r->is_failed || !fgets(str, num, r->in))
-        return NULL;
-    r->line++;
-    size_t n = strlen(str);
-    if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(r->in)) {
-        fail(r, r->line, 0, "line longer than %d characters; continue the value on indented lines",
-             num - 1);
-        return NULL;
-    }
-    snprintf(r->raw, sizeof(r->raw), "%s", str);
-    if (str[strspn(str, " \t")] == '[')
-        r->section_line = r->line;
-    return str;
-}
-
-/* The column (1-based) where value starts in the current line. */
 static unsigned value_column(const struct reader *r, const char *value) {
-    const char *at = *value ? strstr(r->raw, value) : NULL;
-    if (!at) {
-        const char *eq = strchr(r->raw, '=');
-        return eq ? (unsigned)(eq - r->raw) + 2 : 1;
-    }
-    return (unsigned)(at - r->raw) + 1;
+    return ini_lines_column(&r->lines, value);
 }
 
 static bool is_yes(const char *v, bool *out) {
@@ -117,11 +80,12 @@ static int settings_key(struct reader *r, struct sc_settings *s, const char *key
         for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
             if (s->nlevels == SC_MAX_LEVELS) {
                 free(copy);
-                return fail(r, r->line, column, "at most %d connection levels", SC_MAX_LEVELS);
+                return fail(r, r->lines.line, column, "at most %d connection levels",
+                            SC_MAX_LEVELS);
             }
             if (opt_parse_uint(tok, 1, 1000000, &n, why, sizeof(why)) < 0) {
-                fail(r, r->line, column + (unsigned)(tok - copy), "connections: '%s': %s", tok,
-                     why);
+                fail(r, r->lines.line, column + (unsigned)(tok - copy), "connections: '%s': %s",
+                     tok, why);
                 free(copy);
                 return 0;
             }
@@ -129,23 +93,23 @@ static int settings_key(struct reader *r, struct sc_settings *s, const char *key
         }
         free(copy);
         if (s->nlevels == 0)
-            return fail(r, r->line, column, "connections: give one level or more");
+            return fail(r, r->lines.line, column, "connections: give one level or more");
     } else if (!strcmp(key, "duration") || !strcmp(key, "warmup")) {
         if (opt_parse_duration_us(value, &n, why, sizeof(why)) < 0)
-            return fail(r, r->line, column, "%s: %s", key, why);
+            return fail(r, r->lines.line, column, "%s: %s", key, why);
         bool is_duration = !strcmp(key, "duration");
         if (is_duration && n < 100000)
-            return fail(r, r->line, column, "duration: at least 100ms");
+            return fail(r, r->lines.line, column, "duration: at least 100ms");
         *(is_duration ? &s->duration_us : &s->warmup_us) = n;
     } else if (!strcmp(key, "repeat")) {
         if (opt_parse_uint(value, 1, EX_MAX_SAMPLES, &n, why, sizeof(why)) < 0)
-            return fail(r, r->line, column, "repeat: %s", why);
+            return fail(r, r->lines.line, column, "repeat: %s", why);
         s->repeat = (unsigned)n;
     } else if (!strcmp(key, "rate")) {
         char *end;
         s->rate = strtod(value, &end);
         if (end == value || *end || !(s->rate >= 0 && s->rate <= 1e8))
-            return fail(r, r->line, column, "rate: expected requests per second, e.g. 1000");
+            return fail(r, r->lines.line, column, "rate: expected requests per second, e.g. 1000");
     } else {
         return -1;
     }
@@ -165,9 +129,9 @@ static int scenario_key(struct reader *r, const char *key, const char *value) {
         r->last_value = &sc->description;
     } else if (!strcmp(key, "path") || !strcmp(key, "mix")) {
         if (sc->path)
-            return fail(r, r->line, column, "give path or mix, once");
+            return fail(r, r->lines.line, column, "give path or mix, once");
         if (value[0] != '/')
-            return fail(r, r->line, column, "%s: expected a path starting with '/'", key);
+            return fail(r, r->lines.line, column, "%s: expected a path starting with '/'", key);
         sc->path = strdup(value);
         sc->is_mix = !strcmp(key, "mix");
     } else if (!strcmp(key, "models")) {
@@ -175,28 +139,28 @@ static int scenario_key(struct reader *r, const char *key, const char *value) {
         for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
             if (sc->nmodels == SC_MAX_MODELS) {
                 free(copy);
-                return fail(r, r->line, column, "at most %d models", SC_MAX_MODELS);
+                return fail(r, r->lines.line, column, "at most %d models", SC_MAX_MODELS);
             }
             sc->models[sc->nmodels++].name = strdup(tok);
         }
         free(copy);
     } else if (!strcmp(key, "timeout")) {
         if (opt_parse_duration_us(value, &sc->timeout_us, why, sizeof(why)) < 0)
-            return fail(r, r->line, column, "timeout: %s", why);
+            return fail(r, r->lines.line, column, "timeout: %s", why);
     } else if (!strcmp(key, "pin") || !strcmp(key, "close")) {
         if (!is_yes(value, !strcmp(key, "pin") ? &sc->is_pinned : &sc->is_close))
-            return fail(r, r->line, column, "%s: expected yes or no", key);
+            return fail(r, r->lines.line, column, "%s: expected yes or no", key);
     } else if (!strcmp(key, "slo")) {
         unsigned at = 1;
         if (slo_parse(value, &sc->slo, &at, why, sizeof(why)) < 0)
-            return fail(r, r->line, column + at - 1, "slo '%s': %s", value, why);
+            return fail(r, r->lines.line, column + at - 1, "slo '%s': %s", value, why);
         sc->has_slo = true;
     } else if (!strcmp(key, "server_args")) {
         free(sc->server_args);
         sc->server_args = strdup(value);
         r->last_value = &sc->server_args;
     } else {
-        return fail(r, r->line, 0, "unknown key '%s' in [scenario]", key);
+        return fail(r, r->lines.line, 0, "unknown key '%s' in [scenario]", key);
     }
     return 1;
 }
@@ -215,13 +179,13 @@ static int claim_key(struct reader *r, const char *name, const char *key, const 
     if (!c || strcmp(c->name, name) != 0) {
         for (unsigned i = 0; i < sc->nclaims; i++) {
             if (!strcmp(sc->claims[i].name, name))
-                return fail(r, r->line, 0, "[claim %s] given twice", name);
+                return fail(r, r->lines.line, 0, "[claim %s] given twice", name);
         }
         if (sc->nclaims == SC_MAX_CLAIMS)
-            return fail(r, r->line, 0, "at most %d claims a scenario", SC_MAX_CLAIMS);
+            return fail(r, r->lines.line, 0, "at most %d claims a scenario", SC_MAX_CLAIMS);
         c = &sc->claims[sc->nclaims++];
         c->name = strdup(name);
-        c->line = r->section_line;
+        c->line = r->lines.section_line;
     }
     unsigned index = (unsigned)(c - sc->claims);
     char **slot = !strcmp(key, "quote")    ? &c->quote
@@ -230,18 +194,18 @@ static int claim_key(struct reader *r, const char *name, const char *key, const 
                                            : NULL;
     if (!strcmp(key, "required")) {
         if (!is_yes(value, &c->is_required))
-            return fail(r, r->line, value_column(r, value), "required: expected yes or no");
+            return fail(r, r->lines.line, value_column(r, value), "required: expected yes or no");
         return 1;
     }
     if (!slot)
-        return fail(r, r->line, 0,
+        return fail(r, r->lines.line, 0,
                     "unknown key '%s' in [claim %s] (quote, source, expect, required)", key, name);
     if (*slot)
-        return fail(r, r->line, 0, "%s given twice in [claim %s]", key, name);
+        return fail(r, r->lines.line, 0, "%s given twice in [claim %s]", key, name);
     *slot = strdup(value);
     r->last_value = slot;
     if (slot == &c->text) {
-        r->expect_at[index][0] = (struct segment){r->line, value_column(r, value), 0};
+        r->expect_at[index][0] = (struct segment){r->lines.line, value_column(r, value), 0};
         r->nexpect_at[index] = 1;
     }
     return 1;
@@ -253,7 +217,7 @@ static int continue_value(struct reader *r, const char *value) {
     size_t old = strlen(*slot), add = strlen(value);
     char *joined = realloc(*slot, old + add + 2);
     if (!joined)
-        return fail(r, r->line, 0, "out of memory");
+        return fail(r, r->lines.line, 0, "out of memory");
     joined[old] = ' ';
     memcpy(joined + old + 1, value, add + 1);
     *slot = joined;
@@ -261,14 +225,14 @@ static int continue_value(struct reader *r, const char *value) {
     for (unsigned i = 0; i < sc->nclaims; i++) {
         if (slot == &sc->claims[i].text && r->nexpect_at[i] < SEGMENTS)
             r->expect_at[i][r->nexpect_at[i]++] =
-                (struct segment){r->line, value_column(r, value), old + 1};
+                (struct segment){r->lines.line, value_column(r, value), old + 1};
     }
     return 1;
 }
 
 static int on_value(void *user, const char *section, const char *key, const char *value) {
     struct reader *r = user;
-    bool is_continued = isspace((unsigned char)r->raw[0]) && !strcmp(section, r->section) &&
+    bool is_continued = isspace((unsigned char)r->lines.raw[0]) && !strcmp(section, r->section) &&
                         !strcmp(key, r->key) && r->last_value;
     snprintf(r->section, sizeof(r->section), "%s", section);
     snprintf(r->key, sizeof(r->key), "%s", key);
@@ -276,20 +240,20 @@ static int on_value(void *user, const char *section, const char *key, const char
         return continue_value(r, value);
     r->last_value = NULL;
     if (!strcmp(section, "scenario")) {
-        r->scenario_line = r->section_line;
+        r->scenario_line = r->lines.section_line;
         return scenario_key(r, key, value);
     }
     if (!strcmp(section, "quick")) {
         int rc = settings_key(r, &r->sc->quick, key, value);
-        return rc >= 0 ? rc : fail(r, r->line, 0, "unknown key '%s' in [quick]", key);
+        return rc >= 0 ? rc : fail(r, r->lines.line, 0, "unknown key '%s' in [quick]", key);
     }
     if (!strncmp(section, "model ", 6)) {
         struct sc_model *m = model_named(r->sc, section + 6);
         if (!m)
-            return fail(r, r->line, 0, "[%s]: not in this scenario's models (list it first)",
+            return fail(r, r->lines.line, 0, "[%s]: not in this scenario's models (list it first)",
                         section);
         if (strcmp(key, "args") != 0)
-            return fail(r, r->line, 0, "unknown key '%s' in [%s] (args)", key, section);
+            return fail(r, r->lines.line, 0, "unknown key '%s' in [%s] (args)", key, section);
         free(m->args);
         m->args = strdup(value);
         r->last_value = &m->args;
@@ -297,7 +261,7 @@ static int on_value(void *user, const char *section, const char *key, const char
     }
     if (!strncmp(section, "claim ", 6) && section[6])
         return claim_key(r, section + 6, key, value);
-    return fail(r, r->line, 0,
+    return fail(r, r->lines.line, 0,
                 "unknown section [%s] ([scenario], [quick], [model NAME], "
                 "[claim NAME])",
                 section);
@@ -406,25 +370,16 @@ int scenario_load(const char *file, struct scenario *sc, char *err, size_t err_l
         snprintf(err, err_len, "%s: out of memory", file);
         return -1;
     }
-    *r = (struct reader){.file = file, .sc = sc, .err = err, .err_len = err_len};
-    r->in = fopen(file, "r");
-    if (!r->in) {
-        snprintf(err, err_len, "%s: cannot read it", file);
-        free(r);
-        return -1;
-    }
+    r->sc = sc;
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     size_t n = strlen(base);
     sc->name = strndup(base, n > 4 && !strcmp(base + n - 4, ".ini") ? n - 4 : n);
     sc->file = strdup(file);
-    int rc = ini_parse_stream(read_line, r, on_value, r);
-    if (rc != 0 && !r->is_failed)
-        fail(r, (unsigned)rc, 0, "not an ini line (expected [section] or key = value)");
-    if (!r->is_failed)
+    bool is_read = ini_lines_parse(&r->lines, file, on_value, r, err, err_len) == 0;
+    if (is_read)
         check(r);
-    bool is_failed = r->is_failed;
-    fclose(r->in);
+    bool is_failed = !is_read || r->lines.is_failed;
     free(r);
     if (is_failed) {
         scenario_free(sc);

@@ -8,17 +8,7 @@
 set -u
 LOADGEN=${LOADGEN:-bin/loadgen}
 NODE_MODULES=${NODE_MODULES:-build/npm/node_modules}
-T=$(mktemp -d /tmp/e2e_hlog.XXXXXX)
-failed=0
-. "$(dirname "$0")/shell_server.sh"
-trap 'stop_server; rm -rf "$T"' EXIT
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
-}
+NAME=e2e_hlog . "$(dirname "$0")/e2e_lib.sh"
 agrees() { # agrees HLOG JSON LINES: hdr-histogram-js agrees with bin/loadgen
     NODE_PATH=$NODE_MODULES node tests/hlog_check.js "$@" > "$T/check.out" 2>&1
     rc=$?

@@ -10,17 +10,7 @@ set -u
 LOADGEN=${LOADGEN:-bin/loadgen}
 RATE=${RATE:-4000}
 SECONDS_RUN=3
-T=$(mktemp -d /tmp/e2e_mpirun.XXXXXX)
-failed=0
-. "$(dirname "$0")/shell_server.sh"
-trap 'stop_server; rm -rf "$T"' EXIT
-
-ok() { echo "[       OK ] $1"; }
-fail() { echo "[  FAILED  ] $1"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...: the command must succeed
-    name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
-}
+NAME=e2e_mpirun . "$(dirname "$0")/e2e_lib.sh"
 within() { # within GOT WANT PERCENT
     awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }'
 }
