@@ -28,7 +28,7 @@ struct run_options {
     const struct slo *slo;     /* --slo; NULL: each scenario's slo key */
     double from_rate, to_rate; /* the lowest rate tried, and the highest */
     unsigned connections;      /* 0: the settings' highest level */
-    const char *hosts;     /* --hosts FILE (hosts.h); NULL: this machine */
+    const char *hosts;         /* --hosts FILE (hosts.h); NULL: this machine */
 };
 
 int bench_run(const struct run_options *options, char **scenarios, int count);

@@ -339,9 +339,10 @@ int main(int argc, char **argv) {
             return bad("sample: give one process id");
         return bench_sample(args[0]);
     }
-    fprintf(stderr,
-            "bench: unknown command '%s' (run, capacity, claims, compare, report, fidelity, merge,\n"
-            "sample)\n",
-            command);
+    fprintf(
+        stderr,
+        "bench: unknown command '%s' (run, capacity, claims, compare, report, fidelity, merge,\n"
+        "sample)\n",
+        command);
     return 2;
 }

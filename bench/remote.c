@@ -224,9 +224,9 @@ static pid_t start_slice(struct runner *r, const struct measurement *m, unsigned
     char bin[1100], segment[32], at[32], *argv[64];
     struct loadgen_argv a;
     hosts_binary(host, "loadgen", bin, sizeof(bin));
-    int argc = launch_loadgen_argv(m, bin, r->hosts->server.address, port,
-                                   (unsigned)CPU_COUNT(&m->loadgen_cpus), sl->remote_csv, NULL, NULL,
-                                   &a);
+    int argc =
+        launch_loadgen_argv(m, bin, r->hosts->server.address, port,
+                            (unsigned)CPU_COUNT(&m->loadgen_cpus), sl->remote_csv, NULL, NULL, &a);
     snprintf(segment, sizeof(segment), "%u/%u", i, r->hosts->nclients);
     snprintf(at, sizeof(at), "%.3f", start_at);
     memcpy(argv, a.argv, (size_t)(argc - 1) * sizeof(argv[0]));
