@@ -324,8 +324,10 @@ static int walk_counts(const uint8_t *raw, size_t raw_len, hlog_count_fn fn, voi
 
     if ((get_be(raw, 4) & ~0xf0u) != V2_ENCODING_COOKIE)
         return fail(err, err_len, "not a V2 encoding (cookie)");
-    if (get_be(raw + 8, 4) != 0)
-        return fail(err, err_len, "a normalizing index offset is not supported");
+    /* The normalizing index offset (raw + 8) is not read: the counts come in
+     * the order of their values whatever it is (Java's decoder stores them
+     * through it and reads them back through it; hdr-histogram-js writes 1
+     * and ignores it). */
     if (layout_init(&l, (unsigned)get_be(raw + 12, 4), get_be(raw + 16, 8), get_be(raw + 24, 8)))
         return fail(err, err_len, "bad significant figures, lowest or highest value");
     if (payload > raw_len - ENCODING_HEADER)

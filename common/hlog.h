@@ -75,9 +75,9 @@ typedef int (*hlog_count_fn)(void *arg, uint64_t lowest_ns, uint64_t highest_ns,
 
 /*
  * Decodes a base64 V2 compressed histogram (any significant figures 1..5,
- * any lowest discernible value, as HdrHistogram writes them; V0/V1 are
- * refused) of len characters, calling fn for each non-empty slot. 0, or
- * -1 with err saying what is wrong (base64, cookie, zlib, a count).
+ * any lowest discernible value, as HdrHistogram's Java, C and JavaScript
+ * writers write them; V0/V1 are refused) of len characters, calling fn for each non-empty slot. 0,
+ * or -1 with err saying what is wrong (base64, cookie, zlib, a count).
  */
 int hlog_decode_counts(const char *base64, size_t len, hlog_count_fn fn, void *arg, char *err,
                        size_t err_len);

@@ -156,6 +156,27 @@ static void watch(struct run *run) {
         fprintf(stderr, "\r%78s\r", "");
 }
 
+/* Seconds since the epoch, now. */
+static double wall_now_s(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* --start-at: -1 with err when it has passed by more than LG_START_LATE_NS
+ * (the slices would not start together). Checked before any file is made. */
+static int check_start_at(const struct lg_config *config, char *err, size_t err_len) {
+    double late_s = wall_now_s() - config->start_at;
+    if (config->start_at > 0 && late_s * 1e9 > (double)LG_START_LATE_NS) {
+        snprintf(err, err_len,
+                 "--start-at %.3f: that was %.3f s ago (more than %.1f s late: the slices "
+                 "would not start together; give a time in the future)",
+                 config->start_at, late_s, (double)LG_START_LATE_NS / 1e9);
+        return -1;
+    }
+    return 0;
+}
+
 /* Everything a run needs before it starts: the command line, outputs that
  * can be written, enough open files, the requests. 1 for --help/--version
  * (done), 0 to run, -1 with err filled. */
@@ -163,7 +184,7 @@ static int prepare(int argc, char **argv, struct lg_config *config, char *err, s
     int rc = lg_parse_args(argc, argv, config, err, err_len);
     if (rc != 0)
         return rc;
-    if (check_outputs(config, err, err_len) < 0)
+    if (check_outputs(config, err, err_len) < 0 || check_start_at(config, err, err_len) < 0)
         return -1;
     if (raise_nofile(config->connections + config->threads * 8 + 64, err, err_len) < 0)
         return -1;
@@ -240,30 +261,11 @@ static void merge_threads(struct run *run, bool *thread_failed) {
                     (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
 }
 
-/* --start-at: sleeps until that wall-clock instant. -1 with err when it has
- * passed by more than LG_START_LATE_NS (the slices would not start together). */
-static int wait_for_start(const struct lg_config *config, char *err, size_t err_len) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    double late_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - config->start_at;
-    if (late_s * 1e9 > (double)LG_START_LATE_NS) {
-        snprintf(err, err_len,
-                 "--start-at %.3f: that was %.3f s ago (more than %.1f s late: the slices "
-                 "would not start together; give a time in the future)",
-                 config->start_at, late_s, (double)LG_START_LATE_NS / 1e9);
-        return -1;
-    }
-    if (late_s < 0)
-        sleep_until(CLOCK_REALTIME, (uint64_t)(config->start_at * 1e9));
-    return 0;
-}
-
 /* The run itself: from the start (at --start-at) to the threads' last figures.
  * 0, or -1 with err; *thread_failed as merge_threads. */
 static int run_load(struct run *run, struct lg_conn *conns, bool *thread_failed, char *err,
                     size_t err_len) {
     const struct lg_config *config = run->result->config;
-    struct timespec wall;
 
     run->has_timeline = config->series_path || config->hlog_path;
     if (run->has_timeline && lg_timeline_open(&run->timeline, config, err, err_len) < 0)
@@ -275,12 +277,10 @@ static int run_load(struct run *run, struct lg_conn *conns, bool *thread_failed,
         return -1;
     }
     lg_stats_init(&run->result->total);
-    if (config->start_at > 0 && wait_for_start(config, err, err_len) < 0)
-        return -1;
+    if (config->start_at > wall_now_s())
+        sleep_until(CLOCK_REALTIME, (uint64_t)(config->start_at * 1e9));
     run->start_ns = clock_now_ns();
-    clock_gettime(CLOCK_REALTIME, &wall);
-    double start_epoch_s =
-        config->start_at > 0 ? config->start_at : (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+    double start_epoch_s = config->start_at > 0 ? config->start_at : wall_now_s();
     run->tick_from_ns = config->warmup_ns;
     if (run->has_timeline && lg_timeline_begin(&run->timeline, start_epoch_s, err, err_len) < 0)
         return -1;

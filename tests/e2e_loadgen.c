@@ -673,6 +673,7 @@ static void test_start_at_starts_on_the_wall_clock(void **state) {
     assert_int_equal(run->status, 2);
     assert_non_null(strstr(run->err, "--start-at"));
     assert_non_null(strstr(run->err, "ago"));
+    assert_int_equal(access(hlog, F_OK), -1); /* refused before any file was made */
     free(run);
 }
 

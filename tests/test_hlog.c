@@ -118,6 +118,29 @@ static void test_corrupt_encodings_are_refused_with_a_reason(void **state) {
     free(h);
 }
 
+/* A line hdr-histogram-js 3.0.1 wrote (HistogramLogWriter, 3 significant
+ * figures, its normalizing index offset 1): 1,017 .. 10,000,017 ns, the
+ * values i * 1000 + 17 ns for i = 1 .. 10000, recorded once each. */
+static const char js_line[] =
+    "HISTFAAAANh4nJNpmSzMwCDyjoGBgZGBgYGZAQIYGRiY3Qx2LGCA8T/yM53lZ2rmYHrKzjSThekj"
+    "MxQtZmL6zogFLWdkqmaqxIMzmWyZrMGQXFqXSZZJmkkWSiJY9OTzgiE3lMbOGv7yrHDIjMTGL0q8"
+    "ylH9Q0k/MxMDBsQihB1SX+Go5aOWj1pOT8sxAAumEA5AtEoaGDlq+ajlo5ZTbiQLBmDDFMIqRjfB"
+    "UctHLR+1nEaCHBDAxcGBwSJekBw9VDNo1PJRy0ctJ9cgAQEhAQHsBPGC9JLBoZwHALSDguE=";
+
+static void test_a_histogram_hdr_histogram_js_wrote_decodes(void **state) {
+    (void)state;
+    char err[256];
+    struct hist *h = new_hist();
+    if (hlog_decode_hist(js_line, strlen(js_line), h, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    assert_int_equal(h->total_count, 10000);
+    /* Its ns slots are 3 figures wide: within 0.1% of the value recorded. */
+    assert_in_range(hist_value_at_percentile(h, 50), 4995, 5005);
+    assert_in_range(hist_value_at_percentile(h, 99), 9890, 9910);
+    assert_in_range(hist_max(h), 9990, 10010);
+    free(h);
+}
+
 struct seen {
     unsigned lines, tagged;
     uint64_t total, max_us;
@@ -203,6 +226,7 @@ int main(void) {
         cmocka_unit_test(test_an_empty_histogram_encodes_and_decodes_empty),
         cmocka_unit_test(test_slots_are_nanoseconds_within_the_microsecond_recorded),
         cmocka_unit_test(test_corrupt_encodings_are_refused_with_a_reason),
+        cmocka_unit_test(test_a_histogram_hdr_histogram_js_wrote_decodes),
         cmocka_unit_test(test_a_written_log_reads_back_line_by_line),
         cmocka_unit_test(test_a_bad_line_is_named_by_file_line_and_column),
     };
