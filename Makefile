@@ -20,8 +20,9 @@ CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
 DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
-	libjansson-dev gnuplot-nox
-PKG_MODULES     := libuv libevent cmocka inih jansson
+	libjansson-dev gnuplot-nox libssl-dev
+# libcrypto (libssl-dev): /hash's SHA-256, the OpenSSL that CPython's hashlib and Node's crypto call.
+PKG_MODULES     := libuv libevent cmocka inih jansson libcrypto
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
 LLHTTP_INC      := /usr/share/include/llhttp
@@ -68,7 +69,8 @@ $(BUILD)/config.mk: Makefile
 	      echo "EVENT_LIBS := $$(pkg-config --libs libevent)"; \
 	      echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
 	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; \
-	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; } > $@.tmp && mv $@.tmp $@
+	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; \
+	      echo "CRYPTO_LIBS := $$(pkg-config --libs libcrypto)"; } > $@.tmp && mv $@.tmp $@
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -82,7 +84,7 @@ COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c com
 # An engine is a file: a new servers/engine_*.c is built without a line here.
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
 	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
-	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c
+	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c servers/work.c
 SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/stats.c loadgen/conn.c \
 	loadgen/report.c
@@ -134,7 +136,7 @@ $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
 $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(UV_LIBS) $(EVENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(UV_LIBS) $(EVENT_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
 
 $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
@@ -323,9 +325,9 @@ deps-bench:
 # CPython stacks, and Node.js (the machine's, else Debian's nodejs). uvloop
 # and httptools are what `pip install uvicorn[standard]` brings.
 PEER_PACKAGES := python3 python3-flask python3-gunicorn python3-uvicorn python3-uvloop \
-	python3-httptools
+	python3-httptools python3-fastapi
 peers_missing = [ ! -x /usr/bin/node ] || ! /usr/bin/python3 -c \
-	'import flask, gunicorn, uvicorn, uvloop, httptools' 2>/dev/null
+	'import flask, gunicorn, uvicorn, uvloop, httptools, fastapi' 2>/dev/null
 deps-peers:
 	$(Q)if $(peers_missing); then \
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi

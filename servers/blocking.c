@@ -7,11 +7,11 @@
 #include "blocking.h"
 
 #include "../common/clock.h"
-#include "../common/cpuwork.h"
 #include "handlers.h"
 #include "listen.h"
 #include "response.h"
 #include "stats.h"
+#include "work.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +56,16 @@ static void holder_checkpoint(void *arg) {
     gil_checkpoint(&holder->server->gil, holder);
 }
 
+static void holder_release(void *arg) {
+    struct blk_holder *holder = arg;
+    gil_drop(&holder->server->gil, holder);
+}
+
+static void holder_retake(void *arg) {
+    struct blk_holder *holder = arg;
+    gil_take(&holder->server->gil, holder);
+}
+
 /*
  * Writes conn's response (response_start() with may_keep_alive), the GIL
  * released around the sends as sock_sendall does. Called holding the GIL;
@@ -84,19 +94,19 @@ static int respond(struct blk_conn *conn, const struct blk_holder *holder, bool 
     return rc;
 }
 
-/* Runs a request the way the handler says: CPU work under the GIL, the
- * wait with it released, then the answer. */
+/* Runs a request the way the handler says: CPU work under the GIL (a C
+ * library's with it released), the wait with it released, then the answer. */
 static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     struct blk_server *server = conn->server;
     struct response *response = &conn->response;
-    const struct reply_plan *plan = &response->plan;
+    struct reply_plan *plan = &response->plan;
     struct gil *gil = server->has_gil ? &server->gil : NULL;
+    struct work_gil work_gil = {holder_checkpoint, holder_release, holder_retake, holder};
 
     response_plan_request(response, &conn->http.req);
     if (plan->is_stats)
         stats_answer(server->config, gil, &response->plan, response_stats_buffer(response));
-    if (plan->cpu_us > 0)
-        cpuwork_run(plan->cpu_us, gil ? holder_checkpoint : NULL, holder);
+    work_perform(plan, gil ? &work_gil : NULL);
     if (plan->wait_ms > 0) {
         struct timespec wait = {(time_t)(plan->wait_ms / 1000),
                                 (long)(plan->wait_ms % 1000) * 1000000L};

@@ -21,13 +21,13 @@
  * up to --graceful-timeout; a second signal closes everything.
  */
 #define _GNU_SOURCE /* accept4 */
-#include "../common/cpuwork.h"
 #include "handlers.h"
 #include "http1.h"
 #include "listen.h"
 #include "response.h"
 #include "server.h"
 #include "stats.h"
+#include "work.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -214,8 +214,7 @@ static void conn_start_work(struct evc_conn *conn) {
     if (plan->is_stats)
         stats_answer(conn->server->config, NULL, &conn->response.plan,
                      response_stats_buffer(&conn->response));
-    if (plan->cpu_us > 0)
-        cpuwork_run(plan->cpu_us, NULL, NULL); /* blocks the loop, as sync code does */
+    work_perform(&conn->response.plan, NULL); /* blocks the loop, as sync code does */
     if (plan->wait_ms > 0) {
         conn->state = EVC_WORKING;
         conn_timer(conn, EVC_TIMER_WORK, plan->wait_ms);

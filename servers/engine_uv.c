@@ -28,13 +28,13 @@
  * --graceful-timeout, then close the rest and return 0. A second signal
  * closes everything at once.
  */
-#include "../common/cpuwork.h"
 #include "handlers.h"
 #include "http1.h"
 #include "listen.h"
 #include "response.h"
 #include "server.h"
 #include "stats.h"
+#include "work.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -279,7 +279,7 @@ static void conn_after_cpu(struct uv_conn *conn);
 
 static void conn_on_pool_work(uv_work_t *req) {
     struct uv_conn *conn = req->data;
-    cpuwork_run(conn->response.plan.cpu_us, NULL, NULL);
+    work_perform(&conn->response.plan, NULL);
 }
 
 static void conn_on_pool_done(uv_work_t *req, int status) {
@@ -301,7 +301,7 @@ static void conn_start_work(struct uv_conn *conn) {
     if (plan->is_stats)
         stats_answer(conn->server->config, NULL, &conn->response.plan,
                      response_stats_buffer(&conn->response));
-    if (plan->cpu_us > 0 && conn->server->config->pool > 0) {
+    if (work_is_due(plan) && conn->server->config->pool > 0) {
         /* node-workers: off the loop, as a worker_threads / threadpool job. */
         conn->state = CONN_WORKING;
         conn->cpu_req.data = conn;
@@ -309,8 +309,7 @@ static void conn_start_work(struct uv_conn *conn) {
         uv_queue_work(&conn->server->loop, &conn->cpu_req, conn_on_pool_work, conn_on_pool_done);
         return;
     }
-    if (plan->cpu_us > 0)
-        cpuwork_run(plan->cpu_us, NULL, NULL); /* blocks the loop, as JS would */
+    work_perform(&conn->response.plan, NULL); /* blocks the loop, as JS would */
     conn_after_cpu(conn);
 }
 
