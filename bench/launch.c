@@ -128,6 +128,22 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
     argv[argc] = NULL;
 }
 
+/* A peer's command line (peer_argv), then its own [model real-...] args:
+ * flags the peer takes (--switch-interval for the CPython ones), not the
+ * twin's bin/server flags. Returns the argument count, or -1. */
+static int peer_command(const struct runner *r, const struct measurement *m,
+                        const struct peer *peer, const char *calibration, char **argv,
+                        char *storage, size_t cap, char args[1024]) {
+    int argc = peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
+                         storage, cap, argv);
+    if (argc < 0)
+        return -1;
+    snprintf(args, 1024, "%s", m->model->args ? m->model->args : "");
+    argc = add_args(argv, argc, 64, args);
+    argv[argc] = NULL;
+    return argc;
+}
+
 pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
                     size_t why_len) {
     char *argv[64], server_args[3][1024], peer_args[8192], calibration[32];
@@ -138,8 +154,8 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
         snprintf(calibration, sizeof(calibration), "%.3f", r->cal.of[peer->runtime].iters_per_us);
     if (!peer)
         server_argv(r, m, argv, server_args);
-    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
-                       peer_args, sizeof(peer_args), argv) < 0) {
+    else if (peer_command(r, m, peer, calibration, argv, peer_args, sizeof(peer_args),
+                          server_args[0]) < 0) {
         snprintf(why, why_len, "could not build its command line");
         return -1;
     }
@@ -203,6 +219,8 @@ pid_t launch_loadgen(struct runner *r, const struct measurement *m, unsigned por
         argv[argc++] = "--mix";
         argv[argc++] = m->sc->path;
     }
+    if (m->sc->is_mix && m->sc->is_streams)
+        argv[argc++] = "--streams";
     argv[argc++] = "--csv";
     argv[argc++] = (char *)csv;
     argv[argc++] = "--hgrm";

@@ -23,6 +23,7 @@ calibrates itself (best of seven rounds), as the C kernel does.
 """
 
 import asyncio
+import hashlib
 import os
 import signal
 import socket
@@ -35,15 +36,35 @@ from urllib.parse import parse_qs
 MAX_IO_MS = 60000
 MAX_CPU_US = 10000000
 MAX_BYTES = 64 * 1024 * 1024
+MAX_WORK_N = 1000000000
+MAX_HASH_KB = 65536
 PATTERN = b"abcdefghijklmnopqrstuvwxyz" * 2520
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def work(iterations):
+    """The integer loop of /cpu (scaled to time) and of /work?n=N (not): the same
+    loop as cpuwork_fixed() in common/cpuwork.c and work() in server.js."""
     x = 0x9E3779B9
     for i in range(iterations):
         x = ((x ^ (x >> 15)) * 0x2C1B3C6D + i) & 0xFFFFFFFF
     return x
+
+
+# /hash hashes the first N KiB of the /bytes pattern as one buffer, grown on
+# demand and kept, so a request costs the digest and not a copy.
+hash_buffer = b""
+
+
+def sha256_hex(kb):
+    """/hash?kb=N: hashlib's SHA-256 (OpenSSL's) of N KiB in one call, which
+    releases the GIL for a buffer of HASHLIB_GIL_MINSIZE (2048) bytes or more
+    (Modules/hashlib.h, Modules/_hashopenssl.c) as servers/work.c does."""
+    global hash_buffer
+    n = kb * 1024
+    if len(hash_buffer) < n:
+        hash_buffer = (PATTERN * (n // len(PATTERN) + 1))[:n]
+    return hashlib.sha256(memoryview(hash_buffer)[:n]).hexdigest().encode()
 
 
 def calibrate(rounds=7):
@@ -95,7 +116,8 @@ def query_uint(params, name, limit):
 
 
 def route(path, query):
-    """What a request asks for: (status, content type, body, CPU µs, wait ms)."""
+    """What a request asks for: (status, content type, body, CPU µs, wait ms);
+    the body of /work and /hash is a function that does the work (perform())."""
     params = parse_qs(query, keep_blank_values=True)
 
     def bad(reason):
@@ -119,6 +141,16 @@ def route(path, query):
         if b is None:
             return bad("io_ms must be a whole number from 0 to 60000\n")
         return 200, "text/plain", b"OK", a, b
+    if path == "/work":
+        n = query_uint(params, "n", MAX_WORK_N)
+        if n is None:
+            return bad("n must be a whole number from 0 to 1000000000\n")
+        return 200, "text/plain", lambda: str(work(n)).encode(), 0, 0
+    if path == "/hash":
+        kb = query_uint(params, "kb", MAX_HASH_KB)
+        if kb is None:
+            return bad("kb must be a whole number from 0 to 65536\n")
+        return 200, "text/plain", lambda: sha256_hex(kb), 0, 0
     if path == "/bytes":
         n = query_uint(params, "n", MAX_BYTES)
         if n is None:
@@ -127,9 +159,11 @@ def route(path, query):
     return 404, "text/plain", b"Not Found\n", 0, 0
 
 
-def cpu(us):
-    if us:
-        work(round(us * ITERATIONS_PER_US))
+def perform(cpu_us, body):
+    """The CPU work route() asked for; returns the body."""
+    if cpu_us:
+        work(round(cpu_us * ITERATIONS_PER_US))
+    return body() if callable(body) else body
 
 
 # ---- WSGI: Flask, for gunicorn's sync and gthread workers ----
@@ -143,7 +177,7 @@ def create_flask_app():
     @app.route("/<path:rest>", methods=["GET", "HEAD", "POST"])
     def any_path(rest):
         status, ctype, body, cpu_us, io_ms = route(request.path, request.query_string.decode("latin-1"))
-        cpu(cpu_us)
+        body = perform(cpu_us, body)
         if io_ms:
             time.sleep(io_ms / 1000)  # releases the GIL, as a blocking call does
         return Response(body, status=status, headers={"Content-Type": ctype})
@@ -163,7 +197,7 @@ async def asgi_app(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     status, ctype, body, cpu_us, io_ms = route(scope["path"], scope["query_string"].decode("latin-1"))
-    cpu(cpu_us)  # synchronous code in an async handler blocks the loop
+    body = perform(cpu_us, body)  # synchronous code in an async handler blocks the loop
     if io_ms:
         await asyncio.sleep(io_ms / 1000)
     await send({"type": "http.response.start", "status": status,
@@ -188,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path, _, query = self.path.partition("?")
         status, ctype, body, cpu_us, io_ms = route(path, query)
-        cpu(cpu_us)
+        body = perform(cpu_us, body)
         if io_ms:
             time.sleep(io_ms / 1000)
         self.send_response(status)
