@@ -5,11 +5,16 @@ models are named after, from Debian's packages (/usr/bin/python3,
 python3-flask, python3-gunicorn, python3-uvicorn):
 
   peer.py threads           http.server.ThreadingHTTPServer (real-python-threads)
-  peer.py uvicorn           an ASGI app under uvicorn, one process (real-uvicorn)
+  peer.py uvicorn           an ASGI app under uvicorn, one process, uvicorn's default
+                            loop "auto": uvloop when installed (real-uvicorn)
+  peer.py uvicorn-uvloop    the same with --loop uvloop (real-uvicorn-uvloop)
+  peer.py uvicorn-asyncio   the same with --loop asyncio, the stdlib loop (real-uvicorn-asyncio)
+  peer.py fastapi           a FastAPI app (python3-fastapi) under uvicorn, loop "auto" (real-fastapi)
   peer.py gunicorn-sync     Flask under gunicorn's sync worker (real-gunicorn-sync)
   peer.py gunicorn-gthread  Flask under gunicorn's gthread worker (real-gunicorn-gthread)
   peer.py uvicorn-workers   the ASGI app under gunicorn -k uvicorn.workers.UvicornWorker
           [--workers N] [--threads N] [--ready-fd FD] [--cpu-calibration X]
+          [--switch-interval DUR]   sys.setswitchinterval (5ms, 1ms, 500us), in every process
   peer.py calibrate         prints this machine's figure for the CPU work
 
 Every server listens on 127.0.0.1, port 0; once bound, the port is written to
@@ -104,6 +109,29 @@ def given_calibration():
 # (which imports this module), in main() for the modes served here.
 CALIBRATION_ENV = "SHOWDOWN_CPU_CALIBRATION"
 ITERATIONS_PER_US = (given_calibration() or calibrate()[0]) if __name__ != "__main__" else 0.0
+
+
+# sys.setswitchinterval for every process of the server: the launcher puts
+# --switch-interval in the environment, which gunicorn's workers inherit.
+SWITCH_INTERVAL_ENV = "SHOWDOWN_SWITCH_INTERVAL_S"
+
+
+def parse_duration_s(text):
+    """'5ms', '1ms', '500us', '0.01s' in seconds, or None."""
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
+        number = text[: -len(unit)]
+        if text.endswith(unit) and number.replace(".", "", 1).isdigit():
+            seconds = float(number) * scale
+            return seconds if seconds > 0 else None
+    return None
+
+
+def apply_switch_interval():
+    if os.environ.get(SWITCH_INTERVAL_ENV):
+        sys.setswitchinterval(float(os.environ[SWITCH_INTERVAL_ENV]))
+
+
+apply_switch_interval()
 
 
 def query_uint(params, name, limit):
@@ -205,6 +233,31 @@ async def asgi_app(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 
 
+# ---- FastAPI, under uvicorn ----
+
+def create_fastapi_app():
+    """One async path operation for every path, so the bytes are route()'s
+    (a typed query parameter would answer a bad value 422, not our 400); no
+    /docs or /openapi.json, which the C twin would answer 404. The work runs
+    on the loop in an `async def`, as in asgi_app: FastAPI runs only a plain
+    `def` in its thread pool."""
+    from fastapi import FastAPI, Request, Response
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.api_route("/{rest:path}", methods=["GET", "HEAD", "POST"])
+    async def any_path(request: Request):
+        status, ctype, body, cpu_us, io_ms = route(request.scope["path"],
+                                                   request.scope["query_string"].decode("latin-1"))
+        body = perform(cpu_us, body)
+        if io_ms:
+            await asyncio.sleep(io_ms / 1000)
+        # The type as given: media_type= would add "; charset=utf-8".
+        return Response(content=body, status_code=status, headers={"content-type": ctype})
+
+    return app
+
+
 # ---- http.server.ThreadingHTTPServer ----
 
 class Handler(BaseHTTPRequestHandler):
@@ -252,14 +305,14 @@ def run_threads(ready_fd):
     server.serve_forever()
 
 
-def run_uvicorn(ready_fd):
+def run_uvicorn(ready_fd, loop="auto", app=asgi_app):
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)  # uvicorn's backlog
-    config = uvicorn.Config(asgi_app, log_level="warning", timeout_keep_alive=5, lifespan="off")
+    config = uvicorn.Config(app, loop=loop, log_level="warning", timeout_keep_alive=5, lifespan="off")
     announce(sock.getsockname()[1], ready_fd)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -280,8 +333,9 @@ def run_gunicorn(kind, workers, threads, ready_fd):
 
 
 def parse_options(rest):
-    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X."""
-    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None}
+    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X, --switch-interval DUR."""
+    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None,
+               "--switch-interval": None}
     if len(rest) % 2:
         sys.exit(f"peer.py: {rest[-1]} needs a value")
     for flag, value in zip(rest[::2], rest[1::2]):
@@ -290,6 +344,12 @@ def parse_options(rest):
             options[flag] = given_calibration()
             if options[flag] is None:
                 sys.exit(f"peer.py: --cpu-calibration: expected iterations per µs, e.g. 12.5, not {value}")
+        elif flag == "--switch-interval":
+            options[flag] = parse_duration_s(value)
+            if options[flag] is None:
+                sys.exit(f"peer.py: --switch-interval: expected a duration above 0, e.g. 5ms or 500us, not {value}")
+            os.environ[SWITCH_INTERVAL_ENV] = repr(options[flag])
+            apply_switch_interval()
         elif flag in options and value.isdigit():
             options[flag] = int(value)
         else:
@@ -299,24 +359,28 @@ def parse_options(rest):
 
 def main(args):
     global ITERATIONS_PER_US
-    modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers", "calibrate")
+    uvicorns = {"uvicorn": ("auto", asgi_app), "uvicorn-uvloop": ("uvloop", asgi_app),
+                "uvicorn-asyncio": ("asyncio", asgi_app), "fastapi": ("auto", None)}
+    modes = ("threads", *uvicorns, "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers", "calibrate")
     if not args or args[0] not in modes:
         sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD] "
-                 "[--cpu-calibration X]")
+                 "[--cpu-calibration X] [--switch-interval DUR]")
     mode, options = args[0], parse_options(args[1:])
     if mode == "calibrate":
         best, spread = calibrate()
         print(f"{best:.3f} {spread:.4f} cpython {sys.version.split()[0]}", flush=True)
         return
-    if mode in ("threads", "uvicorn"):
+    if mode == "threads" or mode in uvicorns:
         given = options["--cpu-calibration"]
         ITERATIONS_PER_US = given or calibrate()[0]
         print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} "
-              f"iterations/us ({'given' if given else 'measured'})", file=sys.stderr, flush=True)
+              f"iterations/us ({'given' if given else 'measured'}), switch interval "
+              f"{sys.getswitchinterval() * 1000:g} ms", file=sys.stderr, flush=True)
     if mode == "threads":
         run_threads(options["--ready-fd"])
-    elif mode == "uvicorn":
-        run_uvicorn(options["--ready-fd"])
+    elif mode in uvicorns:
+        loop, app = uvicorns[mode]
+        run_uvicorn(options["--ready-fd"], loop, app or create_fastapi_app())
     else:
         run_gunicorn(mode, options["--workers"], options["--threads"], options["--ready-fd"])
 
