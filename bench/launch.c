@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,18 +129,25 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
     argv[argc] = NULL;
 }
 
-/* A peer's command line (peer_argv), then its own [model real-...] args:
- * flags the peer takes (--switch-interval for the CPython ones), not the
- * twin's bin/server flags. Returns the argument count, or -1. */
-static int peer_command(const struct runner *r, const struct measurement *m,
-                        const struct peer *peer, const char *calibration, char **argv,
-                        char *storage, size_t cap, char args[1024]) {
-    int argc = peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
-                         storage, cap, argv);
-    if (argc < 0)
-        return -1;
-    snprintf(args, 1024, "%s", m->model->args ? m->model->args : "");
-    argc = add_args(argv, argc, 64, args);
+/* The twin's [model NAME] flags that its peer takes under the same name and
+ * meaning, appended to argv: --keep-alive (python-threads' HTTP/1.1) and,
+ * for a CPython peer, --switch-interval DUR (sys.setswitchinterval). The
+ * strings live in storage. Returns the argument count. */
+static int add_twin_flags(const struct measurement *m, const struct peer *peer, char **argv,
+                          int argc, int max, char storage[1024]) {
+    char *tokens[64];
+    const char *args = model_args(m);
+    snprintf(storage, 1024, "%s", args ? args : "");
+    int ntokens = add_args(tokens, 0, 64, storage);
+    for (int i = 0; i < ntokens && argc < max - 2; i++) {
+        if (!strcmp(tokens[i], "--keep-alive")) {
+            argv[argc++] = tokens[i];
+        } else if (!strcmp(tokens[i], "--switch-interval") && i + 1 < ntokens &&
+                   peer->runtime == CAL_CPYTHON) {
+            argv[argc++] = tokens[i];
+            argv[argc++] = tokens[++i];
+        }
+    }
     argv[argc] = NULL;
     return argc;
 }
@@ -154,10 +162,14 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
         snprintf(calibration, sizeof(calibration), "%.3f", r->cal.of[peer->runtime].iters_per_us);
     if (!peer)
         server_argv(r, m, argv, server_args);
-    else if (peer_command(r, m, peer, calibration, argv, peer_args, sizeof(peer_args),
-                          server_args[0]) < 0) {
-        snprintf(why, why_len, "could not build its command line");
-        return -1;
+    else {
+        int argc = peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
+                             peer_args, sizeof(peer_args), argv);
+        if (argc < 0) { /* argv has room for PEER_MAX_ARGS and more */
+            snprintf(why, why_len, "could not build its command line");
+            return -1;
+        }
+        add_twin_flags(m, peer, argv, argc, 64, server_args[0]);
     }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));
