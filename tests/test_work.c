@@ -104,12 +104,6 @@ static void test_a_digest_of_2048_bytes_or_more_runs_with_the_gil_released(void 
     assert_int_equal(log.checkpoints, 0);
 }
 
-static int setup(void **state) {
-    (void)state;
-    handlers_init();
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_work_gives_the_peers_result_for_the_same_iterations),
@@ -117,5 +111,6 @@ int main(void) {
         cmocka_unit_test(test_the_loop_checks_the_gil_and_never_releases_it),
         cmocka_unit_test(test_a_digest_of_2048_bytes_or_more_runs_with_the_gil_released),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    handlers_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
