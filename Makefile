@@ -20,8 +20,9 @@ CC      ?= cc
 
 # Exactly the Debian packages showdown builds and tests with.
 DEBIAN_PACKAGES := gcc libc6-dev pkg-config libuv1-dev libevent-dev node-llhttp libcmocka-dev libinih-dev \
-	libjansson-dev zlib1g-dev gnuplot-nox
-PKG_MODULES     := libuv libevent cmocka inih jansson zlib
+	libjansson-dev zlib1g-dev gnuplot-nox libssl-dev
+# libcrypto (libssl-dev): /hash's SHA-256, the OpenSSL that CPython's hashlib and Node's crypto call.
+PKG_MODULES     := libuv libevent cmocka inih jansson zlib libcrypto
 # node-llhttp ships llhttp's C sources, not a library: we compile them here.
 LLHTTP_SRC      := /usr/share/llhttp
 LLHTTP_INC      := /usr/share/include/llhttp
@@ -69,7 +70,8 @@ $(BUILD)/config.mk: Makefile
 	      echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
 	      echo "INIH_LIBS := $$(pkg-config --libs inih)"; \
 	      echo "JANSSON_LIBS := $$(pkg-config --libs jansson)"; \
-	      echo "ZLIB_LIBS := $$(pkg-config --libs zlib)"; } > $@.tmp && mv $@.tmp $@
+	      echo "ZLIB_LIBS := $$(pkg-config --libs zlib)"; \
+	      echo "CRYPTO_LIBS := $$(pkg-config --libs libcrypto)"; } > $@.tmp && mv $@.tmp $@
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -84,7 +86,7 @@ COMMON_SRC := common/clock.c common/cpuwork.c common/options.c common/hist.c com
 # An engine is a file: a new servers/engine_*.c is built without a line here.
 SERVER_LIB_SRC := servers/http1.c servers/handlers.c servers/response.c servers/listen.c \
 	servers/server.c servers/models.c $(sort $(wildcard servers/engine_*.c)) \
-	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c
+	servers/blocking.c servers/arbiter.c servers/stats.c servers/gil.c servers/work.c
 SERVER_SRC := servers/main.c servers/args.c $(SERVER_LIB_SRC)
 LOADGEN_LIB_SRC := loadgen/options.c loadgen/schedule.c loadgen/segment.c loadgen/stats.c \
 	loadgen/interval.c loadgen/timeline.c loadgen/conn.c \
@@ -102,10 +104,11 @@ BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
-UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_hlog test_merge test_loadgen test_gil \
+UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_work test_response test_hist test_hlog test_merge test_loadgen test_gil \
 	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance test_series
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
+	e2e_gil_releases \
 	e2e_timeouts e2e_lifecycle e2e_prefork
 E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
 
@@ -141,7 +144,7 @@ $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
 $(BIN)/server: $(call obj,$(SERVER_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(UV_LIBS) $(EVENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(UV_LIBS) $(EVENT_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
 
 $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllhttp.a
 	$(call say,LD,$@)
@@ -154,7 +157,7 @@ $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(UV_LIBS) $(EVENT_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 # Unit tests: each links the modules it tests.
-TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(LDLIBS)
+TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
 $(BUILD)/tests/test_options: $(BUILD)/tests/test_options.o $(BUILD)/servers/args.o \
 	$(BUILD)/servers/models.o
 $(BUILD)/tests/test_cpuwork: $(BUILD)/tests/test_cpuwork.o
@@ -166,6 +169,7 @@ $(BUILD)/tests/test_loadgen: $(BUILD)/tests/test_loadgen.o $(call obj,loadgen/op
 	loadgen/schedule.c loadgen/segment.c loadgen/stats.c loadgen/report.c)
 $(BUILD)/tests/test_http1: $(BUILD)/tests/test_http1.o $(BUILD)/servers/http1.o
 $(BUILD)/tests/test_handlers: $(BUILD)/tests/test_handlers.o $(BUILD)/servers/handlers.o
+$(BUILD)/tests/test_work: $(BUILD)/tests/test_work.o $(BUILD)/servers/work.o $(BUILD)/servers/handlers.o
 $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
@@ -300,7 +304,7 @@ sanitize:
 # The suite: every scenario (SCENARIOS narrows it, MODELS too), --quick
 # unless FULL=1; then the report and the claims. `make claims` is what CI
 # runs: the quick suite, failing on a required claim.
-SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy c10k
+SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy convoy-1ms c10k
 SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER),$(basename $(notdir $(wildcard \
 	scenarios/*.ini))))
 BENCH_MODELS = $(if $(filter command line environment,$(origin MODELS)),--models "$(MODELS)")
@@ -347,9 +351,9 @@ deps-bench:
 # CPython stacks, and Node.js (the machine's, else Debian's nodejs). uvloop
 # and httptools are what `pip install uvicorn[standard]` brings.
 PEER_PACKAGES := python3 python3-flask python3-gunicorn python3-uvicorn python3-uvloop \
-	python3-httptools
+	python3-httptools python3-fastapi
 peers_missing = [ ! -x /usr/bin/node ] || ! /usr/bin/python3 -c \
-	'import flask, gunicorn, uvicorn, uvloop, httptools' 2>/dev/null
+	'import flask, gunicorn, uvicorn, uvloop, httptools, fastapi' 2>/dev/null
 deps-peers:
 	$(Q)if $(peers_missing); then \
 	    $(call apt_install,$(PEER_PACKAGES) $(if $(wildcard /usr/bin/node),,nodejs)); fi

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,29 @@ void launch_server_argv(const struct runner *r, const struct measurement *m, con
     argv[argc] = NULL;
 }
 
+/* The twin's [model NAME] flags that its peer takes under the same name and
+ * meaning, appended to argv: --keep-alive (python-threads' HTTP/1.1) and,
+ * for a CPython peer, --switch-interval DUR (sys.setswitchinterval). The
+ * strings live in storage. Returns the argument count. */
+static int add_twin_flags(const struct measurement *m, const struct peer *peer, char **argv,
+                          int argc, int max, char storage[1024]) {
+    char *tokens[64];
+    const char *args = model_args(m);
+    snprintf(storage, 1024, "%s", args ? args : "");
+    int ntokens = add_args(tokens, 0, 64, storage);
+    for (int i = 0; i < ntokens && argc < max - 2; i++) {
+        if (!strcmp(tokens[i], "--keep-alive")) {
+            argv[argc++] = tokens[i];
+        } else if (!strcmp(tokens[i], "--switch-interval") && i + 1 < ntokens &&
+                   peer->runtime == CAL_CPYTHON) {
+            argv[argc++] = tokens[i];
+            argv[argc++] = tokens[++i];
+        }
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
 pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
                     size_t why_len) {
     char *argv[LAUNCH_MAX_ARGS], server_args[3][1024], peer_args[8192], calibration[32];
@@ -154,10 +178,14 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
         snprintf(calibration, sizeof(calibration), "%.3f", r->cal.of[peer->runtime].iters_per_us);
     if (!peer)
         launch_server_argv(r, m, r->options->server, "127.0.0.1", argv, server_args);
-    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
-                       peer_args, sizeof(peer_args), argv) < 0) {
-        snprintf(why, why_len, "could not build its command line");
-        return -1;
+    else {
+        int argc = peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
+                             peer_args, sizeof(peer_args), argv);
+        if (argc < 0) { /* argv has room for PEER_MAX_ARGS and more */
+            snprintf(why, why_len, "could not build its command line");
+            return -1;
+        }
+        add_twin_flags(m, peer, argv, argc, 64, server_args[0]);
     }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));
@@ -218,6 +246,8 @@ int launch_loadgen_argv(const struct measurement *m, const char *binary, const c
         argv[argc++] = "--mix";
         argv[argc++] = m->sc->path;
     }
+    if (m->sc->is_mix && m->sc->is_streams)
+        argv[argc++] = "--streams";
     argv[argc++] = "--csv";
     argv[argc++] = (char *)csv;
     if (hgrm) {

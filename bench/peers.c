@@ -19,8 +19,17 @@ const struct peer peers[] = {
      {PEERS_PYTHON, "python/peer.py", "gunicorn-sync"}, true, false},
     {"real-gunicorn-gthread", "gunicorn-gthread", "gunicorn-gthread-flask", "1", CAL_CPYTHON,
      {PEERS_PYTHON, "python/peer.py", "gunicorn-gthread"}, true, true},
+    /* real-uvicorn first: the one --peers adds beside uvicorn (peer_of_twin).
+     * Its loop is uvicorn's "auto", which is uvloop where installed, so it
+     * runs as real-uvicorn-uvloop does; the name stays for older CSVs. */
     {"real-uvicorn", "uvicorn", "uvicorn-asgi", "1", CAL_CPYTHON,
      {PEERS_PYTHON, "python/peer.py", "uvicorn"}, false, false},
+    {"real-uvicorn-uvloop", "uvicorn", "uvicorn-asgi-uvloop", "1", CAL_CPYTHON,
+     {PEERS_PYTHON, "python/peer.py", "uvicorn-uvloop"}, false, false},
+    {"real-uvicorn-asyncio", "uvicorn", "uvicorn-asgi-asyncio", "1", CAL_CPYTHON,
+     {PEERS_PYTHON, "python/peer.py", "uvicorn-asyncio"}, false, false},
+    {"real-fastapi", "uvicorn", "fastapi-uvicorn", "1", CAL_CPYTHON,
+     {PEERS_PYTHON, "python/peer.py", "fastapi"}, false, false},
     {"real-uvicorn-workers", "uvicorn-workers", "gunicorn-uvicornworker-asgi", "1", CAL_CPYTHON,
      {PEERS_PYTHON, "python/peer.py", "uvicorn-workers"}, true, false},
 };

@@ -147,8 +147,11 @@ static int scenario_key(struct reader *r, const char *key, const char *value) {
     } else if (!strcmp(key, "timeout")) {
         if (opt_parse_duration_us(value, &sc->timeout_us, why, sizeof(why)) < 0)
             return fail(r, r->lines.line, column, "timeout: %s", why);
-    } else if (!strcmp(key, "pin") || !strcmp(key, "close")) {
-        if (!is_yes(value, !strcmp(key, "pin") ? &sc->is_pinned : &sc->is_close))
+    } else if (!strcmp(key, "pin") || !strcmp(key, "close") || !strcmp(key, "streams")) {
+        bool *flag = !strcmp(key, "pin")     ? &sc->is_pinned
+                     : !strcmp(key, "close") ? &sc->is_close
+                                             : &sc->is_streams;
+        if (!is_yes(value, flag))
             return fail(r, r->lines.line, column, "%s: expected yes or no", key);
     } else if (!strcmp(key, "slo")) {
         unsigned at = 1;

@@ -4,7 +4,8 @@
  *   [scenario]   description, path or mix (bin/loadgen --mix P:W,...),
  *                models, connections (levels), duration, warmup, repeat,
  *                rate (open loop, requests/s; none: closed loop), timeout,
- *                close (yes: a new connection per request), pin (no: do
+ *                close (yes: a new connection per request), streams (yes:
+ *                with a mix, each connection sends one path), pin (no: do
  *                not pin server and load generator apart), server_args
  *                (flags for every model's bin/server), slo (the latency
  *                goal of `bin/bench capacity`, slo.h: p99<=50ms)
@@ -61,6 +62,7 @@ struct scenario {
     uint64_t timeout_us; /* 0: bin/loadgen's default */
     bool is_pinned;
     bool is_close;
+    bool is_streams; /* streams = yes: bin/loadgen --streams (a mix path per connection) */
     char *server_args;
     bool has_slo;
     struct slo slo;

@@ -89,3 +89,17 @@ uint64_t cpuwork_run(uint64_t us, cpuwork_checkpoint_fn checkpoint, void *arg) {
     cpuwork_sink = state;
     return state;
 }
+
+uint32_t cpuwork_fixed(uint64_t n, cpuwork_checkpoint_fn checkpoint, void *arg) {
+    uint32_t x = 0x9e3779b9u;
+
+    for (uint64_t done = 0; done < n;) {
+        uint64_t end = n - done > CPUWORK_FIXED_CHECK ? done + CPUWORK_FIXED_CHECK : n;
+        for (uint64_t i = done; i < end; i++)
+            x = (x ^ (x >> 15)) * 0x2c1b3c6du + (uint32_t)i;
+        done = end;
+        if (checkpoint && done < n)
+            checkpoint(arg);
+    }
+    return x;
+}

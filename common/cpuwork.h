@@ -47,4 +47,22 @@ double cpuwork_iters_per_us(void);
  */
 uint64_t cpuwork_run(uint64_t us, cpuwork_checkpoint_fn checkpoint, void *arg);
 
+/* The fixed loop's checkpoint period, in iterations (a few µs in C). */
+#define CPUWORK_FIXED_CHECK 4096
+
+/*
+ * GET /work?n=N: exactly n iterations of the integer loop that
+ * peers/node/server.js and peers/python/peer.py run as work(), the same in
+ * every language and never scaled to time, so it measures how fast a
+ * runtime runs it (V8 against CPython):
+ *
+ *     x = 0x9e3779b9;  for i in 0..n-1:  x = ((x ^ (x >> 15)) * 0x2c1b3c6d + i) mod 2^32
+ *
+ * Each iteration needs the last one's x, so the loop neither vectorises nor
+ * folds; the result is the answer's body, so no compiler can drop it.
+ * Calls checkpoint(arg) every CPUWORK_FIXED_CHECK iterations when not NULL
+ * (the GIL models' eval-breaker check). Returns x.
+ */
+uint32_t cpuwork_fixed(uint64_t n, cpuwork_checkpoint_fn checkpoint, void *arg);
+
 #endif

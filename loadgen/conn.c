@@ -47,11 +47,16 @@ static bool is_measured(const struct lg_thread *thread, uint64_t at) {
     return at >= thread->record_from_ns && at < thread->end_ns;
 }
 
-static unsigned pick_path(struct lg_thread *thread) {
-    const struct lg_config *config = thread->config;
+/* The path of conn's next request: drawn by weight, or with --streams the
+ * one that its connection number g falls on when the weights are counts of
+ * connections (g modulo the total: more connections start the list again). */
+static unsigned pick_path(struct lg_conn *conn) {
+    const struct lg_config *config = conn->thread->config;
     if (config->path_count == 1)
         return 0;
-    unsigned r = (unsigned)(rng_splitmix64(&thread->rng) % config->total_weight);
+    unsigned r = config->is_streams
+                     ? conn->g % config->total_weight
+                     : (unsigned)(rng_splitmix64(&conn->thread->rng) % config->total_weight);
     for (unsigned i = 0; i < config->path_count; i++) {
         if (r < config->paths[i].weight)
             return i;
@@ -118,7 +123,7 @@ static void conn_next(struct lg_conn *conn, bool defer, uint64_t now) {
     struct lg_thread *thread = conn->thread;
     const struct lg_config *config = thread->config;
 
-    conn->path = pick_path(thread);
+    conn->path = pick_path(conn);
     conn->due_ns = is_open_loop(config) ? due_of(conn, conn->k) : now;
     if (conn->fd >= 0)
         conn->state = LG_WAITING;
@@ -421,7 +426,7 @@ static void conn_record_unsent(struct lg_conn *conn) {
         uint64_t due = due_of(conn, k);
         if (due >= thread->end_ns)
             return;
-        unsigned path = k == conn->k && !in_flight ? conn->path : pick_path(thread);
+        unsigned path = k == conn->k && !in_flight ? conn->path : pick_path(conn);
         if (due < thread->record_from_ns)
             continue;
         thread->now->paths[path].counters.unsent++;

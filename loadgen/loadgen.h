@@ -87,6 +87,7 @@ struct lg_config {
     unsigned path_count;
     unsigned total_weight;
     bool is_mix;
+    bool is_streams; /* --streams: connection g sends one path, by the weights as counts */
     uint64_t seed;
     struct in_addr source_first; /* --source: first address of the range */
     unsigned source_count;       /* 0: let the kernel pick */

@@ -35,6 +35,8 @@ static const char usage_text[] =
     "      --warmup DUR       send, but do not record, for DUR first\n"
     "      --mix P:W,P:W      paths on the URL's host, drawn by weight; stats per path\n"
     "      --seed N           seed for --mix (default 1)\n"
+    "      --streams          with --mix, each connection sends one path: W connections\n"
+    "                         per P:W, in order (a cheap stream beside a CPU-bound one)\n"
     "      --close            a new connection per request (Connection: close)\n"
     "      --source A[-B]     connect from these 127.x source addresses, round-robin\n"
     "      --csv FILE         append a result row to FILE (header when new; +1 per --mix path)\n"
@@ -227,6 +229,7 @@ enum {
     OPT_MIX,
     OPT_SEED,
     OPT_CLOSE,
+    OPT_STREAMS,
     OPT_SOURCE,
     OPT_CSV,
     OPT_HGRM,
@@ -252,6 +255,7 @@ static const struct option long_options[] = {
     {"mix", required_argument, NULL, OPT_MIX},
     {"seed", required_argument, NULL, OPT_SEED},
     {"close", no_argument, NULL, OPT_CLOSE},
+    {"streams", no_argument, NULL, OPT_STREAMS},
     {"source", required_argument, NULL, OPT_SOURCE},
     {"csv", required_argument, NULL, OPT_CSV},
     {"hgrm", required_argument, NULL, OPT_HGRM},
@@ -308,7 +312,7 @@ static int take_load(int opt, const char *value, struct lg_config *config, char 
     return 1;
 }
 
-/* What is sent, and from where: -H --mix --seed --close --source. --mix is
+/* What is sent, and from where: -H --mix --seed --close --streams --source. --mix is
  * only noted here: it is parsed once the URL has given the host. */
 static int take_request(int opt, const char *value, struct lg_config *config, const char **mix,
                         char *err, size_t err_len) {
@@ -322,6 +326,9 @@ static int take_request(int opt, const char *value, struct lg_config *config, co
         return whole("--seed", value, 0, UINT64_MAX, &config->seed, err, err_len);
     case OPT_CLOSE:
         config->close = true;
+        return 0;
+    case OPT_STREAMS:
+        config->is_streams = true;
         return 0;
     case OPT_SOURCE:
         return parse_source(config, value, err, err_len);
@@ -474,6 +481,8 @@ int lg_parse_args(int argc, char **argv, struct lg_config *config, char *err, si
         return -1;
     if (mix && parse_mix(config, mix, err, err_len) < 0)
         return -1;
+    if (config->is_streams && !config->is_mix)
+        return fail(err, err_len, "--streams", "needs --mix");
     if (finish_schedule(config, err, err_len) < 0 ||
         lg_segment_resolve(config, slice.spec, slice.segments, err, err_len) < 0 ||
         lg_segment_paths(config, err, err_len) < 0 || finish_tick(config, err, err_len) < 0)

@@ -4,7 +4,9 @@
  *  - /io waits on a timer (await asyncio.sleep), so waits overlap;
  *  - /cpu runs on the loop thread and blocks every other connection, as
  *    synchronous code in an `async def` handler does;
- *  - timeout_keep_alive (5 s) closes idle connections; backlog 2048.
+ *  - timeout_keep_alive (5 s) closes idle connections; backlog 2048;
+ *  - no header timeout (uvicorn 0.17 has none): a slow head holds its
+ *    connection as long as the client likes; --headers-timeout sets one.
  *
  * Raw events rather than bufferevents: a bufferevent copies every read and
  * write through evbuffers (allocated chunks); with raw events a connection
@@ -21,13 +23,13 @@
  * up to --graceful-timeout; a second signal closes everything.
  */
 #define _GNU_SOURCE /* accept4 */
-#include "../common/cpuwork.h"
 #include "handlers.h"
 #include "http1.h"
 #include "listen.h"
 #include "response.h"
 #include "server.h"
 #include "stats.h"
+#include "work.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -214,8 +216,7 @@ static void conn_start_work(struct evc_conn *conn) {
     if (plan->is_stats)
         stats_answer(conn->server->config, NULL, &conn->response.plan,
                      response_stats_buffer(&conn->response));
-    if (plan->cpu_us > 0)
-        cpuwork_run(plan->cpu_us, NULL, NULL); /* blocks the loop, as sync code does */
+    work_perform(&conn->response.plan, NULL); /* blocks the loop, as sync code does */
     if (plan->wait_ms > 0) {
         conn->state = EVC_WORKING;
         conn_timer(conn, EVC_TIMER_WORK, plan->wait_ms);
@@ -252,7 +253,13 @@ static void conn_process(struct evc_conn *conn) {
             conn_close(conn);
             break;
         }
-        if (is_mid || conn->is_fresh) {
+        if ((is_mid || conn->is_fresh) && !config->headers_timeout_ms) {
+            /* uvicorn has none: data_received() cancels the keep-alive
+             * timer and no other runs until the response (0.17,
+             * protocols/http/h11_impl.py, _unset_keepalive_if_required). */
+            if (conn->timer_role == EVC_TIMER_IDLE)
+                conn_timer_stop(conn);
+        } else if (is_mid || conn->is_fresh) {
             if (conn->timer_role != EVC_TIMER_HEADERS)
                 conn_timer(conn, EVC_TIMER_HEADERS, config->headers_timeout_ms);
         } else if (conn->timer_role != EVC_TIMER_IDLE) {

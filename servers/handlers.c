@@ -26,6 +26,12 @@ static void plan_reply(struct reply_plan *plan, int status, const char *content_
     plan->body_len = body_len;
 }
 
+/* A 200 whose body is the work's result, written into plan->result later. */
+static void plan_result(struct reply_plan *plan, enum reply_result result_of) {
+    plan_reply(plan, 200, "text/plain", NULL, 0);
+    plan->result_of = result_of;
+}
+
 void handler_error(int status, const char *reason, struct reply_plan *plan) {
     plan_reply(plan, status, "text/plain", reason, strlen(reason));
 }
@@ -115,6 +121,20 @@ void handler_route(const char *target, size_t target_len, struct reply_plan *pla
         plan_reply(plan, 200, "text/plain", ok_body, sizeof(ok_body) - 1);
         plan->cpu_us = a;
         plan->wait_ms = b;
+    } else if (path_is(target, path_len, "/work")) {
+        if (!query_uint(query, query_len, "n", HANDLER_MAX_WORK_N, &a)) {
+            handler_error(400, "n must be a whole number from 0 to 1000000000\n", plan);
+            return;
+        }
+        plan_result(plan, RESULT_WORK);
+        plan->work_n = a;
+    } else if (path_is(target, path_len, "/hash")) {
+        if (!query_uint(query, query_len, "kb", HANDLER_MAX_HASH_KB, &a)) {
+            handler_error(400, "kb must be a whole number from 0 to 65536\n", plan);
+            return;
+        }
+        plan_result(plan, RESULT_HASH);
+        plan->hash_kb = a;
     } else if (path_is(target, path_len, "/bytes")) {
         if (!query_uint(query, query_len, "n", HANDLER_MAX_BYTES, &a)) {
             handler_error(400, "n must be a whole number from 0 to 67108864\n", plan);
@@ -129,6 +149,10 @@ void handler_route(const char *target, size_t target_len, struct reply_plan *pla
 const char *handler_body_at(const struct reply_plan *plan, uint64_t offset, size_t *len) {
     uint64_t left = offset < plan->body_len ? plan->body_len - offset : 0;
 
+    if (plan->result_of != RESULT_NONE) {
+        *len = (size_t)left;
+        return plan->result + offset;
+    }
     if (plan->body) {
         *len = (size_t)left;
         return plan->body + offset;

@@ -1,6 +1,6 @@
 /*
  * e2e_endpoints.c — what each endpoint answers (/hello, /json, /io, /cpu,
- * /mixed, /bytes, /stats, an unknown path, bad parameters), from
+ * /mixed, /work, /hash, /bytes, /stats, an unknown path, bad parameters), from
  * bin/server --port 0 for the model in $SHOWDOWN_MODEL on 127.0.0.1.
  * Run by `make e2e` once per model in MODELS.
  */
@@ -66,6 +66,24 @@ static void test_work_endpoints_answer_ok(void **state) {
         e2e_expect_get(e2e_shared.port, targets[i], 200, "OK");
 }
 
+/* /work's body is the loop's result (peer.py's work() gives the same for
+ * the same N), /hash's the SHA-256 that sha256sum gives for the first N KiB
+ * of the /bytes pattern: the same on every model, whatever its engine, GIL
+ * or pool does with the work. */
+static void test_work_and_hash_answer_their_result(void **state) {
+    static const struct {
+        const char *target, *body;
+    } cases[] = {
+        {"/work?n=0", "2654435769"},
+        {"/work?n=1000000", "3526090145"},
+        {"/hash?kb=0", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"/hash?kb=100", "b685ea53b32c84cb89246232f9969af9af476f6c602f1364e86a3c039e34a4e0"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        e2e_expect_get(e2e_shared.port, cases[i].target, 200, cases[i].body);
+}
+
 static void test_unknown_paths_get_404(void **state) {
     static const char *targets[] = {"/", "/nope", "/hello/", "/helloo"};
     (void)state;
@@ -75,9 +93,24 @@ static void test_unknown_paths_get_404(void **state) {
 
 static void test_bad_parameters_get_400_with_a_reason(void **state) {
     static const char *bad[] = {
-        "/io",        "/io?ms=",           "/io?ms=-1",        "/io?ms=abc",
-        "/io?ms=1x",  "/io?ms=60001",      "/cpu?us=10000001", "/cpu?us=-5",
-        "/bytes?n=-", "/bytes?n=67108865", "/mixed?cpu_us=1",  "/mixed?cpu_us=1&io_ms=99999999",
+        "/io",
+        "/io?ms=",
+        "/io?ms=-1",
+        "/io?ms=abc",
+        "/io?ms=1x",
+        "/io?ms=60001",
+        "/cpu?us=10000001",
+        "/cpu?us=-5",
+        "/bytes?n=-",
+        "/bytes?n=67108865",
+        "/mixed?cpu_us=1",
+        "/mixed?cpu_us=1&io_ms=99999999",
+        "/work",
+        "/work?n=1000000001",
+        "/work?n=1e6",
+        "/hash?kb=65537",
+        "/hash?kb=",
+        "/hash?kb=-1",
     };
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -149,6 +182,7 @@ int main(void) {
         cmocka_unit_test(test_hello_has_body_and_headers),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_work_endpoints_answer_ok),
+        cmocka_unit_test(test_work_and_hash_answer_their_result),
         cmocka_unit_test(test_unknown_paths_get_404),
         cmocka_unit_test(test_bad_parameters_get_400_with_a_reason),
         cmocka_unit_test(test_bytes_sends_exactly_n_pattern_bytes),

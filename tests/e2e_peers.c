@@ -1,9 +1,9 @@
 /*
  * e2e_peers.c — every real runtime of bench/peers.c, started exactly as
  * bin/bench starts it (peer_argv), beside its C twin: the same status and
- * body for every endpoint, its CPU work costing the CPU it says and its
- * waits the time, every worker given the run's one CPU calibration, and a
- * clean stop on SIGTERM. Needs `make deps-peers` (make test runs it).
+ * body for every endpoint (/work's loop result and /hash's digest too), its CPU work costing the
+ * CPU it says and its waits the time, every worker given the run's one CPU calibration, and a clean
+ * stop on SIGTERM. Needs `make deps-peers` (make test runs it).
  */
 #include "../bench/peers.h"
 #include "../common/clock.h"
@@ -72,11 +72,20 @@ static void test_every_endpoint_answers_the_same_bytes(void **state) {
         "/mixed?cpu_us=100&io_ms=1",
         "/bytes?n=0",
         "/bytes?n=100000",
+        "/work?n=0",
+        "/work?n=100000",
+        "/hash?kb=0",
+        "/hash?kb=1",
+        "/hash?kb=100", /* past the pattern's 65,520 bytes: C hashes it in chunks */
         "/nowhere",
         "/io?ms=x",
         "/cpu?us=99999999999",
         "/mixed?cpu_us=1",
         "/bytes?n=-1",
+        "/work?n=1000000001",
+        "/work",
+        "/hash?kb=65537",
+        "/hash?kb=1k",
     };
     (void)state;
     for (unsigned p = 0; p < npeers; p++) {

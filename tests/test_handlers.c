@@ -51,12 +51,47 @@ static void test_io_cpu_and_mixed_carry_their_work(void **state) {
     assert_int_equal(w.wait_ms, 7);
 }
 
+static void test_work_and_hash_carry_their_work_and_a_result_body(void **state) {
+    (void)state;
+    struct reply_plan w = route("/work?n=1000000");
+    assert_int_equal(w.status, 200);
+    assert_string_equal(w.content_type, "text/plain");
+    assert_int_equal(w.work_n, 1000000);
+    assert_int_equal(w.result_of, RESULT_WORK);
+    assert_int_equal(w.cpu_us + w.wait_ms + w.hash_kb, 0);
+    assert_int_equal(w.body_len, 0); /* until work_perform() writes the result */
+
+    w = route("/hash?kb=64");
+    assert_int_equal(w.status, 200);
+    assert_int_equal(w.hash_kb, 64);
+    assert_int_equal(w.result_of, RESULT_HASH);
+    assert_int_equal(w.cpu_us + w.wait_ms + w.work_n, 0);
+
+    w = route("/hello");
+    assert_int_equal(w.result_of, RESULT_NONE);
+}
+
+static void test_result_body_is_read_from_the_plan(void **state) {
+    (void)state;
+    struct reply_plan w = route("/work?n=0");
+    size_t len;
+    strcpy(w.result, "2654435769");
+    w.body_len = 10;
+    const char *p = handler_body_at(&w, 4, &len);
+    assert_int_equal(len, 6);
+    assert_memory_equal(p, "435769", 6);
+}
+
 static void test_limits_are_inclusive(void **state) {
     (void)state;
     assert_int_equal(route("/io?ms=60000").status, 200);
     assert_int_equal(route("/io?ms=0").status, 200);
     assert_int_equal(route("/cpu?us=10000000").status, 200);
     assert_int_equal(route("/bytes?n=67108864").status, 200);
+    assert_int_equal(route("/work?n=1000000000").status, 200);
+    assert_int_equal(route("/work?n=0").status, 200);
+    assert_int_equal(route("/hash?kb=65536").status, 200);
+    assert_int_equal(route("/hash?kb=0").status, 200);
 }
 
 static void test_bad_parameters_get_400_with_a_reason(void **state) {
@@ -75,6 +110,15 @@ static void test_bad_parameters_get_400_with_a_reason(void **state) {
         "/bytes?n=67108865",
         "/bytes?n=+5",
         "/io?ms=5x",
+        "/work",
+        "/work?n=",
+        "/work?n=1000000001",
+        "/work?n=-1",
+        "/work?iterations=5",
+        "/hash",
+        "/hash?kb=65537",
+        "/hash?kb=1k",
+        "/hash?n=1",
     };
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -85,7 +129,8 @@ static void test_bad_parameters_get_400_with_a_reason(void **state) {
         /* One line naming the parameter. */
         assert_non_null(memchr(w.body, '\n', w.body_len));
         assert_ptr_equal(memchr(w.body, '\n', w.body_len), w.body + w.body_len - 1);
-        assert_int_equal(w.cpu_us + w.wait_ms, 0);
+        assert_int_equal(w.cpu_us + w.wait_ms + w.work_n + w.hash_kb, 0);
+        assert_int_equal(w.result_of, RESULT_NONE);
     }
 }
 
@@ -139,6 +184,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_and_json_bodies),
         cmocka_unit_test(test_io_cpu_and_mixed_carry_their_work),
+        cmocka_unit_test(test_work_and_hash_carry_their_work_and_a_result_body),
+        cmocka_unit_test(test_result_body_is_read_from_the_plan),
         cmocka_unit_test(test_limits_are_inclusive),
         cmocka_unit_test(test_bad_parameters_get_400_with_a_reason),
         cmocka_unit_test(test_unknown_paths_get_404),

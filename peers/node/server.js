@@ -12,9 +12,14 @@
  * cluster  the `cluster` module with N workers, Node's default scheduling
  *          on Linux (SCHED_RR: the primary accepts and hands connections
  *          round-robin) — real-node-cluster, twin of `node-cluster`
- * workers  /cpu goes to a pool of N `worker_threads` (default 4, as
- *          UV_THREADPOOL_SIZE) through one FIFO queue, the loop answers the
- *          rest — real-node-workers, twin of `node-workers`
+ * workers  /cpu, /work and /hash go to a pool of N `worker_threads` (default
+ *          4, as UV_THREADPOOL_SIZE) through one FIFO queue, the loop answers
+ *          the rest — real-node-workers, twin of `node-workers`
+ *
+ * /work?n=N runs work() N times, the same loop as common/cpuwork.c's
+ * cpuwork_fixed() and peer.py's work(), not scaled to time: V8's speed at it
+ * is the point. /hash?kb=N is crypto's SHA-256 (OpenSSL, synchronous: on the
+ * loop thread, or the worker's) of the first N KiB of the /bytes pattern.
  *
  * "N µs of CPU work" is a fixed amount of JavaScript computation (iterations
  * per µs of CPU time), as the C kernel is: the same work whatever else the
@@ -26,6 +31,7 @@
  */
 const http = require('http');
 const cluster = require('cluster');
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const { Worker, isMainThread, parentPort } = require('worker_threads');
@@ -33,6 +39,8 @@ const { Worker, isMainThread, parentPort } = require('worker_threads');
 const MAX_IO_MS = 60000;
 const MAX_CPU_US = 10000000;
 const MAX_BYTES = 64 * 1024 * 1024;
+const MAX_WORK_N = 1000000000;
+const MAX_HASH_KB = 65536;
 const PATTERN = Buffer.from('abcdefghijklmnopqrstuvwxyz'.repeat(2520));
 
 function work(iterations) {
@@ -68,11 +76,28 @@ function calibrate(rounds = 7) {
     return { best, spread: 1 - figures[Math.floor(figures.length / 2)] / best };
 }
 
+/* The first n bytes of the /bytes pattern, from a buffer grown on demand
+ * and kept, so /hash costs the digest and not a copy. */
+let hashBuffer = Buffer.alloc(0);
+function patternBytes(n) {
+    if (hashBuffer.length < n) {
+        hashBuffer = Buffer.alloc(n);
+        for (let at = 0; at < n; at += PATTERN.length) PATTERN.copy(hashBuffer, at, 0, Math.min(PATTERN.length, n - at));
+    }
+    return hashBuffer.subarray(0, n);
+}
+
+/* The body of /work or /hash: the work it names, done now on this thread. */
+function compute(job) {
+    if (job.kind === 'work') return String(work(job.n) >>> 0);
+    return crypto.createHash('sha256').update(patternBytes(job.kb * 1024)).digest('hex');
+}
+
 if (!isMainThread) {
-    /* A pool thread: runs the iterations it is sent, answers with its job id. */
+    /* A pool thread: runs the work it is sent, answers with its job id and body. */
     parentPort.on('message', (job) => {
         work(job.iterations);
-        parentPort.postMessage(job.id);
+        parentPort.postMessage({ id: job.id, body: job.compute ? compute(job.compute) : undefined });
     });
     return;
 }
@@ -106,7 +131,8 @@ function queryUint(params, name, max) {
     return n <= max ? n : null;
 }
 
-/* What a request asks for: status, type, body, CPU µs and wait ms. */
+/* What a request asks for: status, type, body, CPU µs and wait ms; for
+ * /work and /hash, the work (compute) whose result is the body. */
 function route(target) {
     const question = target.indexOf('?');
     const path = question < 0 ? target : target.slice(0, question);
@@ -130,6 +156,14 @@ function route(target) {
         if (b === null) return bad('io_ms must be a whole number from 0 to 60000\n');
         return ok({ cpuUs: a, ioMs: b });
     }
+    if (path === '/work') {
+        const n = queryUint(params, 'n', MAX_WORK_N);
+        return n === null ? bad('n must be a whole number from 0 to 1000000000\n') : ok({ compute: { kind: 'work', n } });
+    }
+    if (path === '/hash') {
+        const kb = queryUint(params, 'kb', MAX_HASH_KB);
+        return kb === null ? bad('kb must be a whole number from 0 to 65536\n') : ok({ compute: { kind: 'hash', kb } });
+    }
     if (path === '/bytes') {
         const n = queryUint(params, 'n', MAX_BYTES);
         if (n === null) return bad('n must be a whole number from 0 to 67108864\n');
@@ -140,7 +174,7 @@ function route(target) {
     return { status: 404, type: 'text/plain', body: 'Not Found\n', cpuUs: 0, ioMs: 0 };
 }
 
-/* The pool of --mode workers: one FIFO queue, a job per /cpu request. */
+/* The pool of --mode workers: one FIFO queue, a job per CPU-bound request. */
 function makePool(size, iterationsPerUs) {
     const idle = [];
     const queue = [];
@@ -149,24 +183,24 @@ function makePool(size, iterationsPerUs) {
     const dispatch = () => {
         while (idle.length > 0 && queue.length > 0) {
             const job = queue.shift();
-            idle.pop().postMessage({ id: job.id, iterations: job.iterations });
+            idle.pop().postMessage(job);
         }
     };
     for (let i = 0; i < size; i++) {
         const worker = new Worker(__filename);
-        worker.on('message', (id) => {
+        worker.on('message', ({ id, body }) => {
             const done = pending.get(id);
             pending.delete(id);
             idle.push(worker);
             dispatch();
-            done();
+            done(body);
         });
         idle.push(worker);
     }
-    return (us, done) => {
+    return (r, done) => {
         const id = nextId++;
         pending.set(id, done);
-        queue.push({ id, iterations: Math.round(us * iterationsPerUs) });
+        queue.push({ id, iterations: Math.round(r.cpuUs * iterationsPerUs), compute: r.compute });
         dispatch();
     };
 }
@@ -180,12 +214,16 @@ function serve(opts, onListening) {
             res.writeHead(r.status, { 'Content-Type': r.type, 'Content-Length': Buffer.byteLength(r.body) });
             res.end(req.method === 'HEAD' ? undefined : r.body);
         };
-        const wait = () => (r.ioMs > 0 ? setTimeout(reply, r.ioMs) : reply());
-        if (r.cpuUs === 0) wait();
-        else if (offload) offload(r.cpuUs, wait);
+        const wait = (body) => {
+            if (body !== undefined) r.body = body;
+            if (r.ioMs > 0) setTimeout(reply, r.ioMs);
+            else reply();
+        };
+        if (r.cpuUs === 0 && !r.compute) wait();
+        else if (offload) offload(r, wait);
         else {
             work(Math.round(r.cpuUs * iterationsPerUs));
-            wait();
+            wait(r.compute ? compute(r.compute) : undefined);
         }
     });
     server.listen(opts.port, '127.0.0.1', () => onListening(server.address().port, iterationsPerUs));

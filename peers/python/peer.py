@@ -5,11 +5,17 @@ models are named after, from Debian's packages (/usr/bin/python3,
 python3-flask, python3-gunicorn, python3-uvicorn):
 
   peer.py threads           http.server.ThreadingHTTPServer (real-python-threads)
-  peer.py uvicorn           an ASGI app under uvicorn, one process (real-uvicorn)
+  peer.py uvicorn           an ASGI app under uvicorn, one process, uvicorn's default
+                            loop "auto": uvloop when installed (real-uvicorn)
+  peer.py uvicorn-uvloop    the same with --loop uvloop (real-uvicorn-uvloop)
+  peer.py uvicorn-asyncio   the same with --loop asyncio, the stdlib loop (real-uvicorn-asyncio)
+  peer.py fastapi           a FastAPI app (python3-fastapi) under uvicorn, loop "auto" (real-fastapi)
   peer.py gunicorn-sync     Flask under gunicorn's sync worker (real-gunicorn-sync)
   peer.py gunicorn-gthread  Flask under gunicorn's gthread worker (real-gunicorn-gthread)
   peer.py uvicorn-workers   the ASGI app under gunicorn -k uvicorn.workers.UvicornWorker
           [--workers N] [--threads N] [--ready-fd FD] [--cpu-calibration X]
+          [--switch-interval DUR]   sys.setswitchinterval (5ms, 1ms, 500us), in every process
+          [--keep-alive]    threads: HTTP/1.1 keep-alive (default: the stock HTTP/1.0)
   peer.py calibrate         prints this machine's figure for the CPU work
 
 Every server listens on 127.0.0.1, port 0; once bound, the port is written to
@@ -23,6 +29,7 @@ calibrates itself (best of seven rounds), as the C kernel does.
 """
 
 import asyncio
+import hashlib
 import os
 import signal
 import socket
@@ -35,15 +42,35 @@ from urllib.parse import parse_qs
 MAX_IO_MS = 60000
 MAX_CPU_US = 10000000
 MAX_BYTES = 64 * 1024 * 1024
+MAX_WORK_N = 1000000000
+MAX_HASH_KB = 65536
 PATTERN = b"abcdefghijklmnopqrstuvwxyz" * 2520
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def work(iterations):
+    """The integer loop of /cpu (scaled to time) and of /work?n=N (not): the same
+    loop as cpuwork_fixed() in common/cpuwork.c and work() in server.js."""
     x = 0x9E3779B9
     for i in range(iterations):
         x = ((x ^ (x >> 15)) * 0x2C1B3C6D + i) & 0xFFFFFFFF
     return x
+
+
+# /hash hashes the first N KiB of the /bytes pattern as one buffer, grown on
+# demand and kept, so a request costs the digest and not a copy.
+hash_buffer = b""
+
+
+def sha256_hex(kb):
+    """/hash?kb=N: hashlib's SHA-256 (OpenSSL's) of N KiB in one call, which
+    releases the GIL for a buffer of HASHLIB_GIL_MINSIZE (2048) bytes or more
+    (Modules/hashlib.h, Modules/_hashopenssl.c) as servers/work.c does."""
+    global hash_buffer
+    n = kb * 1024
+    if len(hash_buffer) < n:
+        hash_buffer = (PATTERN * (n // len(PATTERN) + 1))[:n]
+    return hashlib.sha256(memoryview(hash_buffer)[:n]).hexdigest().encode()
 
 
 def calibrate(rounds=7):
@@ -85,6 +112,29 @@ CALIBRATION_ENV = "SHOWDOWN_CPU_CALIBRATION"
 ITERATIONS_PER_US = (given_calibration() or calibrate()[0]) if __name__ != "__main__" else 0.0
 
 
+# sys.setswitchinterval for every process of the server: the launcher puts
+# --switch-interval in the environment, which gunicorn's workers inherit.
+SWITCH_INTERVAL_ENV = "SHOWDOWN_SWITCH_INTERVAL_S"
+
+
+def parse_duration_s(text):
+    """'5ms', '1ms', '500us', '0.01s' in seconds, or None."""
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
+        number = text[: -len(unit)]
+        if text.endswith(unit) and number.replace(".", "", 1).isdigit():
+            seconds = float(number) * scale
+            return seconds if seconds > 0 else None
+    return None
+
+
+def apply_switch_interval():
+    if os.environ.get(SWITCH_INTERVAL_ENV):
+        sys.setswitchinterval(float(os.environ[SWITCH_INTERVAL_ENV]))
+
+
+apply_switch_interval()
+
+
 def query_uint(params, name, limit):
     """A whole decimal number from 0 to limit, or None (as query_uint in handlers.c)."""
     values = params.get(name)
@@ -95,7 +145,8 @@ def query_uint(params, name, limit):
 
 
 def route(path, query):
-    """What a request asks for: (status, content type, body, CPU µs, wait ms)."""
+    """What a request asks for: (status, content type, body, CPU µs, wait ms);
+    the body of /work and /hash is a function that does the work (perform())."""
     params = parse_qs(query, keep_blank_values=True)
 
     def bad(reason):
@@ -119,6 +170,16 @@ def route(path, query):
         if b is None:
             return bad("io_ms must be a whole number from 0 to 60000\n")
         return 200, "text/plain", b"OK", a, b
+    if path == "/work":
+        n = query_uint(params, "n", MAX_WORK_N)
+        if n is None:
+            return bad("n must be a whole number from 0 to 1000000000\n")
+        return 200, "text/plain", lambda: str(work(n)).encode(), 0, 0
+    if path == "/hash":
+        kb = query_uint(params, "kb", MAX_HASH_KB)
+        if kb is None:
+            return bad("kb must be a whole number from 0 to 65536\n")
+        return 200, "text/plain", lambda: sha256_hex(kb), 0, 0
     if path == "/bytes":
         n = query_uint(params, "n", MAX_BYTES)
         if n is None:
@@ -127,9 +188,11 @@ def route(path, query):
     return 404, "text/plain", b"Not Found\n", 0, 0
 
 
-def cpu(us):
-    if us:
-        work(round(us * ITERATIONS_PER_US))
+def perform(cpu_us, body):
+    """The CPU work route() asked for; returns the body."""
+    if cpu_us:
+        work(round(cpu_us * ITERATIONS_PER_US))
+    return body() if callable(body) else body
 
 
 # ---- WSGI: Flask, for gunicorn's sync and gthread workers ----
@@ -143,7 +206,7 @@ def create_flask_app():
     @app.route("/<path:rest>", methods=["GET", "HEAD", "POST"])
     def any_path(rest):
         status, ctype, body, cpu_us, io_ms = route(request.path, request.query_string.decode("latin-1"))
-        cpu(cpu_us)
+        body = perform(cpu_us, body)
         if io_ms:
             time.sleep(io_ms / 1000)  # releases the GIL, as a blocking call does
         return Response(body, status=status, headers={"Content-Type": ctype})
@@ -163,7 +226,7 @@ async def asgi_app(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     status, ctype, body, cpu_us, io_ms = route(scope["path"], scope["query_string"].decode("latin-1"))
-    cpu(cpu_us)  # synchronous code in an async handler blocks the loop
+    body = perform(cpu_us, body)  # synchronous code in an async handler blocks the loop
     if io_ms:
         await asyncio.sleep(io_ms / 1000)
     await send({"type": "http.response.start", "status": status,
@@ -171,10 +234,37 @@ async def asgi_app(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 
 
+# ---- FastAPI, under uvicorn ----
+
+def create_fastapi_app():
+    """One async path operation for every path, so the bytes are route()'s
+    (a typed query parameter would answer a bad value 422, not our 400); no
+    /docs or /openapi.json, which the C twin would answer 404. The work runs
+    on the loop in an `async def`, as in asgi_app: FastAPI runs only a plain
+    `def` in its thread pool."""
+    from fastapi import FastAPI, Request, Response
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.api_route("/{rest:path}", methods=["GET", "HEAD", "POST"])
+    async def any_path(request: Request):
+        status, ctype, body, cpu_us, io_ms = route(request.scope["path"],
+                                                   request.scope["query_string"].decode("latin-1"))
+        body = perform(cpu_us, body)
+        if io_ms:
+            await asyncio.sleep(io_ms / 1000)
+        # The type as given: media_type= would add "; charset=utf-8".
+        return Response(content=body, status_code=status, headers={"content-type": ctype})
+
+    return app
+
+
 # ---- http.server.ThreadingHTTPServer ----
 
 class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the C model
+    # The stock protocol_version, "HTTP/1.0": a connection a request, as the
+    # python-threads model. --keep-alive sets "HTTP/1.1" (run_threads), as
+    # the model's --keep-alive does.
 
     def setup(self):
         # As the python-threads model does, and the stdlib does not: without
@@ -188,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path, _, query = self.path.partition("?")
         status, ctype, body, cpu_us, io_ms = route(path, query)
-        cpu(cpu_us)
+        body = perform(cpu_us, body)
         if io_ms:
             time.sleep(io_ms / 1000)
         self.send_response(status)
@@ -211,21 +301,23 @@ def announce(port, ready_fd):
     print(f"listening on 127.0.0.1:{port}", flush=True)
 
 
-def run_threads(ready_fd):
+def run_threads(ready_fd, keep_alive):
+    if keep_alive:
+        Handler.protocol_version = "HTTP/1.1"
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # request_queue_size 5, as the stdlib
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     announce(server.server_address[1], ready_fd)
     server.serve_forever()
 
 
-def run_uvicorn(ready_fd):
+def run_uvicorn(ready_fd, loop="auto", app=asgi_app):
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)  # uvicorn's backlog
-    config = uvicorn.Config(asgi_app, log_level="warning", timeout_keep_alive=5, lifespan="off")
+    config = uvicorn.Config(app, loop=loop, log_level="warning", timeout_keep_alive=5, lifespan="off")
     announce(sock.getsockname()[1], ready_fd)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -246,8 +338,11 @@ def run_gunicorn(kind, workers, threads, ready_fd):
 
 
 def parse_options(rest):
-    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X."""
-    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None}
+    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X, --switch-interval DUR,
+    --keep-alive (threads)."""
+    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None,
+               "--switch-interval": None, "--keep-alive": "--keep-alive" in rest}
+    rest = [arg for arg in rest if arg != "--keep-alive"]
     if len(rest) % 2:
         sys.exit(f"peer.py: {rest[-1]} needs a value")
     for flag, value in zip(rest[::2], rest[1::2]):
@@ -256,6 +351,12 @@ def parse_options(rest):
             options[flag] = given_calibration()
             if options[flag] is None:
                 sys.exit(f"peer.py: --cpu-calibration: expected iterations per µs, e.g. 12.5, not {value}")
+        elif flag == "--switch-interval":
+            options[flag] = parse_duration_s(value)
+            if options[flag] is None:
+                sys.exit(f"peer.py: --switch-interval: expected a duration above 0, e.g. 5ms or 500us, not {value}")
+            os.environ[SWITCH_INTERVAL_ENV] = repr(options[flag])
+            apply_switch_interval()
         elif flag in options and value.isdigit():
             options[flag] = int(value)
         else:
@@ -265,24 +366,28 @@ def parse_options(rest):
 
 def main(args):
     global ITERATIONS_PER_US
-    modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers", "calibrate")
+    uvicorns = {"uvicorn": ("auto", asgi_app), "uvicorn-uvloop": ("uvloop", asgi_app),
+                "uvicorn-asyncio": ("asyncio", asgi_app), "fastapi": ("auto", None)}
+    modes = ("threads", *uvicorns, "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers", "calibrate")
     if not args or args[0] not in modes:
         sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD] "
-                 "[--cpu-calibration X]")
+                 "[--cpu-calibration X] [--switch-interval DUR] [--keep-alive]")
     mode, options = args[0], parse_options(args[1:])
     if mode == "calibrate":
         best, spread = calibrate()
         print(f"{best:.3f} {spread:.4f} cpython {sys.version.split()[0]}", flush=True)
         return
-    if mode in ("threads", "uvicorn"):
+    if mode == "threads" or mode in uvicorns:
         given = options["--cpu-calibration"]
         ITERATIONS_PER_US = given or calibrate()[0]
         print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} "
-              f"iterations/us ({'given' if given else 'measured'})", file=sys.stderr, flush=True)
+              f"iterations/us ({'given' if given else 'measured'}), switch interval "
+              f"{sys.getswitchinterval() * 1000:g} ms", file=sys.stderr, flush=True)
     if mode == "threads":
-        run_threads(options["--ready-fd"])
-    elif mode == "uvicorn":
-        run_uvicorn(options["--ready-fd"])
+        run_threads(options["--ready-fd"], options["--keep-alive"])
+    elif mode in uvicorns:
+        loop, app = uvicorns[mode]
+        run_uvicorn(options["--ready-fd"], loop, app or create_fastapi_app())
     else:
         run_gunicorn(mode, options["--workers"], options["--threads"], options["--ready-fd"])
 
