@@ -93,12 +93,14 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
-	bench/calibrate.c bench/runinfo.c
+	bench/calibrate.c bench/runinfo.c bench/significance.c bench/environment.c \
+	bench/warnings.c bench/html.c bench/report_percentiles.c \
+	bench/report_environment.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_work test_response test_hist test_loadgen test_gil \
-	test_expr test_scenario test_csv test_fidelity test_calibrate
+	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
 	e2e_gil_releases \
@@ -147,7 +149,7 @@ $(BIN)/loadgen: $(call obj,$(LOADGEN_SRC)) $(BUILD)/libcommon.a $(BUILD)/libllht
 $(BIN)/bench: $(call obj,$(BENCH_SRC)) $(BUILD)/libcommon.a
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(UV_LIBS) $(EVENT_LIBS) $(LDLIBS)
 
 # Unit tests: each links the modules it tests.
 TEST_LIBS = $(BUILD)/libcommon.a $(BUILD)/libllhttp.a $(CMOCKA_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
@@ -169,6 +171,8 @@ $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scen
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
 	$(BUILD)/bench/proc.o
+$(BUILD)/tests/test_significance: $(BUILD)/tests/test_significance.o $(BUILD)/bench/significance.o \
+	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
 	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
 	bench/units.c bench/expr.c)

@@ -1,14 +1,20 @@
 /*
  * compare.c — `bin/bench compare A.csv B.csv`: per (scenario, model, path,
- * connections), the median rps and p99 of each file and their ratio. A
- * change is marked only where the repeats' ranges do not overlap; with
- * --threshold, a marked regression beyond it makes the exit status 1.
+ * connections), the median rps and p99 of each file and their ratio with
+ * its 95% bootstrap interval. A change is marked where the Mann-Whitney U
+ * test calls it at α = 0.05 (significance.h, as google/benchmark's
+ * tools/gbench/report.py does), which needs 4 repeats a side; with fewer,
+ * the line says so, "(ranges)", and a change is marked where the repeats'
+ * ranges do not overlap. With --threshold, a marked regression beyond it
+ * makes the exit status 1.
  */
 #include "../common/csv.h"
 #include "bench.h"
 #include "results.h"
+#include "significance.h"
 #include "units.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,51 +54,92 @@ static int group_rows(const struct csv_table *t, struct group **out) {
     return (int)n;
 }
 
-struct spread {
-    double median, lo, hi;
+/* One seed for every bootstrap, so that comparing the same files twice
+ * prints the same intervals. */
+#define COMPARE_SEED 0x5eed
+
+enum direction { SAME, HIGHER, LOWER };
+
+/* What B's repeats of one metric say against A's: a direction, decided by
+ * the U test when both sides have its SIG_MIN_REPEATS, otherwise by
+ * whether the repeats' ranges overlap (is_by_ranges). */
+struct judgement {
+    enum direction direction;
+    bool is_by_ranges;
+    struct sig_result sig;
+    double median_a, median_b;
 };
 
-static struct spread spread_of(double *v, unsigned n) {
-    double median = ex_median(v, n);
-    return (struct spread){median, v[0], v[n - 1]};
+static struct judgement judge(double *a, unsigned na, double *b, unsigned nb) {
+    struct judgement j = {.direction = SAME};
+    sig_compare(a, na, b, nb, COMPARE_SEED, &j.sig);
+    j.median_a = ex_median(a, na); /* sorts: a[0] … a[na − 1] is the range */
+    j.median_b = ex_median(b, nb);
+    j.is_by_ranges = !j.sig.is_callable;
+    if (j.sig.is_callable && j.sig.differs)
+        /* U counts the pairs A wins: below its mean, B's values are higher. */
+        j.direction = j.sig.u < na * nb / 2.0 ? HIGHER : LOWER;
+    else if (j.is_by_ranges && b[0] > a[na - 1])
+        j.direction = HIGHER;
+    else if (j.is_by_ranges && b[nb - 1] < a[0])
+        j.direction = LOWER;
+    return j;
 }
 
-/* Prints one group of A beside the same group of B: medians, ratios and
- * what changed (spread_of sorts their samples). Returns whether it is a
- * regression beyond threshold. */
-static bool print_pair(struct group *ga, struct group *gb, double threshold) {
+/* Appends "WORD (p=0.008)" or "WORD (ranges)" to change, after a comma
+ * when it already holds something. */
+static void note_change(char *change, size_t size, const char *word, const struct judgement *j) {
+    size_t used = strlen(change);
+    if (j->is_by_ranges)
+        snprintf(change + used, size - used, "%s%s (ranges)", used ? ", " : "", word);
+    else
+        snprintf(change + used, size - used, "%s%s (p=%.2g)", used ? ", " : "", word, j->sig.p);
+}
+
+/* "1.23 [1.10,1.31]": the ratio of medians and its 95% bootstrap interval. */
+static const char *ratio_text(const struct sig_result *sig, char *buf, size_t size) {
+    if (isnan(sig->ratio))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.2f [%.2f,%.2f]", sig->ratio, sig->ci_low, sig->ci_high);
+    return buf;
+}
+
+/* Prints one group of A beside the same group of B: medians, ratios with
+ * their intervals and what changed (judge sorts their samples). Returns
+ * whether it is a regression beyond threshold; counts in *by_ranges the
+ * metrics judged on ranges for want of repeats. */
+static bool print_pair(struct group *ga, struct group *gb, double threshold, unsigned *by_ranges) {
     const struct csv_row *row = ga->first;
-    struct spread ra = spread_of(ga->rps, ga->n), rb = spread_of(gb->rps, gb->n);
-    struct spread pa = spread_of(ga->p99, ga->n), pb = spread_of(gb->p99, gb->n);
-    double rps_ratio = ra.median > 0 ? rb.median / ra.median : 0;
-    double p99_ratio = pa.median > 0 ? pb.median / pa.median : 0;
-    char change[128] = "", t[4][32];
+    struct judgement rps = judge(ga->rps, ga->n, gb->rps, gb->n);
+    struct judgement p99 = judge(ga->p99, ga->n, gb->p99, gb->n);
+    char change[160] = "", t[4][32], ratio[2][48];
     bool is_regression = false;
-    /* Marked only when the repeats do not overlap. */
-    if (rb.lo > ra.hi)
-        snprintf(change, sizeof(change), "faster");
-    else if (rb.hi < ra.lo) {
-        snprintf(change, sizeof(change), "slower");
-        is_regression = threshold > 0 && rps_ratio < 1 - threshold;
+    if (rps.direction == HIGHER)
+        note_change(change, sizeof(change), "faster", &rps);
+    else if (rps.direction == LOWER) {
+        note_change(change, sizeof(change), "slower", &rps);
+        is_regression = threshold > 0 && rps.median_b < rps.median_a * (1 - threshold);
     }
-    if (pb.lo > pa.hi) {
-        snprintf(change + strlen(change), sizeof(change) - strlen(change), "%sp99 worse",
-                 change[0] ? ", " : "");
-        is_regression |= threshold > 0 && p99_ratio > 1 + threshold;
-    } else if (pb.hi < pa.lo) {
-        snprintf(change + strlen(change), sizeof(change) - strlen(change), "%sp99 better",
-                 change[0] ? ", " : "");
-    }
+    if (p99.direction == HIGHER) {
+        note_change(change, sizeof(change), "p99 worse", &p99);
+        is_regression |= threshold > 0 && p99.median_b > p99.median_a * (1 + threshold);
+    } else if (p99.direction == LOWER)
+        note_change(change, sizeof(change), "p99 better", &p99);
+    if (!change[0])
+        snprintf(change, sizeof(change), rps.is_by_ranges ? "- (ranges)" : "-");
     if (is_regression)
         snprintf(change + strlen(change), sizeof(change) - strlen(change),
                  "  REGRESSION beyond %.0f%%", threshold * 100);
-    units_format_number(ra.median, t[0], sizeof(t[0]));
-    units_format_number(rb.median, t[1], sizeof(t[1]));
-    units_format_metric(EX_P99, pa.median, t[2], sizeof(t[2]));
-    units_format_metric(EX_P99, pb.median, t[3], sizeof(t[3]));
-    printf("%-10s %-17s %-22.22s %6s %9s %9s %6.2f  %9s %9s %6.2f  %s\n", row->fields[RC_SCENARIO],
+    *by_ranges += rps.is_by_ranges + p99.is_by_ranges;
+    units_format_number(rps.median_a, t[0], sizeof(t[0]));
+    units_format_number(rps.median_b, t[1], sizeof(t[1]));
+    units_format_metric(EX_P99, p99.median_a, t[2], sizeof(t[2]));
+    units_format_metric(EX_P99, p99.median_b, t[3], sizeof(t[3]));
+    printf("%-10s %-17s %-22.22s %6s %9s %9s %-17s  %9s %9s %-17s  %s\n", row->fields[RC_SCENARIO],
            row->fields[RC_MODEL], row->fields[RC_PATH], row->fields[RC_CONNECTIONS], t[0], t[1],
-           rps_ratio, t[2], t[3], p99_ratio, change[0] ? change : "-");
+           ratio_text(&rps.sig, ratio[0], sizeof(ratio[0])), t[2], t[3],
+           ratio_text(&p99.sig, ratio[1], sizeof(ratio[1])), change);
     return is_regression;
 }
 
@@ -117,9 +164,9 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
         goto out;
     }
     printf("A: %s\nB: %s\n", path_a, path_b);
-    printf("%-10s %-17s %-22s %6s %9s %9s %6s  %9s %9s %6s  %s\n", "scenario", "model", "path",
-           "conns", "A rps", "B rps", "B/A", "A p99", "B p99", "B/A", "change");
-    unsigned regressions = 0, matched = 0;
+    printf("%-10s %-17s %-22s %6s %9s %9s %-17s  %9s %9s %-17s  %s\n", "scenario", "model", "path",
+           "conns", "A rps", "B rps", "B/A [95% CI]", "A p99", "B p99", "B/A [95% CI]", "change");
+    unsigned regressions = 0, matched = 0, by_ranges = 0;
     for (int i = 0; i < na; i++) {
         const struct csv_row *row = ga[i].first;
         int j = 0;
@@ -131,7 +178,7 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
             continue;
         }
         matched++;
-        regressions += print_pair(&ga[i], &gb[j], threshold);
+        regressions += print_pair(&ga[i], &gb[j], threshold, &by_ranges);
     }
     for (int j = 0; j < nb; j++) {
         int i = 0;
@@ -149,6 +196,11 @@ int bench_compare(const char *path_a, const char *path_b, double threshold) {
                 path_a, path_b);
         goto out;
     }
+    if (by_ranges)
+        printf("too few repeats to call it: %u of %u figures have fewer than %d a side, the U "
+               "test's least; they are judged on whether the repeats' ranges overlap, marked "
+               "(ranges)\n",
+               by_ranges, 2 * matched, SIG_MIN_REPEATS);
     printf("%u compared; %u regression%s%s\n", matched, regressions, regressions == 1 ? "" : "s",
            threshold > 0 ? "" : " (no --threshold: none fails the run)");
     rc = regressions ? 1 : 0;

@@ -25,10 +25,14 @@ static void usage(FILE *out, const char *name) {
             "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
             "  claims    judge the claims of the scenarios in FILE.csv: holds, fails or\n"
             "            inconclusive; exit 1 when a required claim fails\n"
-            "  compare   medians of A and B per scenario, model, path and connections; a\n"
-            "            change is marked only when the repeats do not overlap; with\n"
+            "  compare   medians of A and B per scenario, model, path and connections, and\n"
+            "            B/A with its 95%% bootstrap interval; a change is marked where the\n"
+            "            Mann-Whitney U test calls it (alpha 0.05, 4+ repeats a side), else\n"
+            "            where the repeats' ranges do not overlap, marked (ranges); with\n"
             "            --threshold 10%%, exit 1 on a marked regression beyond it\n"
-            "  report    write FILE.html: gnuplot charts per scenario and the claims\n"
+            "  report    write FILE.html: gnuplot charts per scenario (error bars: the\n"
+            "            repeats' range; latency by percentile per level), the environment\n"
+            "            from run.json, and the claims\n"
             "  fidelity  each C model beside its real runtime (--peers rows): the shape\n"
             "            ratios side by side, faithful within 25%% or not\n"
             "\n"
@@ -47,7 +51,8 @@ static void usage(FILE *out, const char *name) {
             "                   showdown-loadgen beside this program)\n"
             "\n"
             "The peers are in $SHOWDOWN_PEERS, else ./peers, else beside this program as\n"
-            "the scenarios are.\n",
+            "the scenarios are. $SHOWDOWN_SYS_ROOT, when set, prefixes the /sys and /proc\n"
+            "files run.json's environment is read from (a test's fake tree).\n",
             name);
 }
 

@@ -9,6 +9,7 @@
 #include "proc.h"
 #include "progress.h"
 #include "rows.h"
+#include "warnings.h"
 #include "watch.h"
 
 #include <stdio.h>
@@ -33,8 +34,8 @@ int measure_once(struct runner *r, const struct measurement *m) {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(started_at, sizeof(started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(hgrm, sizeof(hgrm), "%s/%s.%s.c%u.r%u.hgrm", r->out.dir, m->sc->name, m->model->name,
-             m->connections, m->repeat);
+    outputs_hgrm_path(r->out.dir, m->sc->name, m->model->name, m->connections, m->repeat, false,
+                      hgrm, sizeof(hgrm));
     snprintf(lg_csv, sizeof(lg_csv), "%s/.%s.%s.c%u.r%u.loadgen.csv", r->out.dir, m->sc->name,
              m->model->name, m->connections, m->repeat);
 
@@ -70,9 +71,10 @@ int measure_once(struct runner *r, const struct measurement *m) {
     }
     unlink(lg_csv);
     int rc = rows_append(r, m, started_at, &lg, &usage, why, sizeof(why));
-    if (rc == 0)
+    if (rc == 0) {
         progress_summary(r, m, &lg, &usage);
-    else
+        warn_after_measurement(r, m, &lg);
+    } else
         say_stop(r, why);
     csv_table_free(&lg);
     return rc < 0 ? -1 : 0;

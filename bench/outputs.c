@@ -122,3 +122,10 @@ int outputs_publish(const struct outputs *o, char *err, size_t err_len) {
     unlink(o->partial);
     return 0;
 }
+
+void outputs_hgrm_path(const char *dir, const char *scenario, const char *model,
+                       unsigned connections, unsigned repeat, bool is_uncorrected, char *out,
+                       size_t out_len) {
+    snprintf(out, out_len, "%s/%s.%s.c%u.r%u%s.hgrm", dir, scenario, model, connections, repeat,
+             is_uncorrected ? ".uncorrected" : "");
+}

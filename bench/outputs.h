@@ -7,6 +7,7 @@
 #ifndef SHOWDOWN_BENCH_OUTPUTS_H
 #define SHOWDOWN_BENCH_OUTPUTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct outputs {
@@ -22,6 +23,13 @@ struct outputs {
  * with the reason (naming the file) in err: a name not ending in .csv, or
  * one that exists. */
 int outputs_open(struct outputs *o, const char *out, const char *host, char *err, size_t err_len);
+
+/* The .hgrm file of one measurement in folder dir (NAME/):
+ * "dir/SCENARIO.MODEL.cCONNS.rREPEAT.hgrm", or with is_uncorrected the
+ * one bin/loadgen writes beside it, "….rREPEAT.uncorrected.hgrm". */
+void outputs_hgrm_path(const char *dir, const char *scenario, const char *model,
+                       unsigned connections, unsigned repeat, bool is_uncorrected, char *out,
+                       size_t out_len);
 
 /* Appends printf-style text to run.log; a failed write closes the log. */
 void outputs_log(struct outputs *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

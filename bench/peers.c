@@ -1,42 +1,37 @@
-/* peers.c — see peers.h. The commands run Debian's node and /usr/bin/python3
- * (not a python3 earlier on PATH: Flask, gunicorn and uvicorn come from
- * Debian's python3-* packages, which only Debian's interpreter sees). */
+/* peers.c — see peers.h. */
 #include "peers.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define PYTHON "/usr/bin/python3"
-#define NODE   "/usr/bin/node"
-
 /* name, twin, engine, gil, runtime, command, takes --workers, takes --threads */
 // clang-format off
 const struct peer peers[] = {
     {"real-node", "node", "node-http", "0", CAL_NODE,
-     {NODE, "node/server.js", "--mode", "plain"}, false, false},
+     {PEERS_NODE, "node/server.js", "--mode", "plain"}, false, false},
     {"real-node-cluster", "node-cluster", "node-cluster", "0", CAL_NODE,
-     {NODE, "node/server.js", "--mode", "cluster"}, true, false},
+     {PEERS_NODE, "node/server.js", "--mode", "cluster"}, true, false},
     {"real-node-workers", "node-workers", "node-worker_threads", "0", CAL_NODE,
-     {NODE, "node/server.js", "--mode", "workers"}, false, false},
+     {PEERS_NODE, "node/server.js", "--mode", "workers"}, false, false},
     {"real-python-threads", "python-threads", "cpython-threadinghttpserver", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "threads"}, false, false},
+     {PEERS_PYTHON, "python/peer.py", "threads"}, false, false},
     {"real-gunicorn-sync", "gunicorn-sync", "gunicorn-sync-flask", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "gunicorn-sync"}, true, false},
+     {PEERS_PYTHON, "python/peer.py", "gunicorn-sync"}, true, false},
     {"real-gunicorn-gthread", "gunicorn-gthread", "gunicorn-gthread-flask", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "gunicorn-gthread"}, true, true},
+     {PEERS_PYTHON, "python/peer.py", "gunicorn-gthread"}, true, true},
     /* real-uvicorn first: the one --peers adds beside uvicorn (peer_of_twin).
      * Its loop is uvicorn's "auto", which is uvloop where installed, so it
      * runs as real-uvicorn-uvloop does; the name stays for older CSVs. */
     {"real-uvicorn", "uvicorn", "uvicorn-asgi", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "uvicorn"}, false, false},
+     {PEERS_PYTHON, "python/peer.py", "uvicorn"}, false, false},
     {"real-uvicorn-uvloop", "uvicorn", "uvicorn-asgi-uvloop", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "uvicorn-uvloop"}, false, false},
+     {PEERS_PYTHON, "python/peer.py", "uvicorn-uvloop"}, false, false},
     {"real-uvicorn-asyncio", "uvicorn", "uvicorn-asgi-asyncio", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "uvicorn-asyncio"}, false, false},
+     {PEERS_PYTHON, "python/peer.py", "uvicorn-asyncio"}, false, false},
     {"real-fastapi", "uvicorn", "fastapi-uvicorn", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "fastapi"}, false, false},
+     {PEERS_PYTHON, "python/peer.py", "fastapi"}, false, false},
     {"real-uvicorn-workers", "uvicorn-workers", "gunicorn-uvicornworker-asgi", "1", CAL_CPYTHON,
-     {PYTHON, "python/peer.py", "uvicorn-workers"}, true, false},
+     {PEERS_PYTHON, "python/peer.py", "uvicorn-workers"}, true, false},
 };
 // clang-format on
 const unsigned npeers = sizeof(peers) / sizeof(peers[0]);
@@ -108,8 +103,8 @@ int peer_argv(const struct peer *peer, const char *peers_dir, const char *proces
 
 int peer_calibrate_argv(enum cal_runtime runtime, const char *peers_dir, char *storage, size_t cap,
                         char **argv) {
-    static const char *const node[] = {NODE, "node/server.js", "--mode", "calibrate"};
-    static const char *const python[] = {PYTHON, "python/peer.py", "calibrate"};
+    static const char *const node[] = {PEERS_NODE, "node/server.js", "--mode", "calibrate"};
+    static const char *const python[] = {PEERS_PYTHON, "python/peer.py", "calibrate"};
     size_t used = 0;
     int argc;
     if (runtime == CAL_NODE)

@@ -19,6 +19,12 @@
 
 #define PEER_MAX_ARGS 16
 
+/* The peers run Debian's node and /usr/bin/python3 (not a python3 earlier
+ * on PATH: Flask, gunicorn and uvicorn come from Debian's python3-*
+ * packages, which only Debian's interpreter sees). */
+#define PEERS_PYTHON "/usr/bin/python3"
+#define PEERS_NODE   "/usr/bin/node"
+
 struct peer {
     const char *name;         /* real-node */
     const char *twin;         /* node: the C model it stands beside */

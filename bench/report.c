@@ -1,14 +1,19 @@
 /*
  * report.c — `bin/bench report FILE.csv`: FILE.html, one self-contained
- * page: per scenario, throughput, latency (p50 dashed, p99 solid) and
- * server memory against connections, one line per model, drawn by gnuplot
+ * page: per scenario, throughput, latency (p50 dashed, p99 solid; both
+ * with the repeats' range as error bars) and server memory against
+ * connections, one line per model, and latency by percentile per level
+ * (report_percentiles.h), drawn by gnuplot
  * as SVG and inlined; a table of the medians; and the claims table.
  * The page is derived from the CSV alone: writing it again replaces it.
  */
 #define _GNU_SOURCE
 #include "../common/csv.h"
 #include "bench.h"
+#include "html.h"
 #include "peers.h"
+#include "report_environment.h"
+#include "report_percentiles.h"
 #include "results.h"
 #include "scenario_table.h"
 #include "units.h"
@@ -103,7 +108,16 @@ static void collect(const struct csv_table *t, const char *scenario, const struc
     }
 }
 
-/* One gnuplot data block per model (index i), rows: conns rps p50_ms p99_ms rss_mb. */
+/* Writes a cell's median and range of values (ex_median sorts them):
+ * " median lo hi", scaled. */
+static void write_spread(FILE *out, double *values, unsigned n, double scale) {
+    double median = ex_median(values, n);
+    fprintf(out, " %.4f %.4f %.4f", median / scale, values[0] / scale, values[n - 1] / scale);
+}
+
+/* One gnuplot data block per model (index i), rows: conns, then median, lo
+ * and hi (the repeats' range, for the error bars) of rps, p50_ms and
+ * p99_ms, then the median rss_mb. */
 static int write_data(const char *file, struct chart_data *d, unsigned p) {
     FILE *out = fopen(file, "w");
     if (!out)
@@ -115,13 +129,15 @@ static int write_data(const char *file, struct chart_data *d, unsigned p) {
             struct cell *c = &d->cells[p][m][l];
             if (!c->n)
                 continue;
-            fprintf(out, "%u %.3f %.4f %.4f %.3f\n", d->levels[l], ex_median(c->rps, c->n),
-                    ex_median(c->p50, c->n) / 1000, ex_median(c->p99, c->n) / 1000,
-                    ex_median(c->rss, c->n) / 1024);
+            fprintf(out, "%u", d->levels[l]);
+            write_spread(out, c->rps, c->n, 1);
+            write_spread(out, c->p50, c->n, 1000);
+            write_spread(out, c->p99, c->n, 1000);
+            fprintf(out, " %.3f\n", ex_median(c->rss, c->n) / 1024);
             rows++;
         }
         if (!rows) /* keep the block, so index i stays model i */
-            fprintf(out, "nan nan nan nan nan\n");
+            fprintf(out, "nan nan nan nan nan nan nan nan nan nan nan\n");
         fprintf(out, "\n\n");
     }
     return fclose(out);
@@ -141,56 +157,25 @@ static void write_plot(FILE *gp, const char *dir, const char *stem, const struct
     fprintf(gp,
             "set output \"%s/%s.rps.svg\"\nset ylabel \"requests/s\"\nunset logscale y\n"
             "set yrange [0:*]\n"
-            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:2 with linespoints lt i+1 pt 7 "
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:2:3:4 with yerrorlines lt i+1 pt 7 "
             "title word(models, i+1)\n",
             dir, stem, dir, stem);
     fprintf(gp,
             "set output \"%s/%s.latency.svg\"\nset ylabel \"latency (ms): p99 solid, p50 dashed\"\n"
             "set logscale y 10\nset yrange [*:*]\n"
-            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:4 with linespoints lt i+1 pt 7 "
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:8:9:10 with yerrorlines lt i+1 pt 7 "
             "title word(models, i+1).\" p99\", "
-            "for [i=0:n-1] \"%s/%s.dat\" index i using 1:3 with linespoints lt i+1 dt 2 pt 6 "
+            "for [i=0:n-1] \"%s/%s.dat\" index i using 1:5:6:7 with yerrorlines lt i+1 dt 2 pt 6 "
             "title word(models, i+1).\" p50\"\n",
             dir, stem, dir, stem, dir, stem);
     fprintf(gp,
             "set output \"%s/%s.rss.svg\"\nset ylabel \"server RSS (MB), whole process tree\"\n"
             "unset logscale y\nset yrange [0:*]\n"
-            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:5 with linespoints lt i+1 pt 7 "
+            "plot for [i=0:n-1] \"%s/%s.dat\" index i using 1:11 with linespoints lt i+1 pt 7 "
             "title word(models, i+1)\n",
             dir, stem, dir, stem);
     if (d->nlevels <= 1)
         fprintf(gp, "set xrange [*:*]\n");
-}
-
-static void html_text(FILE *out, const char *text) {
-    static const char *const entities[256] = {
-        ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
-    for (const char *p = text ? text : ""; *p; p++) {
-        const char *entity = entities[(unsigned char)*p];
-        if (entity)
-            fputs(entity, out);
-        else
-            fputc(*p, out);
-    }
-}
-
-/* Copies an SVG file into the page, without its XML prolog. */
-static int inline_svg(FILE *out, const char *file) {
-    FILE *in = fopen(file, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    bool is_started = false;
-    if (!in)
-        return -1;
-    while (getline(&line, &cap, in) >= 0) {
-        if (!is_started && strncmp(line, "<svg", 4) != 0)
-            continue;
-        is_started = true;
-        fputs(line, out);
-    }
-    free(line);
-    fclose(in);
-    return is_started ? 0 : -1;
 }
 
 static void html_table(FILE *out, struct chart_data *d, unsigned p) {
@@ -330,6 +315,8 @@ struct report {
     int nclaims;
     struct chart_data data;
     char dir[32];
+    char run_dir[4200]; /* NAME/ beside NAME.csv: its .hgrm files and run.json */
+    struct pct_scenario pct[64];
 };
 
 /* Writes dir/plot.gp and the data of every scenario's charts, and runs
@@ -342,7 +329,8 @@ static int write_charts(struct report *rp) {
         return -1;
     fprintf(gp, "set terminal svg size 760,420 dynamic font \"sans,11\" background rgb \"white\"\n"
                 "set key outside right top noenhanced\nset grid\nset xlabel \"connections\"\n"
-                "set datafile missing \"nan\"\n");
+                "set datafile missing \"nan\"\n"
+                "set offsets graph 0.04, graph 0.04, 0, 0\n" /* the end levels' error bars off the border */);
     for (unsigned s = 0; s < rp->nnames; s++) {
         collect(&rp->t, rp->names[s], scenario_named(rp->scs, rp->nscs, rp->names[s]), &rp->data);
         for (unsigned p = 0; p < rp->data.npaths; p++) {
@@ -354,6 +342,11 @@ static int write_charts(struct report *rp) {
             snprintf(title, sizeof(title), "%s: %.400s", rp->names[s],
                      rp->data.paths[p] ? rp->data.paths[p] : "");
             write_plot(gp, rp->dir, stem, &rp->data, title);
+        }
+        if (pct_write(gp, rp->dir, rp->run_dir, &rp->t, rp->names[s], rp->data.paths[0], s,
+                      &rp->pct[s]) < 0) {
+            fclose(gp);
+            return -1;
         }
     }
     fclose(gp);
@@ -387,7 +380,8 @@ static void html_head(FILE *out, const struct csv_row *first) {
     html_text(out, first->fields[RC_GIT_REV]);
     fprintf(out, ", started ");
     html_text(out, first->fields[RC_STARTED_AT]);
-    fprintf(out, ". Medians over repeats; server figures are summed over its process tree.</p>\n");
+    fprintf(out, ". Medians over repeats, error bars spanning the repeats; server figures are "
+                 "summed over its process tree.</p>\n");
 }
 
 /* Scenario s's section: its description, pinning, charts and table.
@@ -412,7 +406,7 @@ static int html_scenario(FILE *out, struct report *rp, unsigned s) {
             if (p > 0 && k != 1)
                 continue; /* a mix's paths: their latency */
             snprintf(file, sizeof(file), "%s/s%u-p%u.%s.svg", rp->dir, s, p, kinds[k]);
-            if (inline_svg(out, file) < 0) {
+            if (html_inline_svg(out, file) < 0) {
                 fprintf(stderr, "bench: gnuplot wrote no %s\n", file);
                 return -1;
             }
@@ -420,7 +414,7 @@ static int html_scenario(FILE *out, struct report *rp, unsigned s) {
         if (p == 0)
             html_table(out, &rp->data, 0);
     }
-    return 0;
+    return pct_html(out, rp->dir, rp->run_dir, s, &rp->pct[s]);
 }
 
 /* Writes the page to html (through html.partial). Returns 0, or -1 with
@@ -434,6 +428,7 @@ static int write_page(struct report *rp, const char *html) {
         return -1;
     }
     html_head(out, &rp->t.rows[0]);
+    report_environment_html(out, rp->run_dir);
     html_claims(out, rp->claims, (unsigned)rp->nclaims);
     html_fidelity(out, &rp->t, rp->scs, rp->nscs);
     for (unsigned s = 0; s < rp->nnames; s++) {
@@ -467,8 +462,9 @@ int bench_report(const char *csv, const char *scenario_dir) {
         return 2;
     }
     size_t n = strlen(csv);
-    snprintf(html, sizeof(html), "%.*s.html",
-             (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n), csv);
+    int stem = (int)(n > 4 && !strcmp(csv + n - 4, ".csv") ? n - 4 : n);
+    snprintf(html, sizeof(html), "%.*s.html", stem, csv);
+    snprintf(rp.run_dir, sizeof(rp.run_dir), "%.*s", stem, csv);
     int loaded = scenario_load_for_table(&rp.t, scenario_dir, rp.scs, 64);
     if (loaded < 0) {
         csv_table_free(&rp.t);

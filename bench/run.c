@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "environment.h"
 #include "launch.h"
 #include "measure.h"
 #include "peers.h"
@@ -20,6 +21,7 @@
 #include "progress.h"
 #include "runinfo.h"
 #include "runner.h"
+#include "warnings.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -243,7 +245,11 @@ static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }
-    if (runinfo_write(r, err, sizeof(err)) < 0) {
+    json_t *env = env_read(&r->id), *warnings = warn_before_run(r, scs, nscs, env);
+    int rc = runinfo_write(r, env, warnings, err, sizeof(err));
+    json_decref(env);
+    json_decref(warnings);
+    if (rc < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }

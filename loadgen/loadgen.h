@@ -184,9 +184,12 @@ void lg_report_json(const struct lg_result *result);
 int lg_csv_check(const char *path, char *err, size_t err_len);
 /* Append one CSV row (header first when the file is new). 0 or -1 with err. */
 int lg_report_csv(const struct lg_result *result, const char *path, char *err, size_t err_len);
-/* Write the .hgrm file(s): one per path with --mix. 0 or -1 with err. */
+/* Write the .hgrm files, corrected and uncorrected (lg_hgrm_uncorrected_path),
+ * for the whole stream and for each --mix path. 0 or -1 with err. */
 int lg_report_hgrm(const struct lg_result *result, const char *path, char *err, size_t err_len);
 /* The file a --mix path's histogram goes to: "out.hgrm" -> "out.hello.hgrm". */
 void lg_hgrm_path_for(const char *base, const char *target, char *out, size_t out_len);
+/* Where the uncorrected histogram of "out.hgrm" goes: "out.uncorrected.hgrm". */
+void lg_hgrm_uncorrected_path(const char *hgrm, char *out, size_t out_len);
 
 #endif

@@ -51,8 +51,13 @@ static int check_outputs(const struct lg_config *config, char *err, size_t err_l
             snprintf(path, sizeof(path), "%s", config->hgrm_path);
         else
             lg_hgrm_path_for(config->hgrm_path, config->paths[i - 1].target, path, sizeof(path));
-        if (access(path, F_OK) == 0) {
-            snprintf(err, err_len, "--hgrm %s: exists; results are never overwritten", path);
+        char uncorrected[4200];
+        lg_hgrm_uncorrected_path(path, uncorrected, sizeof(uncorrected));
+        const char *taken = access(path, F_OK) == 0          ? path
+                            : access(uncorrected, F_OK) == 0 ? uncorrected
+                                                             : NULL;
+        if (taken) {
+            snprintf(err, err_len, "--hgrm %s: exists; results are never overwritten", taken);
             return -1;
         }
     }

@@ -413,18 +413,33 @@ static int write_hgrm_file(const struct hist *h, const char *path, char *err, si
     return 0;
 }
 
+/* FILE.hgrm (corrected: from when each request was due) and beside it
+ * FILE.uncorrected.hgrm (from when it was sent, wrk's figure). */
+static int write_hgrm_pair(const struct lg_stats *stats, const char *path, char *err,
+                           size_t err_len) {
+    char uncorrected[4200];
+    lg_hgrm_uncorrected_path(path, uncorrected, sizeof(uncorrected));
+    if (write_hgrm_file(&stats->corrected, path, err, err_len) < 0)
+        return -1;
+    return write_hgrm_file(&stats->uncorrected, uncorrected, err, err_len);
+}
+
 int lg_report_hgrm(const struct lg_result *result, const char *path, char *err, size_t err_len) {
     const struct lg_config *config = result->config;
     char per_path[4096];
 
-    if (write_hgrm_file(&result->total.corrected, path, err, err_len) < 0)
+    if (write_hgrm_pair(&result->total, path, err, err_len) < 0)
         return -1;
     if (!config->is_mix)
         return 0;
     for (unsigned i = 0; i < config->path_count; i++) {
         lg_hgrm_path_for(path, config->paths[i].target, per_path, sizeof(per_path));
-        if (write_hgrm_file(&result->paths[i].corrected, per_path, err, err_len) < 0)
+        if (write_hgrm_pair(&result->paths[i], per_path, err, err_len) < 0)
             return -1;
     }
     return 0;
+}
+
+void lg_hgrm_uncorrected_path(const char *hgrm, char *out, size_t out_len) {
+    lg_hgrm_path_for(hgrm, "uncorrected", out, out_len);
 }

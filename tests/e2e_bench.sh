@@ -29,7 +29,8 @@ check "the CSV has docs/DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEA
 check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
 check "every row has 38 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 38
 check "no .partial is left" test ! -e "$T/a.csv.partial"
-check "one .hgrm per measurement" test "$(ls "$T"/a/*.hgrm | wc -l)" = 8
+check "one .hgrm per measurement" test "$(ls "$T"/a/*.r[0-9].hgrm | wc -l)" = 8
+check "... and its uncorrected twin" test "$(ls "$T"/a/*.r[0-9].uncorrected.hgrm | wc -l)" = 8
 check ".hgrm is HdrHistogram text" grep -Eq '^#\[Max += +[0-9.]+, Total count += +[0-9]+\]' "$T/a/tiny.node.c16.r1.hgrm"
 check "gunicorn-sync: 2 x cores + 1 processes, summed RSS > 0" awk -F, -v c="$(nproc)" \
     '$8 == "gunicorn-sync" { if ($10 != 2 * c + 1 || $34 <= 0) bad = 1; n++ } END { exit bad || n != 4 }' "$T/a.csv"
@@ -42,10 +43,49 @@ if [ "$(nproc)" -ge 2 ]; then
 fi
 check "run.json records the run's C calibration and its spread" \
     sh -c "grep -q '\"c\": {' '$T/a/run.json' && grep -q '\"spread\": 0[.]' '$T/a/run.json'"
+# Every environment key, each null one with its reason (python3: a JSON reader).
+check "run.json has every environment field, a reason for each null one" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["environment"]
+keys = "kernel cpu_model cores_online governor boost smt virtualization sys_vendor clocksource somaxconn tcp_max_syn_backlog nofile git_rev git_dirty versions absent".split()
+libs = "libuv libevent llhttp jansson zlib node python3 gunicorn uvicorn flask fastapi uvloop".split()
+missing = [k for k in keys if k not in e] + [l for l in libs if l not in e["versions"]]
+nulls = [k for k in keys if e.get(k, 0) is None] + ["versions." + l for l in libs if e["versions"].get(l, 0) is None]
+unexplained = [k for k in nulls if not e["absent"].get(k)]
+assert not missing and not unexplained, (missing, unexplained)
+assert e["cores_online"] >= 1 and e["nofile"]["soft"] and e["versions"]["libuv"] and e["versions"]["llhttp"]
+assert isinstance(e["git_dirty"], bool) or e["git_rev"] is None
+assert "pinning" in d and isinstance(d["warnings"], list)
+' "$T/a/run.json"
 check "every bin/server of the run was given the one calibration" \
     test "$(grep -o 'cpu work [0-9.]* iterations' "$T/a/run.log" | sort -u | wc -l)" = 1
 check "bench says the calibration it gave" grep -q 'CPU work, c: .* given to every bin/server' "$T/run.out"
 check "no server is left running" no_children
+
+# --- warnings: a governor other than performance (a fake /sys), a shared core (pin = no)
+mkdir -p "$T/sys/proc/sys/net/core"
+for cpu in $(seq 0 $(($(nproc) - 1))); do
+    mkdir -p "$T/sys/sys/devices/system/cpu/cpu$cpu/cpufreq"
+    echo powersave > "$T/sys/sys/devices/system/cpu/cpu$cpu/cpufreq/scaling_governor"
+done
+echo 128 > "$T/sys/proc/sys/net/core/somaxconn"
+sed 's/^\[scenario\]/&\npin = no/' tests/scenarios/tiny.ini > "$T/shared.ini"
+SHOWDOWN_SYS_ROOT="$T/sys" $BENCH run --quick --models node --out "$T/w.csv" "$T/shared.ini" \
+    > /dev/null 2> "$T/w.err"
+check "a powersave governor: bench warns as google/benchmark does" \
+    grep -q '^\*\*\*WARNING\*\*\* CPU scaling is enabled (governor powersave, not performance)' "$T/w.err"
+check "pin = no: bench warns that the server and bin/loadgen share a core" \
+    grep -q '^\*\*\*WARNING\*\*\* shared: the server (CPU .*) and bin/loadgen (CPU .*) share [0-9]* core(s) (pin = no)' "$T/w.err"
+check "... both warnings in run.json, the governor and somaxconn read from the fake tree" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["warnings"]) == 2 and d["environment"]["governor"] == "powersave", d["warnings"]
+assert d["environment"]["somaxconn"] == 128 and d["environment"]["clocksource"] is None
+assert "clocksource" in d["environment"]["absent"]
+' "$T/w/run.json"
+check "a run on the real /sys, pinned apart, gives neither warning" \
+    sh -c "! grep -q 'share' '$T/run.out' && (grep -q '\"governor\": \"performance\"' '$T/a/run.json' || ! grep -q 'CPU scaling' '$T/run.out')"
 
 # --- never overwrite
 sum=$(md5sum < "$T/a.csv")
@@ -86,6 +126,23 @@ awk -F, -v OFS=, 'NR > 1 { $19 = $19 / 2 } { print }' "$T/a.csv" > "$T/slow.csv"
 $BENCH compare --threshold 10% "$T/a.csv" "$T/slow.csv" > "$T/slow.out"
 check "a regression beyond --threshold exits 1" test $? = 1
 check "... and is marked" grep -q 'REGRESSION beyond 10%' "$T/slow.out"
+check "two repeats a side: compare says too few repeats to call it" \
+    grep -q '^too few repeats to call it: 8 of 8 figures' "$T/slow.out"
+check "... and marks the change as judged on the ranges" grep -q 'slower (ranges)' "$T/slow.out"
+# Four repeats a side from a.csv's two (each row again at +1%), and a copy
+# 30% slower: the U test calls it (p = 2/70, the least 4+4 can give).
+awk -F, -v OFS=, 'NR == 1 { print; next } { r = $17; for (k = 0; k < 2; k++) {
+    $17 = 2 * (r - 1) + k + 1; $19 = $19 * (1 + 0.01 * k); print } }' "$T/a.csv" > "$T/a4.csv"
+awk -F, -v OFS=, 'NR > 1 { $19 = $19 * 0.7 } { print }' "$T/a4.csv" > "$T/slow4.csv"
+$BENCH compare "$T/a4.csv" "$T/slow4.csv" > "$T/slow4.out"
+check "four repeats a side, 30% slower: the U test marks every row slower" \
+    test "$(grep -c 'slower (p=0.029)' "$T/slow4.out")" = 4
+check "... printing the ratio with its 95% interval" \
+    grep -Eq '^tiny +node +/io\?ms=5 +16 .* 0\.70 \[0\.[0-9]{2},0\.[0-9]{2}\] ' "$T/slow4.out"
+check "... and no word of too few repeats" sh -c "! grep -q 'too few' '$T/slow4.out'"
+$BENCH compare "$T/a4.csv" "$T/a4.csv" > "$T/same4.out"
+check "the same repeats against themselves: no change on any row" \
+    sh -c "! grep -Eq 'slower|faster|worse|better' '$T/same4.out' && grep -q '^4 compared' '$T/same4.out'"
 printf 'not,a,results,file\n' > "$T/bad.csv"
 $BENCH compare "$T/a.csv" "$T/bad.csv" 2> "$T/bad.err"
 check "a CSV with another header exits 2" test $? = 2
@@ -99,6 +156,18 @@ $BENCH report --scenarios tests/scenarios "$T/a.csv" > /dev/null
 check "report exits 0" test $? = 0
 check "report writes FILE.html with three charts" test "$(grep -c '<svg' "$T/a.html")" -ge 3
 check "report has the claims table" grep -q 'loop-beats-sync' "$T/a.html"
+check "report has the environment from run.json" \
+    sh -c "grep -q '<th>kernel</th><td>Linux ' '$T/a.html' && grep -q 'libuv 1[.]' '$T/a.html'"
+check "report draws latency by percentile at each level (2 levels: 5 charts in all)" \
+    sh -c "test \$(grep -c '<svg' '$T/a.html') -ge 5 && test \$(grep -c 'latency by percentile' '$T/a.html') -ge 2"
+check "... with the uncorrected lines" grep -q 'node uncorrected' "$T/a.html"
+# A CSV without its NAME/ folder (an older run, or a copied file): the page, saying what is missing.
+cp "$T/a.csv" "$T/old.csv"
+$BENCH report --scenarios tests/scenarios "$T/old.csv" > /dev/null 2> "$T/old.err"
+check "a CSV without run.json and .hgrm files: report still exits 0" test $? = 0
+check "... saying the environment is not known" grep -q "no environment: $T/old/run.json" "$T/old.err"
+check "... and which .hgrm files are missing" grep -q "8 .hgrm file(s) are not in $T/old" "$T/old.err"
+check "... on the page too" grep -q 'Not known: ' "$T/old.html"
 
 # --- bad scenario, model that will not start
 printf '[scenario]\npath = /hello\nmodels = node\nconnections = 1 2\n[claim x]\nexpect = rps(node) >= 1\n' > "$T/bad.ini"

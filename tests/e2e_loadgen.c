@@ -377,6 +377,14 @@ static void test_csv_appends_and_hgrm_never_overwrites(void **state) {
     assert_non_null(fgets(line, sizeof(line), in));
     assert_string_equal(line, "       Value   Percentile   TotalCount 1/(1-Percentile)\n");
     fclose(in);
+    /* Beside it, the uncorrected one (from each send), as HdrHistogram text too. */
+    char uncorrected[300];
+    snprintf(uncorrected, sizeof(uncorrected), "%s/run.uncorrected.hgrm", tmpdir);
+    in = fopen(uncorrected, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof(line), in));
+    assert_string_equal(line, "       Value   Percentile   TotalCount 1/(1-Percentile)\n");
+    fclose(in);
 
     /* Again: the CSV grows by one row; the existing .hgrm is refused before the run. */
     const char *const again[] = {"-t1", "-c2", "-d300ms", "--csv", csv, "URL", NULL};

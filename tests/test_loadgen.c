@@ -183,6 +183,10 @@ static void test_hgrm_names_per_path(void **state) {
     assert_string_equal(out, "run.cpu_us_1000.hgrm");
     lg_hgrm_path_for("a.b/run.txt", "/", out, sizeof(out));
     assert_string_equal(out, "a.b/run.root.txt");
+    lg_hgrm_uncorrected_path("results/run.hgrm", out, sizeof(out));
+    assert_string_equal(out, "results/run.uncorrected.hgrm");
+    lg_hgrm_uncorrected_path("results/run.hello.hgrm", out, sizeof(out));
+    assert_string_equal(out, "results/run.hello.uncorrected.hgrm");
 }
 
 int main(void) {
