@@ -39,7 +39,9 @@ int measure_once(struct runner *r, const struct measurement *m) {
     snprintf(lg_csv, sizeof(lg_csv), "%s/.%s.%s.c%u.r%u.loadgen.csv", r->out.dir, m->sc->name,
              m->model->name, m->connections, m->repeat);
 
+    double launched_s = proc_now_s();
     pid_t server = launch_server(r, m, &port, why, sizeof(why));
+    double ready_s = proc_now_s();
     if (server < 0) {
         progress_clear(r);
         fprintf(stderr, "bench: %s: model %s: the server %s; skipped\n", m->sc->name,
@@ -51,6 +53,7 @@ int measure_once(struct runner *r, const struct measurement *m) {
     int status = loadgen > 0
                      ? watch_server(loadgen, server, m->set->warmup_us, m->set->duration_us, &usage)
                      : -1;
+    usage.start_s = ready_s - launched_s;
     proc_stop_group(server, STOP_GRACE_S);
     if (proc_stop_signal)
         return -1;

@@ -210,8 +210,10 @@ static void html_claims(FILE *out, const struct judged_claim *claims, unsigned n
         claims_cells(&claims[i], cells);
         fputs("<tr>", out);
         for (unsigned c = 0; c < CLAIM_CELLS; c++) {
-            if (c == CLAIM_VERDICT)
-                fprintf(out, "<td class=\"%s\">", ex_verdict_name(claims[i].result.verdict));
+            if (c == CLAIM_VERDICT || c == CLAIM_REAL_VERDICT)
+                fprintf(
+                    out, "<td class=\"%s\">",
+                    claims_verdict_text(c == CLAIM_VERDICT ? &claims[i].model : &claims[i].real));
             else
                 fputs(c == CLAIM_EXPECT ? "<td><code>" : "<td>", out);
             html_text(out, cells[c]);

@@ -74,6 +74,16 @@ double res_metric(const struct csv_row *row, enum ex_metric metric) {
         return res_number(row, RC_SERVER_THREADS_MAX);
     case EX_ERRORS:
         return res_errors(row);
+    case EX_CPU_PER_1K: {
+        double requests = res_number(row, RC_REQUESTS);
+        return requests > 0 ? res_metric(row, EX_CPU_S) / requests * 1000 : 0;
+    }
+    case EX_RSS_PER_1K_CONNS: {
+        double connections = res_number(row, RC_CONNECTIONS);
+        return connections > 0 ? res_number(row, RC_SERVER_RSS_MAX_KB) / connections * 1000 : 0;
+    }
+    case EX_START_MS:
+        return res_number(row, RC_SERVER_START_S) * 1000;
     }
     return 0;
 }

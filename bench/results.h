@@ -31,7 +31,9 @@ int res_read(const char *path, struct csv_table *table, char *err, size_t err_le
 double res_number(const struct csv_row *row, enum res_col col);
 
 /* A claim metric of one row: rps, latency in µs, rss_kb, cpu_s (user +
- * system), threads, errors (all classes). */
+ * system), threads, errors (all classes); cpu_per_1k (cpu_s per 1,000
+ * requests; 0 with none), rss_per_1k_conns (rss_kb per 1,000
+ * connections), start_ms (server_start_s in ms). */
 double res_metric(const struct csv_row *row, enum ex_metric metric);
 
 #endif

@@ -13,6 +13,7 @@
 
 struct server_usage {
     struct tree_sample start, end, peak; /* peak: rss_kb and threads */
+    double start_s; /* from starting the server to its first 200 to GET /hello */
 };
 
 /* Samples server every 50 ms (and at the warm-up's and the duration's
