@@ -284,7 +284,7 @@ sanitize:
 # The suite: every scenario (SCENARIOS narrows it, MODELS too), --quick
 # unless FULL=1; then the report and the claims. `make claims` is what CI
 # runs: the quick suite, failing on a required claim.
-SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy c10k
+SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy convoy-1ms c10k
 SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER),$(basename $(notdir $(wildcard \
 	scenarios/*.ini))))
 BENCH_MODELS = $(if $(filter command line environment,$(origin MODELS)),--models "$(MODELS)")

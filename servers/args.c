@@ -103,7 +103,7 @@ void args_usage(FILE *out, const char *name) {
         fprintf(out, "  %-18s %s\n", models[i].name, models[i].mimics);
     fprintf(out, "\nOnce accepting it prints \"listening on HOST:PORT\" on stdout.\n"
                  "Endpoints: /hello /json /io?ms=N /cpu?us=N /mixed?cpu_us=A&io_ms=B "
-                 "/bytes?n=N\n");
+                 "/work?n=N /hash?kb=N /bytes?n=N\n");
 }
 
 int args_fail(struct args_error *error, const char *flag, const char *reason) {

@@ -1,6 +1,6 @@
 /*
  * e2e_loadgen.c — bin/loadgen against a real bin/server on 127.0.0.1:0:
- * closed loop, --mix, --close, timeouts, a server stopped mid-run (the
+ * closed loop, --mix, --streams, --close, timeouts, a server stopped mid-run (the
  * coordinated-omission test), a server killed mid-run, outputs, exit codes.
  * $SHOWDOWN_LOADGEN names the binary; the server comes from e2e_client.
  */
@@ -191,6 +191,40 @@ static void test_mix_reports_each_path(void **state) {
      * counts the wrong request's wait (a mixed-up path) is over it */
     assert_true(e2e_json_number(io, "latency_us", "p50") >= 1000);
     assert_true(e2e_json_number(hello, "latency_us", "p50") < 1000);
+    free(run);
+}
+
+/* The requests of path in a --json run, 0 when it has no row. */
+static double path_requests(const struct run *run, const char *path) {
+    char key[64];
+    snprintf(key, sizeof(key), "{\"path\": \"%s\"", path);
+    const char *at = strstr(run->out, key);
+    return at ? e2e_json_number(at, NULL, "requests") : 0;
+}
+
+/* --streams: connection 0 sends only /hello, connection 1 only the 20 ms
+ * wait. So the waits are at most one connection's worth, 1 s / 20 ms = 50
+ * (a wait is never early; +1 for one that straddles the window's start),
+ * while /hello runs free beside it — drawn at random instead, both
+ * connections would spend half their requests waiting and /hello would
+ * come out near /io's count. With one connection, /io is never sent. */
+static void test_streams_give_each_connection_one_path(void **state) {
+    static const char *const two[] = {
+        "-t1", "-c2", "-d1s", "--json", "--streams", "--mix", "/hello:1,/io?ms=20:1", "URL", NULL};
+    static const char *const one[] = {
+        "-t1", "-c1", "-d1s", "--json", "--streams", "--mix", "/hello:1,/io?ms=20:1", "URL", NULL};
+    struct run *run = malloc(sizeof(*run));
+    (void)state;
+    run_loadgen(run, "/", two, 0, NULL);
+    expect_ok(run);
+    double n_hello = path_requests(run, "/hello"), n_io = path_requests(run, "/io?ms=20");
+    print_message("--streams -c2: /hello %.0f, /io?ms=20 %.0f\n", n_hello, n_io);
+    assert_true(n_io > 0 && n_io <= 51);
+    assert_true(n_hello > 10 * n_io);
+    run_loadgen(run, "/", one, 0, NULL);
+    expect_ok(run);
+    assert_true(path_requests(run, "/hello") > 0);
+    assert_true(path_requests(run, "/io?ms=20") == 0);
     free(run);
 }
 
@@ -548,6 +582,7 @@ int main(void) {
         cmocka_unit_test_setup(test_closed_loop_completes_without_errors, ensure_server),
         cmocka_unit_test_setup(test_summary_looks_like_wrk, ensure_server),
         cmocka_unit_test_setup(test_mix_reports_each_path, ensure_server),
+        cmocka_unit_test_setup(test_streams_give_each_connection_one_path, ensure_server),
         cmocka_unit_test_setup(test_close_opens_a_connection_per_request, ensure_server),
         cmocka_unit_test_setup(test_requests_without_answer_time_out, ensure_server),
         cmocka_unit_test_setup(test_open_loop_on_a_fast_server_stays_small, ensure_server),

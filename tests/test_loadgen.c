@@ -118,12 +118,20 @@ static void test_defaults_and_fewer_connections_than_threads(void **state) {
 }
 
 static void test_mix_and_source_parse(void **state) {
-    char *argv[] = {
-        "loadgen", "--mix", "/hello:9,/cpu?us=1000:1,/a:b:2", "--source", "127.0.0.1-127.0.0.16",
-        "--seed",  "7",     "http://127.0.0.1:1/x",           NULL};
+    char *argv[] = {"loadgen",
+                    "--mix",
+                    "/hello:9,/cpu?us=1000:1,/a:b:2",
+                    "--source",
+                    "127.0.0.1-127.0.0.16",
+                    "--seed",
+                    "7",
+                    "--streams",
+                    "http://127.0.0.1:1/x",
+                    NULL};
     (void)state;
     assert_int_equal(parse(ARGC(argv), argv), 0);
     assert_true(config.is_mix);
+    assert_true(config.is_streams);
     assert_int_equal(config.path_count, 3);
     assert_string_equal(config.paths[0].target, "/hello");
     assert_int_equal(config.paths[0].weight, 9);
@@ -152,6 +160,7 @@ static void test_bad_arguments_name_the_flag(void **state) {
         {{"--timeout", "0", "http://127.0.0.1/"}, "--timeout"},
         {{"--mix", "hello:1", "http://127.0.0.1/"}, "--mix"},
         {{"--mix", "/hello:0", "http://127.0.0.1/"}, "--mix"},
+        {{"--streams", "http://127.0.0.1/"}, "--streams"},
         {{"--source", "10.0.0.9-10.0.0.1", "http://127.0.0.1/"}, "--source"},
         {{"--bogus", "http://127.0.0.1/"}, "--bogus"},
         {{"https://127.0.0.1/"}, "https://127.0.0.1/"},
