@@ -42,6 +42,13 @@ static int add_args(char **argv, int argc, int max, char *flags) {
     return argc;
 }
 
+/* "HTTP/1.1 200" or "HTTP/1.0 200": python-threads speaks the stock
+ * HTTP/1.0 of http.server unless given --keep-alive. */
+static bool is_ok_status(const char *answer) {
+    return !strncmp(answer, "HTTP/1.", 7) && (answer[7] == '0' || answer[7] == '1') &&
+           !strncmp(answer + 8, " 200", 4);
+}
+
 /* Reads "PORT\n" from the ready pipe, then waits for GET /hello to answer 200. */
 static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len) {
     char buf[32];
@@ -73,7 +80,7 @@ static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len)
         char answer[64] = "";
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
             write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1 &&
-            read(fd, answer, sizeof(answer) - 1) > 0 && !strncmp(answer, "HTTP/1.1 200", 12)) {
+            read(fd, answer, sizeof(answer) - 1) > 0 && is_ok_status(answer)) {
             close(fd);
             return 0;
         }

@@ -76,9 +76,9 @@ static int insert_peer(struct scenario *sc, unsigned k, const struct peer *peer)
     return 1;
 }
 
-/* Inserts after model k every peer twinned with it that a claim's real
- * expression names; returns how many, or -1. */
-static int insert_claimed_peers(struct scenario *sc, unsigned k) {
+/* Inserts after position at every peer twinned with model k that a claim's
+ * real expression names; returns how many, or -1. */
+static int insert_claimed_peers(struct scenario *sc, unsigned k, unsigned at) {
     int added = 0;
     for (unsigned c = 0; c < sc->nclaims; c++) {
         const struct expr *e = &sc->claims[c].real;
@@ -89,7 +89,7 @@ static int insert_claimed_peers(struct scenario *sc, unsigned k) {
                     sides[s]->terms[t].is_call ? peer_find(sides[s]->terms[t].call.model) : NULL;
                 if (!peer || strcmp(peer->twin, sc->models[k].name) != 0)
                     continue;
-                int got = insert_peer(sc, k + (unsigned)added, peer);
+                int got = insert_peer(sc, at + (unsigned)added, peer);
                 if (got < 0)
                     return -1;
                 added += got;
@@ -107,7 +107,7 @@ static int add_peers(struct scenario *sc) {
         if (peer_find(sc->models[k].name))
             continue;
         int a = insert_peer(sc, k, peer_of_twin(sc->models[k].name));
-        int b = a < 0 ? -1 : insert_claimed_peers(sc, k + (unsigned)a);
+        int b = a < 0 ? -1 : insert_claimed_peers(sc, k, k + (unsigned)a);
         if (b < 0)
             return -1;
         k += (unsigned)(a + b);
