@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,11 @@ static void test_results_read_checks_numbers_and_gives_metrics(void **state) {
     assert_true(res_metric(&t.rows[0], EX_P99) == 10);
     assert_true(res_metric(&t.rows[0], EX_RSS_KB) == 2048);
     assert_true(res_metric(&t.rows[0], EX_THREADS) == 3);
+    /* Per unit of work: 2 CPU-s over 3,000 requests, 2,048 kB over 256
+     * connections, a start-up of 0.25 s. */
+    assert_true(fabs(res_metric(&t.rows[0], EX_CPU_PER_1K) - 2.0 / 3) < 1e-9);
+    assert_true(res_metric(&t.rows[0], EX_RSS_PER_1K_CONNS) == 8000);
+    assert_true(res_metric(&t.rows[0], EX_START_MS) == 250);
     csv_table_free(&t);
 
     char *bad = strdup(row);
