@@ -95,7 +95,7 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
 	bench/calibrate.c bench/runinfo.c bench/significance.c bench/environment.c \
 	bench/warnings.c bench/html.c bench/report_percentiles.c \
-	bench/report_environment.c
+	bench/report_environment.c bench/report_claims.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 

@@ -202,7 +202,10 @@ static void explain_pair(struct judged_claim *j) {
     }
     enum ex_verdict mv = m->result.verdict;
     const char *what;
-    if (mv == EX_INCONCLUSIVE || r->result.verdict == EX_INCONCLUSIVE)
+    if (!strcmp(rv, "not measured"))
+        what = "the real runtime was not measured: the model's verdict says what the concurrency "
+               "model alone explains";
+    else if (mv == EX_INCONCLUSIVE || r->result.verdict == EX_INCONCLUSIVE)
         what = "a verdict is missing or inconclusive: the pair says nothing yet";
     else if (mv == r->result.verdict)
         what = mv == EX_HOLDS ? "both hold: the concurrency model explains it"

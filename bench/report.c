@@ -12,6 +12,7 @@
 #include "bench.h"
 #include "html.h"
 #include "peers.h"
+#include "report_claims.h"
 #include "report_environment.h"
 #include "report_percentiles.h"
 #include "results.h"
@@ -351,6 +352,10 @@ static int write_charts(struct report *rp) {
             return -1;
         }
     }
+    if (claims_chart_write(gp, rp->dir, rp->claims, (unsigned)rp->nclaims) < 0) {
+        fclose(gp);
+        return -1;
+    }
     fclose(gp);
     snprintf(file, sizeof(file), "%s/plot.gp", rp->dir);
     int got = run_gnuplot(file);
@@ -432,6 +437,7 @@ static int write_page(struct report *rp, const char *html) {
     html_head(out, &rp->t.rows[0]);
     report_environment_html(out, rp->run_dir);
     html_claims(out, rp->claims, (unsigned)rp->nclaims);
+    claims_chart_html(out, rp->dir, rp->claims, (unsigned)rp->nclaims);
     html_fidelity(out, &rp->t, rp->scs, rp->nscs);
     for (unsigned s = 0; s < rp->nnames; s++) {
         if (html_scenario(out, rp, s) < 0) {
