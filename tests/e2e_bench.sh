@@ -200,6 +200,10 @@ $BENCH run --out "$T/c.csv" "$T/bad.ini" 2> "$T/badini.err"
 check "a bad scenario exits 2" test $? = 2
 check "... naming file, line and column" grep -q "$T/bad.ini:6:10: say which level" "$T/badini.err"
 check "... and writes nothing" test ! -e "$T/c.csv.partial" -a ! -e "$T/c"
+printf '[scenario]\npath = /hello\nmodels = node python-nogil\nconnections = 1\n[claim x]\nquote = q\nexpect = rps(node) >= rps(python-nogil)\n' > "$T/notwin.ini"
+$BENCH run --out "$T/nt.csv" "$T/notwin.ini" 2> "$T/notwin.err"
+check "a claim whose model has no real twin exits 2 before anything runs" \
+    sh -c "test $? = 2 && grep -q '$T/notwin.ini:7:23: model .python-nogil. has no real twin' '$T/notwin.err' && test ! -e '$T/nt.csv.partial'"
 { sed -n '/^\[scenario\]/,/^repeat/p' tests/scenarios/tiny.ini; printf '[model gunicorn-sync]\nargs = --workers 0\n'; } > "$T/broken.ini"
 $BENCH run --quick --out "$T/d.csv" "$T/broken.ini" > /dev/null 2> "$T/broken.err"
 check "a model the server refuses is skipped, the run goes on" test $? = 0
