@@ -74,8 +74,12 @@ static char *read_line(char *str, int num, void *stream) {
         return NULL;
     }
     snprintf(r->raw, sizeof(r->raw), "%s", str);
-    if (str[strspn(str, " \t")] == '[')
+    if (str[strspn(str, " \t")] == '[') {
         r->section_line = r->line;
+        /* inih cuts a section's name at 49 characters without a word. */
+        if (strcspn(str, "]") > strspn(str, " \t") + 50)
+            return fail(r, r->line, 0, "a section's name is at most 49 characters"), NULL;
+    }
     return str;
 }
 

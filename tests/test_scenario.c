@@ -195,6 +195,10 @@ static void test_claims_judged_twice_and_their_errors(void **state) {
     load_fails(text, "7:23", "'real-uvicorn' is a real runtime");
     snprintf(text, sizeof(text), "%squote = q\njudge = sometimes\nexpect = rps(node) >= 1\n", head);
     load_fails(text, "7:9", "judge: expected both, model or real");
+    /* inih would cut the name at 49 characters and two claims could merge. */
+    load_fails("[scenario]\npath = /x\nmodels = node\nconnections = 1\n"
+               "[claim S21-node-serves-many-connections-with-few-resources]\n",
+               "5", "at most 49 characters");
 }
 
 static void test_missing_file_is_named(void **state) {
