@@ -333,8 +333,9 @@ static void print_verdict(const char *label, const struct judged_claim *j,
     }
     printf("  %-6s [%s] %s  %s  %s", label, claims_verdict_text(v), v->left,
            ex_cmp_text(j->claim->expr.cmp), v->right);
-    if (v->result.left.is_known && v->result.right.is_known && v->result.right.median > 0)
-        printf("   (left ÷ right = %.2f)", v->result.left.median / v->result.right.median);
+    double ratio, lo, hi;
+    if (ex_ratio(&v->result, &ratio, &lo, &hi) == 0)
+        printf("   (left ÷ right's measured figures = %.3g)", ratio);
     printf("\n");
     if (v->result.why[0])
         printf("         why: %s\n", v->result.why);
