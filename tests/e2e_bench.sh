@@ -20,14 +20,14 @@ check() { # check NAME COMMAND...: the command must succeed
 }
 no_children() { ! pgrep -f -- "--cpu-calibration .* --graceful-timeout 3s" >/dev/null; }
 
-HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus'
+HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s'
 
 # --- run: 2 models x 2 levels x 2 repeats
 $BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/run.out" 2>&1
 check "run exits 0" test $? = 0
 check "the CSV has docs/DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEADER"
 check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
-check "every row has 38 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 38
+check "every row has 39 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 39
 check "no .partial is left" test ! -e "$T/a.csv.partial"
 check "one .hgrm per measurement" test "$(ls "$T"/a/*.r[0-9].hgrm | wc -l)" = 8
 check "... and its uncorrected twin" test "$(ls "$T"/a/*.r[0-9].uncorrected.hgrm | wc -l)" = 8
