@@ -60,21 +60,41 @@ struct sample_ctx {
 unsigned claims_samples(void *ctx, const struct ex_call *call, const struct ex_filter *filters,
                         unsigned nfilters, double *values, unsigned max);
 
+/* One of a claim's two verdicts: on the C models or on the real runtimes. */
+struct claim_verdict {
+    bool is_judged; /* false: the claim is judged on the other side only */
+    struct ex_result result;
+    char left[256], right[256]; /* the two sides' measured figures, as text */
+    bool has_ratio;             /* the stated ratio's measured figure (expr.h) */
+    double ratio, ratio_lo, ratio_hi;
+    char how[200]; /* how it was judged: the U test's line, or "ranges" and why */
+};
+
 struct judged_claim {
     const struct scenario *sc;
     const struct sc_claim *claim;
-    struct ex_result result;
-    char left[256], right[256]; /* the two sides' measured figures, as text */
+    struct claim_verdict model, real;
+    char meaning[320]; /* what the pair means, and which one the reader sees */
 };
 
-/* Judges the claims of the scenarios on the table's rows; returns how many
+/* Judges the claims of the scenarios on the table's rows, each on the
+ * models and on their real twins (as its judge says); returns how many
  * were judged (at most max). */
 int claims_judge(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
                  struct judged_claim *out, unsigned max);
 
-/* A claim as a table row, for Markdown and HTML alike: verdict, scenario /
- * claim, quote (source), expect, left, right (and why, when inconclusive). */
-enum { CLAIM_CELLS = 6, CLAIM_VERDICT = 0, CLAIM_EXPECT = 3 };
+/* "holds", "fails", "inconclusive", "not measured" or "not judged". */
+const char *claims_verdict_text(const struct claim_verdict *v);
+
+/* A claim as a table row, for Markdown and HTML alike: the model and the
+ * real verdict, scenario / claim, quote (source), expect, each side's
+ * figures, the stated ratio, and what the pair means. */
+enum {
+    CLAIM_CELLS = 9,
+    CLAIM_VERDICT = 0,
+    CLAIM_REAL_VERDICT = 1,
+    CLAIM_EXPECT = 4,
+};
 extern const char *const claims_columns[CLAIM_CELLS];
 void claims_cells(const struct judged_claim *claim, char cells[CLAIM_CELLS][1024]);
 

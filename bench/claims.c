@@ -6,8 +6,10 @@
 #include "../common/csv.h"
 #include "bench.h"
 #include "capacity.h"
+#include "peers.h"
 #include "results.h"
 #include "scenario_table.h"
+#include "significance.h"
 #include "units.h"
 
 #include <math.h>
@@ -89,6 +91,139 @@ static void format_side(const struct ex_side *side, const struct ex_value *v, ch
         snprintf(out + n, cap - n, " (%s – %s)", lo, hi);
 }
 
+/* ---- one verdict ---- */
+
+/* A side's samples when it has exactly one call: each repeat's value times
+ * the side's numbers. Returns how many (0: the side has no call, or more). */
+static unsigned side_samples(const struct expr *e, const struct ex_side *side, void *ctx,
+                             double *values, unsigned max) {
+    struct ex_filter filters[2 * EX_MAX_FILTERS];
+    const struct ex_call *call = NULL;
+    double scale = 1;
+    for (unsigned i = 0; i < side->nterms; i++) {
+        const struct ex_term *t = &side->terms[i];
+        bool is_divisor = i > 0 && side->ops[i] == '/';
+        if (t->is_call && (call || is_divisor))
+            return 0; /* two calls, or a call's inverse: not one figure's samples */
+        if (t->is_call)
+            call = &t->call;
+        else
+            scale = is_divisor ? scale / t->number : scale * t->number;
+    }
+    if (!call)
+        return 0;
+    unsigned n = claims_samples(ctx, call, filters, ex_call_filters(e, call, filters), values, max);
+    for (unsigned i = 0; i < n; i++)
+        values[i] *= scale;
+    return n;
+}
+
+/* With four repeats a side (significance.h), the U test decides between
+ * the two sides and the medians say which way; with fewer, or a side of
+ * several calls, the verdict stays the ranges' (expr.h), and says so. */
+static void judge_significance(const struct expr *e, void *ctx, struct claim_verdict *v) {
+    double a[EX_MAX_SAMPLES], b[EX_MAX_SAMPLES];
+    unsigned nl = side_samples(e, &e->left, ctx, b, EX_MAX_SAMPLES);
+    unsigned nr = side_samples(e, &e->right, ctx, a, EX_MAX_SAMPLES);
+    if (!v->result.left.is_known || !v->result.right.is_known)
+        return;
+    if (nl == 0 || nr == 0) {
+        snprintf(v->how, sizeof(v->how), "ranges (a side is not one measured figure)");
+        return;
+    }
+    struct sig_result sig;
+    char line[160];
+    sig_compare(a, nr, b, nl, 1, &sig);
+    if (!sig.is_callable) {
+        snprintf(v->how, sizeof(v->how), "ranges (%u+%u repeats; the U test needs %d a side)", nl,
+                 nr, SIG_MIN_REPEATS);
+        return;
+    }
+    snprintf(v->how, sizeof(v->how), "U test: %s", sig_format(&sig, line, sizeof(line)));
+    bool is_greater = e->cmp == EX_GE || e->cmp == EX_GT;
+    bool medians_hold = is_greater ? v->result.left.median > v->result.right.median
+                                   : v->result.left.median < v->result.right.median;
+    if (sig.differs) {
+        v->result.verdict = medians_hold ? EX_HOLDS : EX_FAILS;
+        v->result.why[0] = '\0';
+    } else if (v->result.verdict != EX_INCONCLUSIVE) {
+        v->result.verdict = EX_INCONCLUSIVE;
+        snprintf(v->result.why, sizeof(v->result.why),
+                 "the U test finds no difference between the two sides");
+    }
+}
+
+/* Adds to a "not measured" why the packages a missing real runtime needs. */
+static void say_packages(struct claim_verdict *v) {
+    const char *at = strstr(v->result.why, "not measured: ");
+    if (!at)
+        return;
+    char model[64] = "";
+    sscanf(at + strlen("not measured: "), "%*[a-z0-9_](%63[^,)]", model);
+    const char *packages = peer_package(model);
+    size_t n = strlen(v->result.why);
+    if (packages)
+        snprintf(v->result.why + n, sizeof(v->result.why) - n,
+                 " (a real runtime: run with --peers; if it did not start, apt-get install %s)",
+                 packages);
+}
+
+static void judge_one(const struct expr *e, const struct sc_claim *claim, void *ctx,
+                      struct claim_verdict *v) {
+    v->is_judged = true;
+    ex_eval(e, claims_samples, ctx, &v->result);
+    format_side(&e->left, &v->result.left, v->left, sizeof(v->left));
+    format_side(&e->right, &v->result.right, v->right, sizeof(v->right));
+    judge_significance(e, ctx, v);
+    say_packages(v);
+    v->has_ratio =
+        claim->has_stated && ex_ratio(&v->result, &v->ratio, &v->ratio_lo, &v->ratio_hi) == 0;
+}
+
+const char *claims_verdict_text(const struct claim_verdict *v) {
+    if (!v->is_judged)
+        return "not judged";
+    if (v->result.verdict == EX_INCONCLUSIVE && strstr(v->result.why, "not measured"))
+        return "not measured";
+    return ex_verdict_name(v->result.verdict);
+}
+
+/* ---- the pair ---- */
+
+static void explain_pair(struct judged_claim *j) {
+    const struct claim_verdict *m = &j->model, *r = &j->real;
+    const char *rv = claims_verdict_text(r);
+    if (!m->is_judged) {
+        snprintf(j->meaning, sizeof(j->meaning),
+                 "judged on the real runtimes only (%s); the article's reader sees: %s",
+                 j->claim->reason, rv);
+        return;
+    }
+    if (!r->is_judged) {
+        snprintf(j->meaning, sizeof(j->meaning), "judged on the models only (%s)",
+                 j->claim->reason);
+        return;
+    }
+    enum ex_verdict mv = m->result.verdict;
+    const char *what;
+    if (!strcmp(rv, "not measured"))
+        what = "the real runtime was not measured: the model's verdict says what the concurrency "
+               "model alone explains";
+    else if (mv == EX_INCONCLUSIVE || r->result.verdict == EX_INCONCLUSIVE)
+        what = "a verdict is missing or inconclusive: the pair says nothing yet";
+    else if (mv == r->result.verdict)
+        what = mv == EX_HOLDS ? "both hold: the concurrency model explains it"
+                              : "both fail: neither the concurrency model nor the runtime bears "
+                                "it out";
+    else
+        what = mv == EX_HOLDS ? "the model holds, the real runtime does not: the runtime's own "
+                                "cost, not the concurrency model, decides it"
+                              : "the real runtime holds, the model does not: the runtime's own "
+                                "speed, not the concurrency model, makes it so";
+    snprintf(j->meaning, sizeof(j->meaning), "%s; the article's reader sees the real one: %s", what,
+             rv);
+}
+
 int claims_judge(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
                  struct judged_claim *out, unsigned max) {
     unsigned n = 0;
@@ -96,14 +231,47 @@ int claims_judge(const struct csv_table *table, const struct scenario *scs, unsi
         struct sample_ctx ctx = {table, &scs[s]};
         for (unsigned c = 0; c < scs[s].nclaims && n < max; c++) {
             struct judged_claim *j = &out[n++];
-            j->sc = &scs[s];
-            j->claim = &scs[s].claims[c];
-            ex_eval(&j->claim->expr, claims_samples, &ctx, &j->result);
-            format_side(&j->claim->expr.left, &j->result.left, j->left, sizeof(j->left));
-            format_side(&j->claim->expr.right, &j->result.right, j->right, sizeof(j->right));
+            *j = (struct judged_claim){.sc = &scs[s], .claim = &scs[s].claims[c]};
+            if (sc_judges_model(j->claim))
+                judge_one(&j->claim->expr, j->claim, &ctx, &j->model);
+            if (sc_judges_real(j->claim))
+                judge_one(&j->claim->real, j->claim, &ctx, &j->real);
+            explain_pair(j);
         }
     }
     return (int)n;
+}
+
+/* ---- output ---- */
+
+/* "x3.05 (2.9 – 3.2) against the stated 1.2..1.3: above (the article
+ * understates)", or "" when the claim states nothing. */
+static void format_stated(const struct sc_claim *claim, const struct claim_verdict *v, char *out,
+                          size_t cap) {
+    out[0] = '\0';
+    if (!claim->has_stated || !v->is_judged)
+        return;
+    if (!v->has_ratio) {
+        snprintf(out, cap, "stated %g..%g: no ratio measured", claim->stated.lo, claim->stated.hi);
+        return;
+    }
+    snprintf(out, cap, "x%.3g (%.3g – %.3g) against the stated %g..%g: %s", v->ratio, v->ratio_lo,
+             v->ratio_hi, claim->stated.lo, claim->stated.hi,
+             ex_place_text(ex_place_of(&claim->stated, v->ratio)));
+}
+
+/* One side's figures for a table cell: "left >= right — why [how]". */
+static void format_measured(const struct judged_claim *j, const struct claim_verdict *v, char *out,
+                            size_t cap) {
+    if (!v->is_judged) {
+        snprintf(out, cap, "not judged: %s", j->claim->reason);
+        return;
+    }
+    int n = snprintf(out, cap, "%s %s %s", v->left, ex_cmp_text(j->claim->expr.cmp), v->right);
+    if (v->result.why[0] && n >= 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, " — %s", v->result.why);
+    if (v->how[0] && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, " [%s]", v->how);
 }
 
 /* A cell of a Markdown table: no '|' or line break inside. */
@@ -113,18 +281,26 @@ static void md_cell(FILE *out, const char *text) {
 }
 
 const char *const claims_columns[CLAIM_CELLS] = {
-    "verdict", "scenario / claim", "quote (source)", "expect", "left", "right",
+    "model verdict",   "real verdict",  "scenario / claim", "quote (source)",      "expect",
+    "models measured", "real measured", "stated",           "what the pair means",
 };
 
 void claims_cells(const struct judged_claim *j, char cells[CLAIM_CELLS][1024]) {
-    snprintf(cells[0], 1024, "%s%s", ex_verdict_name(j->result.verdict),
+    char stated[2][256];
+    snprintf(cells[0], 1024, "%s%s", claims_verdict_text(&j->model),
              j->claim->is_required ? " (required)" : "");
-    snprintf(cells[1], 1024, "%s / %s", j->sc->name, j->claim->name);
-    snprintf(cells[2], 1024, "%s (%s)", j->claim->quote ? j->claim->quote : "",
+    snprintf(cells[1], 1024, "%s", claims_verdict_text(&j->real));
+    snprintf(cells[2], 1024, "%s / %s", j->sc->name, j->claim->name);
+    snprintf(cells[3], 1024, "%s (%s)", j->claim->quote,
              j->claim->source ? j->claim->source : "no source given");
-    snprintf(cells[3], 1024, "%s", j->claim->text);
-    snprintf(cells[4], 1024, "%s", j->left);
-    snprintf(cells[5], 1024, "%s%s%s", j->right, j->result.why[0] ? " — " : "", j->result.why);
+    snprintf(cells[4], 1024, "%s", j->claim->text);
+    format_measured(j, &j->model, cells[5], 1024);
+    format_measured(j, &j->real, cells[6], 1024);
+    format_stated(j->claim, &j->model, stated[0], sizeof(stated[0]));
+    format_stated(j->claim, &j->real, stated[1], sizeof(stated[1]));
+    snprintf(cells[7], 1024, "%s%s%s%s%s", stated[0][0] ? "models: " : "", stated[0],
+             stated[0][0] && stated[1][0] ? "; " : "", stated[1][0] ? "real: " : "", stated[1]);
+    snprintf(cells[8], 1024, "%s", j->meaning);
 }
 
 void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n) {
@@ -138,10 +314,11 @@ void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n) {
     for (unsigned i = 0; i < n; i++) {
         claims_cells(&claims[i], cells);
         for (unsigned c = 0; c < CLAIM_CELLS; c++) {
-            const char *mark = c == CLAIM_VERDICT ? "**" : c == CLAIM_EXPECT ? "`" : "";
+            bool is_verdict = c == CLAIM_VERDICT || c == CLAIM_REAL_VERDICT;
+            const char *mark = is_verdict ? "**" : c == CLAIM_EXPECT ? "`" : "";
             fprintf(out, "| %s", mark);
             /* The verdict's "(required)" stays outside the bold. */
-            char *tail = c == CLAIM_VERDICT ? strchr(cells[c], ' ') : NULL;
+            char *tail = c == CLAIM_VERDICT ? strstr(cells[c], " (required)") : NULL;
             if (tail)
                 *tail = '\0';
             md_cell(out, cells[c]);
@@ -151,24 +328,39 @@ void claims_markdown(FILE *out, const struct judged_claim *claims, unsigned n) {
     }
 }
 
+static void print_verdict(const char *label, const struct judged_claim *j,
+                          const struct claim_verdict *v) {
+    char stated[256];
+    if (!v->is_judged) {
+        printf("  %-6s not judged: %s\n", label, j->claim->reason);
+        return;
+    }
+    printf("  %-6s [%s] %s  %s  %s", label, claims_verdict_text(v), v->left,
+           ex_cmp_text(j->claim->expr.cmp), v->right);
+    double ratio, lo, hi;
+    if (ex_ratio(&v->result, &ratio, &lo, &hi) == 0)
+        printf("   (left ÷ right's measured figures = %.3g)", ratio);
+    printf("\n");
+    if (v->result.why[0])
+        printf("         why: %s\n", v->result.why);
+    if (v->how[0])
+        printf("         judged by %s\n", v->how);
+    format_stated(j->claim, v, stated, sizeof(stated));
+    if (stated[0])
+        printf("         ratio %s\n", stated);
+}
+
 static void print_text(const struct judged_claim *claims, unsigned n) {
     for (unsigned i = 0; i < n; i++) {
         const struct judged_claim *j = &claims[i];
-        char verdict[32];
-        snprintf(verdict, sizeof(verdict), "[%s]", ex_verdict_name(j->result.verdict));
-        printf("%-15s %s / %s%s\n", verdict, j->sc->name, j->claim->name,
+        printf("%s / %s%s\n", j->sc->name, j->claim->name,
                j->claim->is_required ? "  (required)" : "");
-        if (j->claim->quote)
-            printf("  \"%s\"%s%s\n", j->claim->quote, j->claim->source ? " — " : "",
-                   j->claim->source ? j->claim->source : "");
-        printf("  expect:   %s\n", j->claim->text);
-        printf("  measured: %s  %s  %s", j->left, ex_cmp_text(j->claim->expr.cmp), j->right);
-        if (j->result.left.is_known && j->result.right.is_known && j->result.right.median > 0)
-            printf("   (left ÷ right = %.2f)", j->result.left.median / j->result.right.median);
-        printf("\n");
-        if (j->result.why[0])
-            printf("  why:      %s\n", j->result.why);
-        printf("\n");
+        printf("  \"%s\"%s%s\n", j->claim->quote, j->claim->source ? " — " : "",
+               j->claim->source ? j->claim->source : "");
+        printf("  expect: %s\n", j->claim->text);
+        print_verdict("model", j, &j->model);
+        print_verdict("real", j, &j->real);
+        printf("  means:  %s\n\n", j->meaning);
     }
 }
 
@@ -192,15 +384,22 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown) {
         claims_markdown(stdout, claims, (unsigned)n);
     else
         print_text(claims, (unsigned)n);
-    unsigned counts[3] = {0}, required_failed = 0;
+    unsigned counts[2][3] = {{0}}, judged[2] = {0}, required_failed = 0;
     for (int i = 0; i < n; i++) {
-        counts[claims[i].result.verdict]++;
-        required_failed += claims[i].claim->is_required && claims[i].result.verdict == EX_FAILS;
+        const struct claim_verdict *v[2] = {&claims[i].model, &claims[i].real};
+        for (int k = 0; k < 2; k++)
+            if (v[k]->is_judged)
+                counts[k][v[k]->result.verdict]++, judged[k]++;
+        required_failed += claims[i].claim->is_required && claims[i].model.is_judged &&
+                           claims[i].model.result.verdict == EX_FAILS;
     }
     fprintf(is_markdown ? stderr : stdout,
-            "%d claims: %u hold, %u fail, %u inconclusive; %u required claim%s failed\n", n,
-            counts[EX_HOLDS], counts[EX_FAILS], counts[EX_INCONCLUSIVE], required_failed,
-            required_failed == 1 ? "" : "s");
+            "%d claims; on the models (%u judged): %u hold, %u fail, %u inconclusive; on the real "
+            "runtimes (%u judged): %u hold, %u fail, %u inconclusive or not measured; %u required "
+            "claim%s failed on the models\n",
+            n, judged[0], counts[0][EX_HOLDS], counts[0][EX_FAILS], counts[0][EX_INCONCLUSIVE],
+            judged[1], counts[1][EX_HOLDS], counts[1][EX_FAILS], counts[1][EX_INCONCLUSIVE],
+            required_failed, required_failed == 1 ? "" : "s");
     for (int s = 0; s < nscs; s++)
         scenario_free(&scs[s]);
     csv_table_free(&table);

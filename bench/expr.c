@@ -12,10 +12,21 @@
 #include <string.h>
 
 static const char *const metric_names[] = {
-    [EX_RPS] = "rps",         [EX_P50] = "p50",       [EX_P90] = "p90",
-    [EX_P99] = "p99",         [EX_P999] = "p999",     [EX_MEAN] = "mean",
-    [EX_MAX] = "max",         [EX_RSS_KB] = "rss_kb", [EX_CPU_S] = "cpu_s",
-    [EX_THREADS] = "threads", [EX_ERRORS] = "errors", [EX_CAPACITY] = "capacity",
+    [EX_RPS] = "rps",
+    [EX_P50] = "p50",
+    [EX_P90] = "p90",
+    [EX_P99] = "p99",
+    [EX_P999] = "p999",
+    [EX_MEAN] = "mean",
+    [EX_MAX] = "max",
+    [EX_RSS_KB] = "rss_kb",
+    [EX_CPU_S] = "cpu_s",
+    [EX_THREADS] = "threads",
+    [EX_ERRORS] = "errors",
+    [EX_CAPACITY] = "capacity",
+    [EX_CPU_PER_1K] = "cpu_per_1k",
+    [EX_RSS_PER_1K_CONNS] = "rss_per_1k_conns",
+    [EX_START_MS] = "start_ms",
 };
 static const char *const key_names[] = {
     [EX_CONNECTIONS] = "connections", [EX_PATH] = "path", [EX_RATE] = "rate"};
@@ -206,7 +217,8 @@ static int parse_term(struct parser *p, struct ex_term *term) {
     if (metric < 0)
         return fail_at(p, p->tok.start,
                        "unknown metric '%.*s' (rps, p50, p90, p99, p999, mean, max, rss_kb, "
-                       "cpu_s, threads, errors, capacity)",
+                       "cpu_s, threads, errors, capacity, cpu_per_1k, rss_per_1k_conns, "
+                       "start_ms)",
                        (int)p->tok.len, p->tok.start);
     term->is_call = true;
     term->call = (struct ex_call){.offset = (unsigned)(p->tok.start - p->text),
@@ -319,27 +331,49 @@ double ex_median(double *values, unsigned n) {
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-/* A side's median and range: the product of its factors' (all ≥ 0). */
+/* Multiplies (or divides, op '/') the running product m[0..2] = median,
+ * lo, hi by a factor's; a quotient's range pairs the opposite ends. */
+static void combine(double m[3], char op, double median, double lo, double hi) {
+    if (op == '/') {
+        double l = m[1] / hi, h = m[2] / lo;
+        m[0] /= median;
+        m[1] = l;
+        m[2] = h;
+    } else {
+        m[0] *= median;
+        m[1] *= lo;
+        m[2] *= hi;
+    }
+}
+
+/* Says in why, once, which call was not measured. */
+static void say_unmeasured(const struct ex_call *call, const struct ex_filter *filters, unsigned nf,
+                           char *why, size_t why_len) {
+    char text[256];
+    struct ex_call shown = *call;
+    memcpy(shown.filters, filters, (nf < EX_MAX_FILTERS ? nf : EX_MAX_FILTERS) * sizeof(*filters));
+    shown.nfilters = nf < EX_MAX_FILTERS ? nf : EX_MAX_FILTERS;
+    ex_format_call(&shown, text, sizeof(text));
+    if (why[0] == '\0')
+        snprintf(why, why_len, "not measured: %s", text);
+}
+
+/* A side's median and range: the product of its factors' (all ≥ 0), and
+ * the same over its calls alone (for the stated ratio). */
 static void eval_side(const struct expr *e, const struct ex_side *side, ex_samples_fn samples,
                       void *ctx, struct ex_value *v, char *why, size_t why_len) {
-    double values[EX_MAX_SAMPLES];
+    double values[EX_MAX_SAMPLES], all[3] = {1, 1, 1}, calls[3] = {1, 1, 1};
     struct ex_filter filters[2 * EX_MAX_FILTERS];
-    *v = (struct ex_value){.is_known = true, .median = 1, .lo = 1, .hi = 1};
+    *v = (struct ex_value){.is_known = true};
     for (unsigned i = 0; i < side->nterms; i++) {
         const struct ex_term *t = &side->terms[i];
         double median = t->number, lo = t->number, hi = t->number;
+        char op = i > 0 ? side->ops[i] : '*';
         if (t->is_call) {
             unsigned nf = ex_call_filters(e, &t->call, filters);
             unsigned n = samples(ctx, &t->call, filters, nf, values, EX_MAX_SAMPLES);
             if (n == 0) {
-                char text[256];
-                struct ex_call shown = t->call;
-                memcpy(shown.filters, filters,
-                       (nf < EX_MAX_FILTERS ? nf : EX_MAX_FILTERS) * sizeof(*filters));
-                shown.nfilters = nf < EX_MAX_FILTERS ? nf : EX_MAX_FILTERS;
-                ex_format_call(&shown, text, sizeof(text));
-                if (why[0] == '\0')
-                    snprintf(why, why_len, "not measured: %s", text);
+                say_unmeasured(&t->call, filters, nf, why, why_len);
                 v->is_known = false;
                 continue;
             }
@@ -348,23 +382,18 @@ static void eval_side(const struct expr *e, const struct ex_side *side, ex_sampl
             hi = values[n - 1];
         }
         v->terms[i] = median;
-        if (i > 0 && side->ops[i] == '/') {
-            if (lo <= 0) {
-                if (why[0] == '\0')
-                    snprintf(why, why_len, "division by zero");
-                v->is_known = false;
-                continue;
-            }
-            v->median /= median;
-            double l = v->lo / hi, h = v->hi / lo;
-            v->lo = l;
-            v->hi = h;
-        } else {
-            v->median *= median;
-            v->lo *= lo;
-            v->hi *= hi;
+        if (op == '/' && lo <= 0) {
+            if (why[0] == '\0')
+                snprintf(why, why_len, "division by zero");
+            v->is_known = false;
+            continue;
         }
+        combine(all, op, median, lo, hi);
+        if (t->is_call)
+            combine(calls, op, median, lo, hi);
     }
+    v->median = all[0], v->lo = all[1], v->hi = all[2];
+    v->calls_median = calls[0], v->calls_lo = calls[1], v->calls_hi = calls[2];
 }
 
 static bool holds(enum ex_cmp cmp, double left, double right) {
@@ -404,4 +433,93 @@ void ex_eval(const struct expr *e, ex_samples_fn samples, void *ctx, struct ex_r
         snprintf(out->why, sizeof(out->why), "the repeats straddle the threshold (medians: it %s)",
                  holds(e->cmp, out->left.median, out->right.median) ? "holds" : "fails");
     }
+}
+
+/* ---- twins and stated ratios ---- */
+
+static int substitute_side(struct ex_side *side, ex_twin_fn twin, void *ctx, unsigned *offset) {
+    for (unsigned i = 0; i < side->nterms; i++) {
+        struct ex_call *call = &side->terms[i].call;
+        if (!side->terms[i].is_call)
+            continue;
+        const char *name = twin(ctx, call->model);
+        if (!name || strlen(name) >= sizeof(call->model)) {
+            *offset = call->offset;
+            return -1;
+        }
+        snprintf(call->model, sizeof(call->model), "%s", name);
+    }
+    return 0;
+}
+
+int ex_substitute(const struct expr *e, ex_twin_fn twin, void *ctx, struct expr *out,
+                  unsigned *offset) {
+    *out = *e;
+    if (substitute_side(&out->left, twin, ctx, offset) < 0 ||
+        substitute_side(&out->right, twin, ctx, offset) < 0)
+        return -1;
+    return 0;
+}
+
+/* A positive number at *s; advances *s past it. */
+static int stated_number(const char **s, double *out) {
+    char *end;
+    if (!isdigit((unsigned char)**s) && **s != '.')
+        return -1;
+    *out = strtod(*s, &end);
+    if (end == *s || !(*out > 0))
+        return -1;
+    *s = end;
+    return 0;
+}
+
+int ex_parse_stated(const char *text, struct ex_stated *out, unsigned *column, char *err,
+                    size_t err_len) {
+    const char *s = text + strspn(text, " \t");
+    const char *start = s;
+    if (stated_number(&s, &out->lo) < 0)
+        goto bad;
+    out->hi = out->lo;
+    if (!strncmp(s, "..", 2)) {
+        s += 2;
+        start = s;
+        if (stated_number(&s, &out->hi) < 0)
+            goto bad;
+        if (out->hi < out->lo) {
+            snprintf(err, err_len, "stated: %g..%g: the range runs upwards (A..B, A <= B)", out->lo,
+                     out->hi);
+            *column = (unsigned)(start - text) + 1;
+            return -1;
+        }
+    }
+    start = s + strspn(s, " \t");
+    if (*start == '\0')
+        return 0;
+bad:
+    snprintf(err, err_len,
+             "stated: expected the ratio the article states, A..B or A (e.g. 1.2..1.3), "
+             "found '%s'",
+             start);
+    *column = (unsigned)(start - text) + 1;
+    return -1;
+}
+
+int ex_ratio(const struct ex_result *r, double *median, double *lo, double *hi) {
+    if (!r->left.is_known || !r->right.is_known || !(r->right.calls_median > 0) ||
+        !(r->right.calls_lo > 0))
+        return -1;
+    *median = r->left.median / r->right.calls_median;
+    *lo = r->left.lo / r->right.calls_hi;
+    *hi = r->left.hi / r->right.calls_lo;
+    return 0;
+}
+
+enum ex_place ex_place_of(const struct ex_stated *stated, double ratio) {
+    return ratio < stated->lo ? EX_BELOW : ratio > stated->hi ? EX_ABOVE : EX_WITHIN;
+}
+
+const char *ex_place_text(enum ex_place place) {
+    return place == EX_WITHIN  ? "within"
+           : place == EX_ABOVE ? "above (the article understates)"
+                               : "below (the article overstates)";
 }

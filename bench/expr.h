@@ -12,7 +12,17 @@
  * A call's own filters win over the `at` clause's. Metrics: rps, p50, p90,
  * p99, p999, mean, max (latency in µs), rss_kb, cpu_s, threads, errors,
  * capacity (requests/s at the scenario's latency goal, from `bin/bench
- * capacity`; capacity.h).
+ * capacity`; capacity.h), and the resources per unit of work: cpu_per_1k
+ * (server CPU-seconds per 1,000 requests), rss_per_1k_conns (peak RSS in
+ * kB per 1,000 connections) and start_ms (from starting the server to its
+ * first answered GET /hello).
+ *
+ * A claim is written once, in models; ex_substitute() makes its twin, the
+ * same expression with each model replaced by another name (bench: its
+ * real runtime, peers.h). A claim may carry the ratio its article states
+ * (`stated`, ex_parse_stated); the measured ratio is the left side ÷ the
+ * right side's measured factors (its numbers left out): for
+ * `rps(node) >= 1.2 * rps(gunicorn-sync)`, rps(node) ÷ rps(gunicorn-sync).
  *
  * A tokenizer and a recursive-descent parser; errors carry the column
  * (1-based, in the text given). Evaluation takes the samples of each call
@@ -44,6 +54,9 @@ enum ex_metric {
     EX_THREADS,
     EX_ERRORS,
     EX_CAPACITY, /* a capacity row's target_rate (capacity.h) */
+    EX_CPU_PER_1K,
+    EX_RSS_PER_1K_CONNS,
+    EX_START_MS,
 };
 
 enum ex_key { EX_CONNECTIONS, EX_PATH, EX_RATE };
@@ -103,8 +116,9 @@ typedef unsigned (*ex_samples_fn)(void *ctx, const struct ex_call *call,
 
 struct ex_value {
     bool is_known;
-    double median, lo, hi;      /* the medians' product; the range over repeats */
-    double terms[EX_MAX_TERMS]; /* each factor: a number, or a call's median */
+    double median, lo, hi;                   /* the medians' product; the range over repeats */
+    double calls_median, calls_lo, calls_hi; /* the same over the calls alone */
+    double terms[EX_MAX_TERMS];              /* each factor: a number, or a call's median */
 };
 
 struct ex_result {
@@ -114,6 +128,39 @@ struct ex_result {
 };
 
 void ex_eval(const struct expr *e, ex_samples_fn samples, void *ctx, struct ex_result *out);
+
+/* ---- twins and stated ratios ---- */
+
+/* The name that stands for model in the twin expression, or NULL when
+ * there is none. */
+typedef const char *(*ex_twin_fn)(void *ctx, const char *model);
+
+/* Copies e to out with every call's model replaced by twin(model). Returns
+ * 0, or -1 with *offset at the first call whose model has no twin. */
+int ex_substitute(const struct expr *e, ex_twin_fn twin, void *ctx, struct expr *out,
+                  unsigned *offset);
+
+/* A ratio an article states: lo..hi (lo == hi for one number). */
+struct ex_stated {
+    double lo, hi;
+};
+
+enum ex_place { EX_WITHIN, EX_ABOVE, EX_BELOW };
+
+/* Parses "A..B" or "A" (positive numbers, A <= B). Returns 0, or -1 with
+ * *column (1-based) and a reason in err. */
+int ex_parse_stated(const char *text, struct ex_stated *out, unsigned *column, char *err,
+                    size_t err_len);
+
+/* The measured ratio of a result (see above): its median and its range
+ * over the repeats. Returns 0, or -1 when a side is unknown or zero. */
+int ex_ratio(const struct ex_result *r, double *median, double *lo, double *hi);
+
+/* Where ratio lies against stated. */
+enum ex_place ex_place_of(const struct ex_stated *stated, double ratio);
+
+/* "within", "above (the article understates)", "below (the article overstates)". */
+const char *ex_place_text(enum ex_place place);
 
 /* Sorts values in place and returns their median (n > 0): afterwards
  * values[0] and values[n - 1] are the range. */

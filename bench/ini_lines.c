@@ -52,6 +52,10 @@ static char *read_line(char *str, int num, void *stream) {
         note_empty_section(l);
         l->section_line = l->line;
         l->has_keys = false;
+        /* inih cuts a section's name at 49 characters without a word, so
+         * two long names could merge into one section. */
+        if (strcspn(str, "]") > strspn(str, " \t") + 50)
+            return ini_lines_fail(l, l->line, 0, "a section's name is at most 49 characters"), NULL;
     } else if (first && !strchr(";#\r\n", first)) {
         l->has_keys = true;
     }

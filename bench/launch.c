@@ -42,6 +42,13 @@ static int add_args(char **argv, int argc, int max, char *flags) {
     return argc;
 }
 
+/* "HTTP/1.1 200" or "HTTP/1.0 200": python-threads speaks the stock
+ * HTTP/1.0 of http.server unless given --keep-alive. */
+static bool is_ok_status(const char *answer) {
+    return !strncmp(answer, "HTTP/1.", 7) && (answer[7] == '0' || answer[7] == '1') &&
+           !strncmp(answer + 8, " 200", 4);
+}
+
 int launch_read_ready(int ready_fd, unsigned *values, unsigned n, char *why, size_t why_len) {
     char buf[128];
     size_t got_n = 0;
@@ -83,7 +90,7 @@ int launch_await_hello(const char *address, unsigned port, char *why, size_t why
         char answer[64] = "";
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
             write(fd, req, (size_t)len) == len && read(fd, answer, sizeof(answer) - 1) > 0 &&
-            !strncmp(answer, "HTTP/1.1 200", 12)) {
+            is_ok_status(answer)) {
             close(fd);
             return 0;
         }

@@ -88,7 +88,9 @@ int measure_run(struct runner *r, const struct measurement *m, struct measured *
     if (!got->log.at)
         return say_stop(r, "out of memory"), -1;
 
+    double launched_s = proc_now_s();
     pid_t server = launch_server(r, m, &port, why, sizeof(why));
+    double ready_s = proc_now_s();
     if (server < 0) {
         progress_clear(r);
         fprintf(stderr, "bench: %s: model %s: the server %s; skipped\n", m->sc->name,
@@ -100,6 +102,7 @@ int measure_run(struct runner *r, const struct measurement *m, struct measured *
     int status = loadgen > 0 ? watch_server(loadgen, server, m->set->warmup_us, m->set->duration_us,
                                             &got->usage, &got->log)
                              : -1;
+    got->usage.start_s = ready_s - launched_s;
     proc_stop_group(server, STOP_GRACE_S);
     if (proc_stop_signal || !is_loadgen_fine(r, m, status)) {
         unlink(lg_csv);

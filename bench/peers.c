@@ -117,3 +117,23 @@ int peer_calibrate_argv(enum cal_runtime runtime, const char *peers_dir, char *s
         return -1;
     return check_argv(argv, argc);
 }
+
+/* The Debian packages a peer needs beyond python3 (peers/python/peer.py's
+ * imports) or what runs it (nodejs), by the peer's name; longest match first. */
+const char *peer_package(const char *name) {
+    static const struct {
+        const char *prefix, *packages;
+    } needs[] = {
+        {"real-node", "nodejs"},
+        {"real-python-threads", "python3"},
+        {"real-gunicorn", "python3-gunicorn python3-flask"},
+        {"real-uvicorn-uvloop", "python3-uvicorn python3-uvloop python3-httptools"},
+        {"real-uvicorn-workers", "python3-gunicorn python3-uvicorn python3-uvloop"},
+        {"real-uvicorn", "python3-uvicorn python3-httptools"},
+        {"real-fastapi", "python3-fastapi python3-uvicorn"},
+    };
+    for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+        if (!strncmp(name, needs[i].prefix, strlen(needs[i].prefix)))
+            return needs[i].packages;
+    return NULL;
+}

@@ -45,6 +45,10 @@ const struct peer *peer_find(const char *name);
 /* The peer that stands beside C model twin, or NULL. */
 const struct peer *peer_of_twin(const char *twin);
 
+/* The Debian packages to install for the peer named name ("python3-fastapi
+ * python3-uvicorn"), or NULL for a name that is not a peer. */
+const char *peer_package(const char *name);
+
 /* Builds the peer's argv in argv (at most PEER_MAX_ARGS, NULL-terminated)
  * with the strings in storage; processes and threads are the twin's counts,
  * calibration the runtime's iterations per µs ("12.345"; NULL: the peer

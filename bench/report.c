@@ -14,6 +14,7 @@
 #include "capacity.h"
 #include "html.h"
 #include "peers.h"
+#include "report_claims.h"
 #include "report_environment.h"
 #include "report_percentiles.h"
 #include "results.h"
@@ -212,8 +213,10 @@ static void html_claims(FILE *out, const struct judged_claim *claims, unsigned n
         claims_cells(&claims[i], cells);
         fputs("<tr>", out);
         for (unsigned c = 0; c < CLAIM_CELLS; c++) {
-            if (c == CLAIM_VERDICT)
-                fprintf(out, "<td class=\"%s\">", ex_verdict_name(claims[i].result.verdict));
+            if (c == CLAIM_VERDICT || c == CLAIM_REAL_VERDICT)
+                fprintf(
+                    out, "<td class=\"%s\">",
+                    claims_verdict_text(c == CLAIM_VERDICT ? &claims[i].model : &claims[i].real));
             else
                 fputs(c == CLAIM_EXPECT ? "<td><code>" : "<td>", out);
             html_text(out, cells[c]);
@@ -360,6 +363,10 @@ static int write_charts(struct report *rp) {
             return -1;
         }
     }
+    if (claims_chart_write(gp, rp->dir, rp->claims, (unsigned)rp->nclaims) < 0) {
+        fclose(gp);
+        return -1;
+    }
     fclose(gp);
     snprintf(file, sizeof(file), "%s/plot.gp", rp->dir);
     int got = run_gnuplot(file);
@@ -443,6 +450,7 @@ static int write_page(struct report *rp, const char *html) {
     html_head(out, &rp->t.rows[0]);
     report_environment_html(out, rp->run_dir);
     html_claims(out, rp->claims, (unsigned)rp->nclaims);
+    claims_chart_html(out, rp->dir, rp->claims, (unsigned)rp->nclaims);
     html_fidelity(out, &rp->t, rp->scs, rp->nscs);
     if (report_capacity_section(out, &rp->t, rp->scs, rp->nscs, rp->dir) < 0) {
         fclose(out);

@@ -74,6 +74,9 @@ int res_metric_column(enum ex_metric metric) {
         return RC_TARGET_RATE;
     case EX_CPU_S:
     case EX_ERRORS:
+    case EX_CPU_PER_1K:
+    case EX_RSS_PER_1K_CONNS:
+    case EX_START_MS:
         break;
     }
     return -1;
@@ -83,7 +86,20 @@ double res_metric(const struct csv_row *row, enum ex_metric metric) {
     int col = res_metric_column(metric);
     if (col >= 0)
         return res_number(row, (enum res_col)col);
-    if (metric == EX_CPU_S)
+    switch (metric) {
+    case EX_CPU_S:
         return res_number(row, RC_SERVER_CPU_USER_S) + res_number(row, RC_SERVER_CPU_SYS_S);
-    return res_errors(row);
+    case EX_CPU_PER_1K: {
+        double requests = res_number(row, RC_REQUESTS);
+        return requests > 0 ? res_metric(row, EX_CPU_S) / requests * 1000 : 0;
+    }
+    case EX_RSS_PER_1K_CONNS: {
+        double connections = res_number(row, RC_CONNECTIONS);
+        return connections > 0 ? res_number(row, RC_SERVER_RSS_MAX_KB) / connections * 1000 : 0;
+    }
+    case EX_START_MS:
+        return res_number(row, RC_SERVER_START_S) * 1000;
+    default:
+        return res_errors(row);
+    }
 }

@@ -35,7 +35,9 @@ double res_number(const struct csv_row *row, enum res_col col);
 int res_metric_column(enum ex_metric metric);
 
 /* A claim metric of one row: rps, latency in µs, rss_kb, cpu_s (user +
- * system), threads, errors (all classes), capacity (target_rate). */
+ * system), threads, errors (all classes), capacity (target_rate);
+ * cpu_per_1k (cpu_s per 1,000 requests; 0 with none), rss_per_1k_conns
+ * (rss_kb per 1,000 connections), start_ms (server_start_s in ms). */
 double res_metric(const struct csv_row *row, enum ex_metric metric);
 
 #endif

@@ -9,7 +9,7 @@
 
 /* The text of bench's own columns, for every row of the measurement. */
 struct run_fields {
-    char repeat[16], conns[16], cpu_user[32], cpu_sys[32], rss[32], threads[32];
+    char repeat[16], conns[16], cpu_user[32], cpu_sys[32], rss[32], threads[32], start[32];
 };
 
 static void format_double(char *out, size_t cap, double v, int decimals) {
@@ -24,6 +24,7 @@ static void format_run_fields(struct run_fields *f, const struct measurement *m,
     format_double(f->cpu_sys, sizeof(f->cpu_sys), u->end.cpu_sys_s - u->start.cpu_sys_s, 3);
     snprintf(f->rss, sizeof(f->rss), "%llu", (unsigned long long)u->peak.rss_kb);
     snprintf(f->threads, sizeof(f->threads), "%u", u->peak.threads);
+    format_double(f->start, sizeof(f->start), u->start_s, 4);
 }
 
 const char *rows_loadgen_field(const struct csv_table *lg, size_t i, enum res_col col) {
@@ -70,6 +71,7 @@ static size_t format_row(const struct runner *r, const struct measurement *m,
         [RC_SERVER_THREADS_MAX] = f->threads,
         [RC_SERVER_CPUS] = m->server_cpus_text,
         [RC_LOADGEN_CPUS] = m->loadgen_cpus_text,
+        [RC_SERVER_START_S] = f->start,
     };
     for (unsigned c = 0; c < RC_COUNT; c++) {
         if (res_columns[c].source == COLUMN_LOADGEN)

@@ -38,7 +38,12 @@
 
 /* ---- the suite ---- */
 
-static bool is_selected(const char *models, const char *name) {
+/* Whether the run measures model name: a real runtime only with --peers;
+ * with --models, only those named. */
+static bool is_run(const struct run_options *options, const char *name) {
+    if (!options->with_peers && peer_find(name))
+        return false;
+    const char *models = options->models;
     if (!models)
         return true;
     size_t n = strlen(name);
@@ -52,26 +57,64 @@ static bool is_selected(const char *models, const char *name) {
     return false;
 }
 
+static bool is_listed(const struct scenario *sc, const char *name) {
+    for (unsigned j = 0; j < sc->nmodels; j++)
+        if (!strcmp(sc->models[j].name, name))
+            return true;
+    return false;
+}
+
+/* Puts peer right after model k in the scenario's list (unless it is
+ * there); returns how many were inserted (0 or 1), or -1 when full. */
+static int insert_peer(struct scenario *sc, unsigned k, const struct peer *peer) {
+    if (!peer || is_listed(sc, peer->name))
+        return 0;
+    if (sc->nmodels == SC_MAX_MODELS) {
+        fprintf(stderr, "bench: %s: no room for %s (at most %d models)\n", sc->file, peer->name,
+                SC_MAX_MODELS);
+        return -1;
+    }
+    memmove(&sc->models[k + 2], &sc->models[k + 1], (sc->nmodels - k - 1) * sizeof(sc->models[0]));
+    sc->models[k + 1] = (struct sc_model){.name = strdup(peer->name), .args = NULL};
+    sc->nmodels++;
+    return 1;
+}
+
+/* Inserts after position at every peer twinned with model k that a claim's
+ * real expression names; returns how many, or -1. */
+static int insert_claimed_peers(struct scenario *sc, unsigned k, unsigned at) {
+    int added = 0;
+    for (unsigned c = 0; c < sc->nclaims; c++) {
+        const struct expr *e = &sc->claims[c].real;
+        const struct ex_side *sides[2] = {&e->left, &e->right};
+        for (unsigned s = 0; s < 2 && sc_judges_real(&sc->claims[c]); s++)
+            for (unsigned t = 0; t < sides[s]->nterms; t++) {
+                const struct peer *peer =
+                    sides[s]->terms[t].is_call ? peer_find(sides[s]->terms[t].call.model) : NULL;
+                if (!peer || strcmp(peer->twin, sc->models[k].name) != 0)
+                    continue;
+                int got = insert_peer(sc, at + (unsigned)added, peer);
+                if (got < 0)
+                    return -1;
+                added += got;
+            }
+    }
+    return added;
+}
+
 /* --peers: each C model that has a real runtime beside it gets that peer
- * right after it in the scenario's list, so the two run back to back. */
+ * right after it in the scenario's list, so the two run back to back, and
+ * so does every other real runtime the claims' twins name (real-fastapi
+ * beside uvicorn). */
 static int add_peers(struct scenario *sc) {
     for (unsigned k = 0; k < sc->nmodels; k++) {
-        const struct peer *peer = peer_of_twin(sc->models[k].name);
-        bool is_listed = false;
-        for (unsigned j = 0; peer && j < sc->nmodels; j++)
-            is_listed |= !strcmp(sc->models[j].name, peer->name);
-        if (!peer || is_listed)
+        if (peer_find(sc->models[k].name))
             continue;
-        if (sc->nmodels == SC_MAX_MODELS) {
-            fprintf(stderr, "bench: %s: no room for %s (at most %d models)\n", sc->file, peer->name,
-                    SC_MAX_MODELS);
+        int a = insert_peer(sc, k, peer_of_twin(sc->models[k].name));
+        int b = a < 0 ? -1 : insert_claimed_peers(sc, k, k + (unsigned)a);
+        if (b < 0)
             return -1;
-        }
-        memmove(&sc->models[k + 2], &sc->models[k + 1],
-                (sc->nmodels - k - 1) * sizeof(sc->models[0]));
-        sc->models[k + 1] = (struct sc_model){.name = strdup(peer->name), .args = NULL};
-        sc->nmodels++;
-        k++;
+        k += (unsigned)(a + b);
     }
     return 0;
 }
@@ -151,16 +194,23 @@ static double one_s(const struct sc_settings *set) {
 static void plan(struct runner *r, const struct scenario *scs, int nscs) {
     for (int s = 0; s < nscs && r->options->is_capacity; s++)
         for (unsigned k = 0; k < scs[s].nmodels; k++)
-            r->total += is_selected(r->options->models, scs[s].models[k].name);
+            r->total += is_run(r->options, scs[s].models[k].name);
     for (int s = 0; s < nscs && !r->options->is_capacity; s++) {
         const struct sc_settings *set = settings_of(r, &scs[s]);
         for (unsigned k = 0; k < scs[s].nmodels; k++) {
-            if (!is_selected(r->options->models, scs[s].models[k].name))
+            if (!is_run(r->options, scs[s].models[k].name))
                 continue;
             r->total += set->nlevels * set->repeat;
             r->remaining_s += set->nlevels * set->repeat * one_s(set);
         }
     }
+    unsigned unrun = 0;
+    for (int s = 0; s < nscs; s++)
+        for (unsigned k = 0; k < scs[s].nmodels; k++)
+            unrun += !r->options->with_peers && peer_find(scs[s].models[k].name) != NULL;
+    if (unrun)
+        printf("bench: %u real runtime%s listed in the scenarios not run (--peers runs them)\n",
+               unrun, unrun == 1 ? "" : "s");
     if (r->options->is_capacity)
         printf("bench: capacity of %u models; server on CPU %s, bin/loadgen on CPU %s "
                "(pinned scenarios)\n",
@@ -247,7 +297,7 @@ static void calibrations_needed(const struct runner *r, const struct scenario *s
     for (int s = 0; s < nscs; s++)
         for (unsigned k = 0; k < scs[s].nmodels; k++) {
             const struct peer *peer = peer_find(scs[s].models[k].name);
-            if (peer && is_selected(r->options->models, peer->name))
+            if (peer && is_run(r->options, peer->name))
                 needs[peer->runtime] = true;
         }
 }
@@ -323,7 +373,7 @@ int bench_run(const struct run_options *options, char **names, int count) {
     bool is_complete = true;
     for (int s = 0; s < nscs && is_complete; s++)
         for (unsigned k = 0; k < scs[s].nmodels && is_complete; k++)
-            if (is_selected(options->models, scs[s].models[k].name))
+            if (is_run(options, scs[s].models[k].name))
                 is_complete = (options->is_capacity ? capacity_search(&r, &scs[s], k)
                                                     : run_model(&r, &scs[s], k)) == 0;
     rc = finish(&r, is_complete);

@@ -11,8 +11,10 @@
 #include "ini_lines.h"
 
 #include "../common/options.h"
+#include "peers.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ struct reader {
     unsigned scenario_line; /* the [scenario] header's */
     struct segment expect_at[SC_MAX_CLAIMS][SEGMENTS];
     unsigned nexpect_at[SC_MAX_CLAIMS];
+    struct segment stated_at[SC_MAX_CLAIMS], quote_at[SC_MAX_CLAIMS]; /* line and column */
 };
 
 static int fail(struct reader *r, unsigned line, unsigned column, const char *fmt, ...) {
@@ -194,19 +197,36 @@ static int claim_key(struct reader *r, const char *name, const char *key, const 
     char **slot = !strcmp(key, "quote")    ? &c->quote
                   : !strcmp(key, "source") ? &c->source
                   : !strcmp(key, "expect") ? &c->text
+                  : !strcmp(key, "stated") ? &c->stated_text
+                  : !strcmp(key, "reason") ? &c->reason
                                            : NULL;
     if (!strcmp(key, "required")) {
         if (!is_yes(value, &c->is_required))
             return fail(r, r->lines.line, value_column(r, value), "required: expected yes or no");
         return 1;
     }
+    if (!strcmp(key, "judge")) {
+        static const char *const judges[] = {
+            [SC_JUDGE_BOTH] = "both", [SC_JUDGE_MODEL] = "model", [SC_JUDGE_REAL] = "real"};
+        for (unsigned j = 0; j < sizeof(judges) / sizeof(judges[0]); j++)
+            if (!strcmp(value, judges[j]))
+                return c->judge = (enum sc_judge)j, 1;
+        return fail(r, r->lines.line, value_column(r, value),
+                    "judge: expected both, model or real");
+    }
     if (!slot)
         return fail(r, r->lines.line, 0,
-                    "unknown key '%s' in [claim %s] (quote, source, expect, required)", key, name);
+                    "unknown key '%s' in [claim %s] (quote, source, expect, required, judge, "
+                    "reason, stated)",
+                    key, name);
     if (*slot)
         return fail(r, r->lines.line, 0, "%s given twice in [claim %s]", key, name);
     *slot = strdup(value);
     r->last_value = slot;
+    if (slot == &c->stated_text)
+        r->stated_at[index] = (struct segment){r->lines.line, value_column(r, value), 0};
+    if (slot == &c->quote)
+        r->quote_at[index] = (struct segment){r->lines.line, value_column(r, value), 0};
     if (slot == &c->text) {
         r->expect_at[index][0] = (struct segment){r->lines.line, value_column(r, value), 0};
         r->nexpect_at[index] = 1;
@@ -298,8 +318,10 @@ static int check_call(struct reader *r, unsigned claim, const struct expr *e,
     struct ex_filter filters[2 * EX_MAX_FILTERS];
     unsigned n = ex_call_filters(e, call, filters), line, column;
     locate(r, claim, call->offset, &line, &column);
-    if (!model_named(sc, call->model))
-        return fail(r, line, column, "model '%s' is not in this scenario's models", call->model);
+    const struct peer *peer = peer_find(call->model);
+    if (!model_named(sc, call->model) && !(peer && model_named(sc, peer->twin)))
+        return fail(r, line, column, "model '%s' is not in this scenario's models%s", call->model,
+                    peer ? " (nor is its twin)" : "");
     const char *level = ex_filter_value(filters, n, EX_CONNECTIONS);
     /* A capacity is found at one level (capacity.h): no level to name. */
     if (!level && call->metric != EX_CAPACITY && (sc->full.nlevels > 1 || sc->quick.nlevels > 1))
@@ -313,6 +335,69 @@ static int check_call(struct reader *r, unsigned claim, const struct expr *e,
     const char *path = ex_filter_value(filters, n, EX_PATH);
     if (path && !scenario_is_main_path(sc, path) && !scenario_has_path(sc, path))
         return fail(r, line, column, "path=%s is not a path of this scenario", path);
+    return 0;
+}
+
+/* The real runtime that stands for model (itself when it is one). */
+static const char *real_twin(void *ctx, const char *model) {
+    (void)ctx;
+    const struct peer *peer = peer_find(model);
+    if (peer)
+        return peer->name;
+    peer = peer_of_twin(model);
+    return peer ? peer->name : NULL;
+}
+
+/* The first call of e that names a real runtime (offset UINT_MAX), or
+ * starts at offset; NULL when none does. */
+static const struct ex_call *find_call(const struct expr *e, unsigned offset) {
+    const struct ex_side *sides[2] = {&e->left, &e->right};
+    for (unsigned s = 0; s < 2; s++)
+        for (unsigned t = 0; t < sides[s]->nterms; t++) {
+            const struct ex_call *call = &sides[s]->terms[t].call;
+            if (sides[s]->terms[t].is_call &&
+                (offset == UINT_MAX ? peer_find(call->model) != NULL : call->offset == offset))
+                return call;
+        }
+    return NULL;
+}
+
+/* What judge, reason, required and stated ask of claim i, and its twin
+ * expression; a fault sets r->lines.is_failed (fail()). */
+static int check_judging(struct reader *r, unsigned i) {
+    struct sc_claim *c = &r->sc->claims[i];
+    char why[256];
+    unsigned line, column, offset;
+    const struct ex_call *real = find_call(&c->expr, UINT_MAX);
+    if (c->judge != SC_JUDGE_BOTH && (!c->reason || !*c->reason))
+        return fail(r, c->line, 0, "[claim %s] is judged on one side only: say why in reason = ...",
+                    c->name);
+    if (c->judge != SC_JUDGE_REAL && real) {
+        locate(r, i, real->offset, &line, &column);
+        return fail(r, line, column,
+                    "'%s' is a real runtime: a claim judged on the models names models (judge = "
+                    "real for a claim only a real runtime can judge)",
+                    real->model);
+    }
+    if (c->judge == SC_JUDGE_REAL && c->is_required)
+        return fail(r, c->line, 0,
+                    "[claim %s]: a real runtime's verdict is reported, never required", c->name);
+    if (c->judge != SC_JUDGE_MODEL &&
+        ex_substitute(&c->expr, real_twin, NULL, &c->real, &offset) < 0) {
+        locate(r, i, offset, &line, &column);
+        return fail(r, line, column,
+                    "model '%s' has no real twin (bench/peers.c): judge = model, with a reason",
+                    find_call(&c->expr, offset)->model);
+    }
+    if (c->stated_text) {
+        if (ex_parse_stated(c->stated_text, &c->stated, &column, why, sizeof(why)) < 0)
+            return fail(r, r->stated_at[i].line, r->stated_at[i].column + column - 1, "%s", why);
+        c->has_stated = true;
+    }
+    if (!c->quote || !*c->quote)
+        return fail(r, c->quote ? r->quote_at[i].line : c->line,
+                    c->quote ? r->quote_at[i].column : 0,
+                    "[claim %s] needs quote = the article's sentence, verbatim", c->name);
     return 0;
 }
 
@@ -360,8 +445,21 @@ static int check(struct reader *r) {
                     return -1;
             }
         }
+        if (r->lines.is_failed)
+            return -1;
+        check_judging(r, i);
+        if (r->lines.is_failed)
+            return -1;
     }
     return 0;
+}
+
+bool sc_judges_model(const struct sc_claim *claim) {
+    return claim->judge != SC_JUDGE_REAL;
+}
+
+bool sc_judges_real(const struct sc_claim *claim) {
+    return claim->judge != SC_JUDGE_MODEL;
 }
 
 int scenario_load(const char *file, struct scenario *sc, char *err, size_t err_len) {
@@ -406,6 +504,8 @@ void scenario_free(struct scenario *sc) {
         free(sc->claims[i].quote);
         free(sc->claims[i].source);
         free(sc->claims[i].text);
+        free(sc->claims[i].stated_text);
+        free(sc->claims[i].reason);
     }
     memset(sc, 0, sizeof(*sc));
 }

@@ -12,7 +12,13 @@
  *   [quick]      connections, duration, warmup, repeat, rate for --quick
  *                (what is not given is the full setting)
  *   [model NAME] args: bin/server flags for that model only
- *   [claim NAME] quote, source, expect (expr.h), required = yes|no
+ *   [claim NAME] quote (the article's sentence, verbatim; never empty),
+ *                source (the article's file and title), expect (expr.h),
+ *                required = yes|no (the model verdict must hold),
+ *                judge = both|model|real (default both: on the C models and
+ *                on their real twins, peers.h; model or real: on one side
+ *                only, with reason = why not the other), stated = A..B
+ *                (the ratio the article states, expr.h)
  *
  * Errors name the file and line (and column, for an expect). The scenario
  * owns its strings; scenario_free() releases them.
@@ -38,12 +44,24 @@ struct sc_settings {
     double rate; /* 0: closed loop */
 };
 
+/* Which verdicts a claim gets: on the C models, on the real runtimes. */
+enum sc_judge { SC_JUDGE_BOTH, SC_JUDGE_MODEL, SC_JUDGE_REAL };
+
 struct sc_claim {
     char *name, *quote, *source, *text; /* text: the expect, as written */
+    char *stated_text, *reason;         /* NULL: not given */
     bool is_required;
     unsigned line;
-    struct expr expr;
+    enum sc_judge judge;
+    struct expr expr; /* as written: on the models (judge real: as substituted) */
+    struct expr real; /* each model replaced by its real twin (judge both, real) */
+    bool has_stated;
+    struct ex_stated stated;
 };
+
+/* Whether a claim gets a verdict on the models, on the real runtimes. */
+bool sc_judges_model(const struct sc_claim *claim);
+bool sc_judges_real(const struct sc_claim *claim);
 
 struct sc_model {
     char *name;

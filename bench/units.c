@@ -40,6 +40,15 @@ void units_format_metric(enum ex_metric metric, double v, char *out, size_t cap)
     case EX_CPU_S:
         snprintf(out, cap, "%.3g s", v);
         return;
+    case EX_CPU_PER_1K:
+        snprintf(out, cap, "%.3g CPU-s/1k req", v);
+        return;
+    case EX_RSS_PER_1K_CONNS:
+        snprintf(out, cap, "%.3g MB/1k conns", v / 1024);
+        return;
+    case EX_START_MS:
+        snprintf(out, cap, "%.0f ms", v);
+        return;
     case EX_RPS:
     case EX_CAPACITY:
         units_format_number(v, out, cap);

@@ -16,6 +16,7 @@
 
 struct server_usage {
     struct tree_sample start, end, peak; /* peak: rss_kb and threads */
+    double start_s; /* from starting the server to its first 200 to GET /hello */
 };
 
 /* One sample of the server's process tree, for the time series (series.h):

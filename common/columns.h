@@ -15,6 +15,8 @@
  *           requests; the metric "errors" is their sum)
  *
  * bin/loadgen's CSV is the LOADGEN and ASKED columns, in this order.
+ * A new column goes at the end, so that a reader of the older columns
+ * finds them where they were (server_start_s: the claims' start-up time).
  */
 #ifndef SHOWDOWN_COLUMNS_H
 #define SHOWDOWN_COLUMNS_H
@@ -57,7 +59,8 @@
     X(SERVER_THREADS_MAX, server_threads_max, RUN, NUMBER)                                         \
     X(LOADGEN_CPU_S, loadgen_cpu_s, LOADGEN, NUMBER)                                               \
     X(SERVER_CPUS, server_cpus, RUN, TEXT)                                                         \
-    X(LOADGEN_CPUS, loadgen_cpus, RUN, TEXT)
+    X(LOADGEN_CPUS, loadgen_cpus, RUN, TEXT)                                                       \
+    X(SERVER_START_S, server_start_s, RUN, NUMBER)
 
 enum column_source { COLUMN_RUN, COLUMN_LOADGEN, COLUMN_ASKED };
 enum column_type { COLUMN_TEXT, COLUMN_NUMBER, COLUMN_ERRORS };

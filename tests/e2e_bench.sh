@@ -18,14 +18,14 @@ ours() { # ours PATTERN: does a process of this run match PATTERN?
 }
 no_children() { ! ours "--cpu-calibration .* --graceful-timeout 3s"; }
 
-HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus'
+HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s'
 
 # --- run: 2 models x 2 levels x 2 repeats
 $BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/run.out" 2>&1
 check "run exits 0" test $? = 0
 check "the CSV has docs/DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEADER"
 check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
-check "every row has 38 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 38
+check "every row has 39 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 39
 check "no .partial is left" test ! -e "$T/a.csv.partial"
 check "one .hgrm per measurement" test "$(ls "$T"/a/*.r[0-9].hgrm | wc -l)" = 8
 check "... and its uncorrected twin" test "$(ls "$T"/a/*.r[0-9].uncorrected.hgrm | wc -l)" = 8
@@ -102,16 +102,41 @@ check "claims exit 0 when no required claim fails" test $? = 0
 # rate to lose to a busy machine, while a loop that does not overlap waits
 # (x1, or x0.2) fails it; the claim that must fail asks for the opposite at
 # x2, which no noise gives a pool of 5 against a loop.
-check "the claim that must hold holds" grep -q '^\[holds\] *tiny / loop-beats-sync' "$T/claims.out"
-check "the claim that must fail fails" grep -q '^\[fails\] *tiny / sync-beats-loop' "$T/claims.out"
-check "claims show the quote and the measured figures" grep -Eq '^  measured: [0-9.]+k? req/s .*>=  [0-9.]+ × [0-9.]+k? req/s = ' "$T/claims.out" ||
+check "the claim that must hold holds on the models" \
+    sh -c "grep -A5 '^tiny / loop-beats-sync' '$T/claims.out' | grep -q '^  model  \[holds\]'"
+check "the claim that must fail fails on the models" \
+    sh -c "grep -A5 '^tiny / sync-beats-loop' '$T/claims.out' | grep -q '^  model  \[fails\]'"
+check "claims show the quote and the measured figures" grep -Eq '^  model  \[holds\] [0-9.]+k? req/s .*>=  [0-9.]+ × [0-9.]+k? req/s = ' "$T/claims.out" ||
     cat "$T/claims.out"
+check "a run without --peers: the real verdict is not measured, with the package to install" \
+    grep -q '^  real   \[not measured\] .*' "$T/claims.out"
+check "... saying what to install" grep -q 'apt-get install nodejs\|apt-get install python3-gunicorn' "$T/claims.out"
+# The two verdicts and what the pair means, without more load: the run's
+# rows again as their real twins' (column 8 is the model), first alike,
+# then with real-gunicorn-sync ten times as fast as its model.
+awk -F, -v OFS=, 'NR > 1 && ($8 == "node" || $8 == "gunicorn-sync") { $8 = "real-" $8; print }' \
+    "$T/a.csv" > "$T/twins.rows"
+cat "$T/a.csv" "$T/twins.rows" > "$T/both.csv"
+$BENCH claims --scenarios tests/scenarios "$T/both.csv" > "$T/both.out"
+check "real twins alike: both verdicts hold, and the pair is the concurrency model's" \
+    sh -c "grep -A8 '^tiny / loop-beats-sync' '$T/both.out' | grep -q '^  real   \[holds\] ' &&
+        grep -A8 '^tiny / loop-beats-sync' '$T/both.out' | grep -q 'means:  both hold: the concurrency model explains it'"
+awk -F, -v OFS=, '$8 == "real-gunicorn-sync" { $19 = $19 * 10 } { print }' "$T/twins.rows" \
+    > "$T/fast.rows"
+cat "$T/a.csv" "$T/fast.rows" > "$T/split.csv"
+$BENCH claims --scenarios tests/scenarios "$T/split.csv" > "$T/split.out"
+check "a real twin ten times faster: the model holds, the real one fails, and bench says the runtime decides" \
+    sh -c "grep -A8 '^tiny / loop-beats-sync' '$T/split.out' | grep -q '^  real   \[fails\] ' &&
+        grep -A8 '^tiny / loop-beats-sync' '$T/split.out' | grep -q \"the runtime's own cost, not the concurrency model, decides it; the article's reader sees the real one: fails\""
+check "... and still exits 0: a real verdict is never required" \
+    sh -c "$BENCH claims --scenarios tests/scenarios '$T/split.csv' > /dev/null"
 mkdir "$T/sc"
 sed 's/^quote    = a claim that must fail/&\nrequired = yes/' tests/scenarios/tiny.ini > "$T/sc/tiny.ini"
 $BENCH claims --scenarios "$T/sc" "$T/a.csv" > /dev/null
 check "claims exit 1 when a required claim fails" test $? = 1
 $BENCH claims --markdown --scenarios tests/scenarios "$T/a.csv" > "$T/claims.md" 2>/dev/null
-check "--markdown prints a table" grep -q '^| \*\*holds\*\* (required) | tiny / loop-beats-sync |' "$T/claims.md"
+check "--markdown prints a table with both verdicts" \
+    grep -q '^| \*\*holds\*\* (required) | \*\*not measured\*\* | tiny / loop-beats-sync |' "$T/claims.md"
 
 # --- compare
 $BENCH run --quick --out "$T/b.csv" tests/scenarios/tiny.ini > /dev/null 2>&1
@@ -183,6 +208,10 @@ $BENCH run --out "$T/c.csv" "$T/bad.ini" 2> "$T/badini.err"
 check "a bad scenario exits 2" test $? = 2
 check "... naming file, line and column" grep -q "$T/bad.ini:6:10: say which level" "$T/badini.err"
 check "... and writes nothing" test ! -e "$T/c.csv.partial" -a ! -e "$T/c"
+printf '[scenario]\npath = /hello\nmodels = node python-nogil\nconnections = 1\n[claim x]\nquote = q\nexpect = rps(node) >= rps(python-nogil)\n' > "$T/notwin.ini"
+$BENCH run --out "$T/nt.csv" "$T/notwin.ini" 2> "$T/notwin.err"
+check "a claim whose model has no real twin exits 2 before anything runs" \
+    sh -c "test $? = 2 && grep -q '$T/notwin.ini:7:23: model .python-nogil. has no real twin' '$T/notwin.err' && test ! -e '$T/nt.csv.partial'"
 { sed -n '/^\[scenario\]/,/^repeat/p' tests/scenarios/tiny.ini; printf '[model gunicorn-sync]\nargs = --workers 0\n'; } > "$T/broken.ini"
 $BENCH run --quick --out "$T/d.csv" "$T/broken.ini" > /dev/null 2> "$T/broken.err"
 check "a model the server refuses is skipped, the run goes on" test $? = 0

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,12 +99,12 @@ static void test_results_header_is_the_contract(void **state) {
         "bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,"
         "lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,"
         "server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,"
-        "loadgen_cpu_s,server_cpus,loadgen_cpus");
+        "loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s");
 }
 
 static const char row[] = "r,2026-01-01T00:00:00Z,abc,h,cpu,2,io,node,libuv,1,1,0,/io?ms=20,"
                           "256,0,3.0,1,3000,1000.5,1,2,3,4,5,6,7,8,9,10,11,12,1.5,0.5,2048,3,"
-                          "0.2,0,1\n";
+                          "0.2,0,1,0.25\n";
 
 static void test_results_read_checks_numbers_and_gives_metrics(void **state) {
     struct csv_table t;
@@ -118,6 +119,11 @@ static void test_results_read_checks_numbers_and_gives_metrics(void **state) {
     assert_true(res_metric(&t.rows[0], EX_P99) == 10);
     assert_true(res_metric(&t.rows[0], EX_RSS_KB) == 2048);
     assert_true(res_metric(&t.rows[0], EX_THREADS) == 3);
+    /* Per unit of work: 2 CPU-s over 3,000 requests, 2,048 kB over 256
+     * connections, a start-up of 0.25 s. */
+    assert_true(fabs(res_metric(&t.rows[0], EX_CPU_PER_1K) - 2.0 / 3) < 1e-9);
+    assert_true(res_metric(&t.rows[0], EX_RSS_PER_1K_CONNS) == 8000);
+    assert_true(res_metric(&t.rows[0], EX_START_MS) == 250);
     csv_table_free(&t);
 
     char *bad = strdup(row);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "bench/expr.h"
@@ -170,6 +171,87 @@ static void test_verdict_inconclusive_when_not_measured(void **state) {
     assert_int_equal(judge("rps(node) >= 999 at connections=8", rows, &r), EX_INCONCLUSIVE);
 }
 
+/* The twin of an expression: node -> real-node, sync -> real-sync; no twin
+ * for nogil. */
+static const char *twin_of(void *ctx, const char *model) {
+    (void)ctx;
+    return !strcmp(model, "node") ? "real-node" : !strcmp(model, "sync") ? "real-sync" : NULL;
+}
+
+static void test_twin_replaces_every_model_and_keeps_the_rest(void **state) {
+    (void)state;
+    struct expr e = parse_ok("rps(node, path=/a) >= 1.2 * rps(sync) / rps(node) at connections=64");
+    struct expr twin;
+    unsigned offset = 0;
+    assert_int_equal(ex_substitute(&e, twin_of, NULL, &twin, &offset), 0);
+    assert_string_equal(twin.left.terms[0].call.model, "real-node");
+    assert_string_equal(twin.left.terms[0].call.filters[0].value, "/a");
+    assert_true(twin.right.terms[0].number == 1.2);
+    assert_string_equal(twin.right.terms[1].call.model, "real-sync");
+    assert_string_equal(twin.right.terms[2].call.model, "real-node");
+    assert_int_equal(twin.right.ops[2], '/');
+    assert_int_equal(twin.nat, 1);
+    assert_string_equal(e.left.terms[0].call.model, "node"); /* the original untouched */
+    /* No twin: the offset of the call that has none. */
+    e = parse_ok("rps(node) >= 2 * rps(nogil)");
+    assert_int_equal(ex_substitute(&e, twin_of, NULL, &twin, &offset), -1);
+    assert_int_equal(offset, 17);
+}
+
+static void test_stated_forms_and_errors(void **state) {
+    (void)state;
+    struct ex_stated st;
+    unsigned column = 0;
+    char err[256];
+    assert_int_equal(ex_parse_stated("1.2..1.3", &st, &column, err, sizeof(err)), 0);
+    assert_true(st.lo == 1.2 && st.hi == 1.3);
+    assert_int_equal(ex_parse_stated(" 2 ", &st, &column, err, sizeof(err)), 0);
+    assert_true(st.lo == 2 && st.hi == 2);
+    assert_int_equal(ex_parse_stated("20-30%", &st, &column, err, sizeof(err)), -1);
+    assert_int_equal(column, 3);
+    assert_non_null(strstr(err, "A..B"));
+    assert_int_equal(ex_parse_stated("1.3..1.2", &st, &column, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "runs upwards"));
+    assert_int_equal(ex_parse_stated("1.2..", &st, &column, err, sizeof(err)), -1);
+    assert_int_equal(column, 6);
+    assert_int_equal(ex_parse_stated("", &st, &column, err, sizeof(err)), -1);
+    assert_int_equal(ex_parse_stated("-1", &st, &column, err, sizeof(err)), -1);
+}
+
+static void test_stated_ratio_is_left_over_the_right_calls(void **state) {
+    (void)state;
+    static const struct fake rows[] = {
+        {"node", NULL, {1250, 1300}, 2},
+        {"sync", NULL, {1000}, 1},
+        {NULL, NULL, {0}, 0},
+    };
+    struct ex_result r;
+    double ratio, lo, hi;
+    struct ex_stated st = {1.2, 1.3};
+    /* The 1.2 is the threshold, not part of the ratio: 1275 / 1000. */
+    assert_int_equal(judge("rps(node) >= 1.2 * rps(sync)", rows, &r), EX_HOLDS);
+    assert_int_equal(ex_ratio(&r, &ratio, &lo, &hi), 0);
+    assert_true(fabs(ratio - 1.275) < 1e-9 && lo == 1.25 && hi == 1.3);
+    assert_int_equal(ex_place_of(&st, ratio), EX_WITHIN);
+    assert_int_equal(ex_place_of(&st, 3.0), EX_ABOVE);
+    assert_int_equal(ex_place_of(&st, 1.1), EX_BELOW);
+    assert_non_null(strstr(ex_place_text(EX_ABOVE), "understates"));
+    assert_non_null(strstr(ex_place_text(EX_BELOW), "overstates"));
+    /* Nothing measured on the right: no ratio. */
+    assert_int_equal(judge("rps(node) >= 1.2 * rps(gone)", rows, &r), EX_INCONCLUSIVE);
+    assert_int_equal(ex_ratio(&r, &ratio, &lo, &hi), -1);
+}
+
+static void test_resource_metrics_parse(void **state) {
+    (void)state;
+    struct expr e = parse_ok("cpu_per_1k(a) >= 1.5 * cpu_per_1k(b)");
+    assert_int_equal(e.left.terms[0].call.metric, EX_CPU_PER_1K);
+    e = parse_ok("rss_per_1k_conns(a) <= start_ms(b)");
+    assert_int_equal(e.left.terms[0].call.metric, EX_RSS_PER_1K_CONNS);
+    assert_int_equal(e.right.terms[0].call.metric, EX_START_MS);
+    assert_string_equal(ex_metric_name(EX_START_MS), "start_ms");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_factor_times_metric_with_at_clause),
@@ -178,6 +260,10 @@ int main(void) {
         cmocka_unit_test(test_parse_errors_name_the_column),
         cmocka_unit_test(test_verdict_holds_fails_and_straddles),
         cmocka_unit_test(test_verdict_inconclusive_when_not_measured),
+        cmocka_unit_test(test_twin_replaces_every_model_and_keeps_the_rest),
+        cmocka_unit_test(test_stated_forms_and_errors),
+        cmocka_unit_test(test_stated_ratio_is_left_over_the_right_calls),
+        cmocka_unit_test(test_resource_metrics_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,7 @@ static void add_row(FILE *out, const char *scenario, const char *model, const ch
                     unsigned connections, unsigned repeat, double rps, double p99_us) {
     fprintf(out,
             "run,2026-11-23T00:00:00Z,rev,host,cpu,2,%s,%s,engine,1,1,0,%s,%u,0,1,%u,100,%g,0,"
-            "0,0,0,0,0,1,1,1,%g,1,1,0,0,1000,1,0,0,1\n",
+            "0,0,0,0,0,1,1,1,%g,1,1,0,0,1000,1,0,0,1,0\n",
             scenario, model, path, connections, repeat, rps, p99_us);
 }
 

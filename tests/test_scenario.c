@@ -145,7 +145,8 @@ static void test_slo_key_is_a_latency_goal_and_capacity_needs_no_level(void **st
     char err[512] = "";
     const char *path = write_file("bad.ini", "[scenario]\npath = /x\nmodels = node gunicorn-sync\n"
                                              "connections = 1 8\nslo = p999 < 1.5s\n"
-                                             "[claim c]\nexpect = capacity(node) >= "
+                                             "[claim c]\nquote = q\njudge = model\nreason = r\n"
+                                             "expect = capacity(node) >= "
                                              "2 * capacity(gunicorn-sync)\n");
     int rc = scenario_load(path, &sc, err, sizeof(err));
     if (rc)
@@ -172,6 +173,68 @@ static void test_slo_key_is_a_latency_goal_and_capacity_needs_no_level(void **st
     load_fails(text, "5:11", "<= or <");
     snprintf(text, sizeof(text), "%sslo = p99<=50ms or so\n", head);
     load_fails(text, "5:17", "unexpected text");
+}
+
+/* A claim's two verdicts: what judge, reason, stated and quote must be. */
+static void test_claims_judged_twice_and_their_errors(void **state) {
+    (void)state;
+    static const char head[] = "[scenario]\npath = /x\nmodels = node python-nogil uvicorn\n"
+                               "connections = 1\n[claim c]\n";
+    char text[1024];
+    struct scenario sc;
+    char err[512] = "";
+    /* Judged on both: the twin replaces every model. */
+    snprintf(text, sizeof(text),
+             "%squote = \"q\"\nexpect = rps(node) >= 1.2 * rps(uvicorn)\n"
+             "stated = 1.2..1.3\n",
+             head);
+    int rc = scenario_load(write_file("twin.ini", text), &sc, err, sizeof(err));
+    if (rc)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_true(sc_judges_model(&sc.claims[0]) && sc_judges_real(&sc.claims[0]));
+    assert_string_equal(sc.claims[0].real.left.terms[0].call.model, "real-node");
+    assert_string_equal(sc.claims[0].real.right.terms[1].call.model, "real-uvicorn");
+    assert_true(sc.claims[0].has_stated && sc.claims[0].stated.hi == 1.3);
+    scenario_free(&sc);
+    /* judge = real may name a real runtime whose twin is in the models. */
+    snprintf(text, sizeof(text),
+             "%squote = q\njudge = real\nreason = a framework\n"
+             "expect = rps(real-fastapi) >= rps(node)\n",
+             head);
+    assert_int_equal(scenario_load(write_file("real.ini", text), &sc, err, sizeof(err)), 0);
+    assert_false(sc_judges_model(&sc.claims[0]));
+    assert_string_equal(sc.claims[0].real.right.terms[0].call.model, "real-node");
+    scenario_free(&sc);
+
+    /* A model with no real twin, where one is needed: its column. */
+    snprintf(text, sizeof(text), "%squote = q\nexpect = rps(node) >= rps(python-nogil)\n", head);
+    load_fails(text, "7:23", "model 'python-nogil' has no real twin");
+    /* An unknown stated form: the column inside the value. */
+    snprintf(text, sizeof(text), "%squote = q\nexpect = rps(node) >= 1\nstated = 20-30%%\n", head);
+    load_fails(text, "8:12", "stated: expected the ratio the article states");
+    /* An empty quote, and none at all. */
+    snprintf(text, sizeof(text), "%squote = \"\"\nexpect = rps(node) >= 1\n", head);
+    load_fails(text, "6:9", "needs quote");
+    snprintf(text, sizeof(text), "%sexpect = rps(node) >= 1\n", head);
+    load_fails(text, "5", "needs quote");
+    /* One side only needs a reason; a real runtime is never required and
+     * never named by a claim judged on the models. */
+    snprintf(text, sizeof(text), "%squote = q\njudge = model\nexpect = rps(node) >= 1\n", head);
+    load_fails(text, "5", "say why in reason");
+    snprintf(text, sizeof(text),
+             "%squote = q\njudge = real\nreason = r\nrequired = yes\n"
+             "expect = rps(node) >= 1\n",
+             head);
+    load_fails(text, "5", "never required");
+    snprintf(text, sizeof(text), "%squote = q\nexpect = rps(node) >= rps(real-uvicorn)\n", head);
+    load_fails(text, "7:23", "'real-uvicorn' is a real runtime");
+    snprintf(text, sizeof(text), "%squote = q\njudge = sometimes\nexpect = rps(node) >= 1\n", head);
+    load_fails(text, "7:9", "judge: expected both, model or real");
+    /* inih would cut the name at 49 characters and two claims could merge. */
+    load_fails("[scenario]\npath = /x\nmodels = node\nconnections = 1\n"
+               "[claim S21-node-serves-many-connections-with-few-resources]\n",
+               "5", "at most 49 characters");
 }
 
 static void test_missing_file_is_named(void **state) {
@@ -211,8 +274,11 @@ static int teardown(void **state) {
     (void)state;
     snprintf(path, sizeof(path), "%s/bad.ini", dir);
     unlink(path);
-    snprintf(path, sizeof(path), "%s/mixy.ini", dir);
-    unlink(path);
+    static const char *const files[] = {"mixy.ini", "twin.ini", "real.ini"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
     return rmdir(dir);
 }
 
@@ -221,6 +287,7 @@ int main(void) {
         cmocka_unit_test(test_settings_quick_defaults_and_model_args),
         cmocka_unit_test(test_errors_name_line_and_column),
         cmocka_unit_test(test_slo_key_is_a_latency_goal_and_capacity_needs_no_level),
+        cmocka_unit_test(test_claims_judged_twice_and_their_errors),
         cmocka_unit_test(test_missing_file_is_named),
         cmocka_unit_test(test_shipped_scenarios_load),
     };
