@@ -93,6 +93,7 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     struct gil *gil = server->has_gil ? &server->gil : NULL;
 
     response_plan_request(response, &conn->http.req);
+    server_runtime_cost(server->config, gil ? holder_checkpoint : NULL, holder); /* the GIL held */
     if (plan->is_stats)
         stats_answer(server->config, gil, &response->plan, response_stats_buffer(response));
     if (plan->cpu_us > 0)

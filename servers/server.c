@@ -1,7 +1,8 @@
 /*
  * server.c — what an engine tells whoever runs it (server.h): it is ready
  * (the port, once), it is alive (the arbiter's heartbeat), it is stopping
- * (the first SIGINT/SIGTERM; a second one hurries it).
+ * (the first SIGINT/SIGTERM; a second one hurries it); and the runtime's
+ * own cost per request, which every engine spends through one call.
  */
 #include "server.h"
 
@@ -32,4 +33,10 @@ bool server_stop_begins(bool *is_stopping, int signum) {
     fprintf(stderr, "server: %s, stopping\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
     *is_stopping = true;
     return true;
+}
+
+void server_runtime_cost(const struct server_config *config, cpuwork_checkpoint_fn checkpoint,
+                         void *arg) {
+    if (config->runtime_cost_us > 0)
+        cpuwork_run(config->runtime_cost_us, checkpoint, arg);
 }
