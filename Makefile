@@ -91,12 +91,12 @@ BENCH_LIB_SRC := bench/expr.c bench/scenario.c bench/scenario_table.c bench/resu
 	bench/proc.c bench/identity.c bench/cpus.c bench/outputs.c bench/launch.c bench/proctree.c \
 	bench/watch.c bench/rows.c bench/progress.c bench/measure.c bench/run.c \
 	bench/claims.c bench/compare.c bench/report.c bench/peers.c bench/fidelity.c bench/paths.c \
-	bench/calibrate.c bench/runinfo.c
+	bench/calibrate.c bench/runinfo.c bench/runtime_cost.c bench/cost_calibrate.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response test_hist test_loadgen test_gil \
-	test_expr test_scenario test_csv test_fidelity test_calibrate
+	test_expr test_scenario test_csv test_fidelity test_calibrate test_runtime_cost
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
 	e2e_timeouts e2e_lifecycle e2e_prefork e2e_runtime_cost
@@ -165,9 +165,11 @@ $(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scen
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/calibrate.o \
 	$(BUILD)/bench/proc.o
+$(BUILD)/tests/test_runtime_cost: $(BUILD)/tests/test_runtime_cost.o $(call obj,bench/runtime_cost.c \
+	bench/peers.c bench/proc.c)
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
-	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/scenario_table.c \
-	bench/units.c bench/expr.c)
+	bench/peers.c bench/proc.c bench/claims.c bench/results.c bench/scenario.c \
+	bench/scenario_table.c bench/units.c bench/expr.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
 # e2e_concurrency judges a blocked loop by the CPU its server spends (bench/proctree.c).
@@ -277,7 +279,7 @@ sanitize:
 # unless FULL=1; then the report and the claims. `make claims` is what CI
 # runs: the quick suite, failing on a required claim.
 SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy c10k
-SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER),$(basename $(notdir $(wildcard \
+SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER) calibrate,$(basename $(notdir $(wildcard \
 	scenarios/*.ini))))
 BENCH_MODELS = $(if $(filter command line environment,$(origin MODELS)),--models "$(MODELS)")
 BENCH_RUN = out=results/$$(date -u +%Y%m%dT%H%M%SZ)-$$(hostname -s).csv; \

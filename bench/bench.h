@@ -18,8 +18,9 @@ struct run_options {
     const char *models; /* "a b" or "a,b": only these; NULL: the scenario's */
     const char *out;    /* the CSV; NULL: results/<UTC stamp>-<host>.csv */
     const char *server, *loadgen, *scenario_dir;
-    bool with_peers;       /* also run each C model's real runtime (peers.h) */
-    const char *peers_dir; /* where peers/ is */
+    bool with_peers;         /* also run each C model's real runtime (peers.h) */
+    const char *peers_dir;   /* where peers/ is */
+    const char *calibration; /* --calibration FILE: runtime costs (runtime_cost.h); NULL: none */
 };
 
 int bench_run(const struct run_options *options, char **scenarios, int count);
@@ -27,6 +28,10 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown);
 int bench_compare(const char *a, const char *b, double threshold);
 int bench_report(const char *csv, const char *scenario_dir);
 int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown);
+/* `bin/bench calibrate`: the scenario `calibrate` with --peers, then the
+ * runtime-cost file (options->out, else results/<stamp>-<host>-calibration.ini,
+ * its rows beside it as .csv). cost_calibrate.c. */
+int bench_calibrate(const struct run_options *options);
 
 /* ---- claims.c, for the report and fidelity too ---- */
 
@@ -71,9 +76,11 @@ struct fidelity_row {
     double model_value, real_value; /* NAN: not measured */
     double difference;              /* model ÷ real − 1; NAN when either is missing */
     bool is_faithful;
+    bool is_absolute; /* the figure itself, of a model run with a runtime cost */
 };
 
-/* Every (shape, pair) with rows of either side, at most max; returns how many. */
+/* Every (shape, pair) with rows of either side, then every (absolute figure,
+ * pair) whose C model ran with a runtime cost, at most max; returns how many. */
 int fidelity_compute(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
                      struct fidelity_row *out, unsigned max);
 

@@ -124,6 +124,10 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
     argv[argc++] = storage[0];
     argv[argc++] = "--graceful-timeout";
     argv[argc++] = "3s";
+    if (m->runtime_cost[0]) {
+        argv[argc++] = "--runtime-cost";
+        argv[argc++] = (char *)m->runtime_cost;
+    }
     argc = add_model_flags(m, argv, argc, 64, storage + 1);
     argv[argc] = NULL;
 }

@@ -13,7 +13,9 @@
 /* name is the program's (bench, or showdown-bench installed). */
 static void usage(FILE *out, const char *name) {
     fprintf(out,
-            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--calibration FILE.ini]\n"
+            "                [--out FILE.csv] SCENARIO...\n"
+            "  or:  %1$s calibrate [--quick] [--models LIST] [--out FILE.ini]\n"
             "  or:  %1$s claims [--markdown] FILE.csv\n"
             "  or:  %1$s compare [--threshold PCT] A.csv B.csv\n"
             "  or:  %1$s report FILE.csv\n"
@@ -23,6 +25,10 @@ static void usage(FILE *out, const char *name) {
             "  run       for each scenario x model x connection level x repeat: start\n"
             "            bin/server, drive it with bin/loadgen, append rows to\n"
             "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
+            "  calibrate each real runtime's server CPU per GET /hello at a moderate\n"
+            "            open-loop rate (scenario calibrate, --peers), less its C twin's:\n"
+            "            FILE.ini (default results/<UTC stamp>-<host>-calibration.ini),\n"
+            "            each model's bin/server --runtime-cost on this host\n"
             "  claims    judge the claims of the scenarios in FILE.csv: holds, fails or\n"
             "            inconclusive; exit 1 when a required claim fails\n"
             "  compare   medians of A and B per scenario, model, path and connections; a\n"
@@ -36,6 +42,9 @@ static void usage(FILE *out, const char *name) {
             "  --models LIST    only these models (space- or comma-separated)\n"
             "  --peers          also run the real runtime beside each C model that has\n"
             "                   one (real-node, real-gunicorn-sync, ...; peers/)\n"
+            "  --calibration FILE.ini  give each C model the runtime cost per request\n"
+            "                   that FILE (bin/bench calibrate) has for it (--runtime-cost);\n"
+            "                   the rows say it in runtime_cost_us\n"
             "  --out FILE.csv   the results (default: results/<UTC stamp>-<host>.csv\n"
             "                   in the current directory)\n"
             "  --scenarios DIR  where scenarios are (default: $SHOWDOWN_SCENARIOS, else\n"
@@ -91,6 +100,7 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
         OPT_SCENARIOS,
         OPT_MARKDOWN,
         OPT_THRESHOLD,
+        OPT_CALIBRATION,
         OPT_HELP
     };
     static const struct option long_options[] = {
@@ -103,6 +113,7 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
         {"scenarios", required_argument, NULL, OPT_SCENARIOS},
         {"markdown", no_argument, NULL, OPT_MARKDOWN},
         {"threshold", required_argument, NULL, OPT_THRESHOLD},
+        {"calibration", required_argument, NULL, OPT_CALIBRATION},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -131,6 +142,9 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
             break;
         case OPT_SCENARIOS:
             snprintf(p->scenario_dir, sizeof(p->scenario_dir), "%s", optarg);
+            break;
+        case OPT_CALIBRATION:
+            a->run.calibration = optarg;
             break;
         case OPT_MARKDOWN:
             a->is_markdown = true;
@@ -186,6 +200,11 @@ int main(int argc, char **argv) {
             return bad("run: name at least one scenario");
         return bench_run(&a.run, args, rest);
     }
+    if (!strcmp(command, "calibrate")) {
+        if (rest != 0)
+            return bad("calibrate: takes no scenario (it runs scenarios/calibrate.ini)");
+        return bench_calibrate(&a.run);
+    }
     if (!strcmp(command, "claims")) {
         if (rest != 1)
             return bad("claims: give one results CSV");
@@ -206,7 +225,8 @@ int main(int argc, char **argv) {
             return bad("fidelity: give one results CSV");
         return bench_fidelity(args[0], scenario_dir, is_markdown);
     }
-    fprintf(stderr, "bench: unknown command '%s' (run, claims, compare, report, fidelity)\n",
+    fprintf(stderr,
+            "bench: unknown command '%s' (run, calibrate, claims, compare, report, fidelity)\n",
             command);
     return 2;
 }

@@ -57,7 +57,8 @@
     X(SERVER_THREADS_MAX, server_threads_max, RUN, NUMBER)                                         \
     X(LOADGEN_CPU_S, loadgen_cpu_s, LOADGEN, NUMBER)                                               \
     X(SERVER_CPUS, server_cpus, RUN, TEXT)                                                         \
-    X(LOADGEN_CPUS, loadgen_cpus, RUN, TEXT)
+    X(LOADGEN_CPUS, loadgen_cpus, RUN, TEXT)                                                       \
+    X(RUNTIME_COST_US, runtime_cost_us, RUN, NUMBER)
 
 enum column_source { COLUMN_RUN, COLUMN_LOADGEN, COLUMN_ASKED };
 enum column_type { COLUMN_TEXT, COLUMN_NUMBER, COLUMN_ERRORS };

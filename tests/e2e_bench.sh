@@ -20,7 +20,7 @@ check() { # check NAME COMMAND...: the command must succeed
 }
 no_children() { ! pgrep -f -- "--cpu-calibration .* --graceful-timeout 3s" >/dev/null; }
 
-HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus'
+HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus,runtime_cost_us'
 
 # --- run: 2 models x 2 levels x 2 repeats
 $BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/run.out" 2>&1
