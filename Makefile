@@ -99,7 +99,7 @@ UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_response t
 	test_expr test_scenario test_csv test_fidelity test_calibrate test_runtime_cost
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
-	e2e_timeouts e2e_lifecycle e2e_prefork e2e_runtime_cost
+	e2e_gil_releases e2e_timeouts e2e_lifecycle e2e_prefork e2e_runtime_cost
 E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,19 @@ static void server_argv(const struct runner *r, const struct measurement *m, cha
     argv[argc] = NULL;
 }
 
+/* Whether the twin's [model NAME] args ask for keep-alive: python-threads'
+ * --keep-alive (HTTP/1.1), which its peer takes under the same name. */
+static bool asks_keep_alive(const struct measurement *m) {
+    const char *args = model_args(m);
+    for (const char *at = args; at && (at = strstr(at, "--keep-alive")) != NULL; at++) {
+        char after = at[strlen("--keep-alive")];
+        if ((at == args || at[-1] == ' ' || at[-1] == '\t') &&
+            (after == '\0' || after == ' ' || after == '\t'))
+            return true;
+    }
+    return false;
+}
+
 pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *port, char *why,
                     size_t why_len) {
     char *argv[64], server_args[3][1024], peer_args[8192], calibration[32];
@@ -142,10 +156,17 @@ pid_t launch_server(struct runner *r, const struct measurement *m, unsigned *por
         snprintf(calibration, sizeof(calibration), "%.3f", r->cal.of[peer->runtime].iters_per_us);
     if (!peer)
         server_argv(r, m, argv, server_args);
-    else if (peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
-                       peer_args, sizeof(peer_args), argv) < 0) {
-        snprintf(why, why_len, "could not build its command line");
-        return -1;
+    else {
+        int argc = peer_argv(peer, r->options->peers_dir, m->processes, m->threads, calibration,
+                             peer_args, sizeof(peer_args), argv);
+        if (argc < 0) { /* argv has room for PEER_MAX_ARGS and more */
+            snprintf(why, why_len, "could not build its command line");
+            return -1;
+        }
+        if (asks_keep_alive(m)) {
+            argv[argc++] = "--keep-alive";
+            argv[argc] = NULL;
+        }
     }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));

@@ -64,6 +64,10 @@ struct arbiter {
     unsigned slots;              /* room for two generations, for a HUP */
     unsigned generation;         /* the current one; each SIGHUP starts the next */
     unsigned next_worker;        /* round-robin: where the search for a free one starts */
+    /* round-robin: accepted connections no worker has taken yet, oldest at
+     * head (a ring; Node's RoundRobinHandle `this.handles`). */
+    int *pending;
+    unsigned pending_head, pending_count, pending_cap;
     bool is_stopping;
     uint64_t stop_deadline; /* then SIGKILL */
     struct arb_worker workers[MAX_WORKERS];
@@ -276,22 +280,69 @@ static void arb_read_acks(struct arbiter *arb) {
     }
 }
 
+/* Queues an accepted connection at the tail, growing the ring when full;
+ * returns -1 (the caller closes fd) only if memory runs out. */
+static int arb_pending_push(struct arbiter *arb, int fd) {
+    if (arb->pending_count == arb->pending_cap) {
+        unsigned cap = arb->pending_cap ? 2 * arb->pending_cap : 64;
+        int *ring = malloc(cap * sizeof(*ring));
+        if (!ring)
+            return -1;
+        for (unsigned k = 0; k < arb->pending_count; k++)
+            ring[k] = arb->pending[(arb->pending_head + k) % arb->pending_cap];
+        free(arb->pending);
+        arb->pending = ring;
+        arb->pending_cap = cap;
+        arb->pending_head = 0;
+    }
+    arb->pending[(arb->pending_head + arb->pending_count) % arb->pending_cap] = fd;
+    arb->pending_count++;
+    return 0;
+}
+
+/* The oldest queued connection; the queue must not be empty. */
+static int arb_pending_shift(struct arbiter *arb) {
+    assert(arb->pending_count > 0);
+    int fd = arb->pending[arb->pending_head];
+    arb->pending_head = (arb->pending_head + 1) % arb->pending_cap;
+    arb->pending_count--;
+    return fd;
+}
+
+/* Closes every queued connection (stopping, as RoundRobinHandle.remove()
+ * closes its handles once no worker is left). */
+static void arb_pending_close(struct arbiter *arb) {
+    while (arb->pending_count > 0)
+        close(arb_pending_shift(arb));
+    free(arb->pending);
+    arb->pending = NULL;
+    arb->pending_cap = arb->pending_head = 0;
+}
+
 /*
  * Node's round-robin scheduler (lib/internal/cluster/round_robin_handle.js):
- * the primary accepts and hands each connection to the next free worker; a
- * worker is free again once it has acknowledged the last one. A handover
- * that fails (the worker has just died) goes to the next free worker, as
- * Node's handle keeps a connection its worker could not take.
+ * the primary accepts every connection, busy workers or not, and queues it
+ * (distribute(): this.handles.push); each free worker is handed the oldest
+ * (handoff(): this.handles.shift), and is free again once it has
+ * acknowledged it. So a burst waits in the primary, never in the listen
+ * backlog: no SYN is dropped while the workers are busy. A handover that
+ * fails (the worker has just died) goes to the next free worker, as Node's
+ * handle keeps a connection its worker could not take.
  */
 static void arb_hand_over(struct arbiter *arb) {
     arb_read_acks(arb);
     for (;;) {
-        unsigned chosen = arb_next_free(arb, arb->next_worker);
-        if (chosen == arb->slots)
-            return; /* everyone busy: the connection waits in the backlog */
         int fd = listen_accept(arb->listen_fd, SOCK_CLOEXEC);
         if (fd < 0)
-            return;
+            break;
+        if (arb_pending_push(arb, fd) < 0)
+            close(fd);
+    }
+    while (arb->pending_count > 0) {
+        unsigned chosen = arb_next_free(arb, arb->next_worker);
+        if (chosen == arb->slots)
+            return; /* everyone busy: the connections wait in the primary's queue */
+        int fd = arb_pending_shift(arb);
         while (chosen < arb->slots && arb_send_fd(arb->workers[chosen].ipc_fd, fd) < 0) {
             arb_channel_close(&arb->workers[chosen]);
             chosen = arb_next_free(arb, chosen + 1);
@@ -313,10 +364,8 @@ static void arb_wait(const struct arbiter *arb) {
     unsigned n = 0;
     pfds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
     if (arb->config->is_round_robin && !arb->is_stopping) {
-        /* With every worker busy the connection waits in the backlog:
-         * a readable listener nobody accepts from must not wake us. */
-        if (arb_next_free(arb, 0) < arb->slots)
-            pfds[n++] = (struct pollfd){.fd = arb->listen_fd, .events = POLLIN};
+        /* Always: the primary accepts while every worker is busy. */
+        pfds[n++] = (struct pollfd){.fd = arb->listen_fd, .events = POLLIN};
         for (unsigned i = 0; i < arb->slots; i++) {
             if (arb->workers[i].pid > 0 && arb->workers[i].ipc_fd >= 0)
                 pfds[n++] = (struct pollfd){.fd = arb->workers[i].ipc_fd, .events = POLLIN};
@@ -404,6 +453,7 @@ static void arb_stop(struct arbiter *arb, uint64_t now) {
             got_term == SIGINT ? "SIGINT" : "SIGTERM", arb_live_workers(arb));
     arb->is_stopping = true;
     arb->stop_deadline = now + arb->config->graceful_timeout_ms * 1000;
+    arb_pending_close(arb);
     arb_kill_workers(arb, SIGTERM);
 }
 

@@ -28,6 +28,9 @@ enum {
     FLAG_MAX_THREADS,
     FLAG_SWITCH_INTERVAL,
     FLAG_RUNTIME_COST,
+    FLAG_CHECKING_INTERVAL,
+    FLAG_KEEP_ALIVE,
+    FLAG_WORKER_CONNECTIONS,
     FLAG_CALIBRATE,
     FLAG_DESCRIBE,
     FLAG_HELP,
@@ -54,6 +57,9 @@ static const struct option long_options[] = {
     {"max-threads", required_argument, NULL, FLAG_MAX_THREADS},
     {"switch-interval", required_argument, NULL, FLAG_SWITCH_INTERVAL},
     {"runtime-cost", required_argument, NULL, FLAG_RUNTIME_COST},
+    {"connections-checking-interval", required_argument, NULL, FLAG_CHECKING_INTERVAL},
+    {"keep-alive", no_argument, NULL, FLAG_KEEP_ALIVE},
+    {"worker-connections", required_argument, NULL, FLAG_WORKER_CONNECTIONS},
     {"help", no_argument, NULL, FLAG_HELP},
     {"version", no_argument, NULL, FLAG_VERSION},
     {NULL, 0, NULL, 0},
@@ -68,8 +74,16 @@ void args_usage(FILE *out, const char *name) {
         "  --port N                  port; 0 picks a free one (default: 8080)\n"
         "  --ready-fd N              write \"PORT\\n\" to descriptor N once listening\n"
         "  --backlog N               listen backlog (default: the model's)\n"
-        "  --headers-timeout DUR     time to receive a request's headers (default: 60s)\n"
+        "  --headers-timeout DUR     time to receive a request's headers (default: the\n"
+        "                            runtime's: node 60s; none for uvicorn, python, gunicorn)\n"
+        "  --connections-checking-interval DUR\n"
+        "                            node models: how often headersTimeout is checked\n"
+        "                            (default: 30s, as Node's server); others: a timer each\n"
         "  --keep-alive-timeout DUR  idle time between requests (default: 5s)\n"
+        "  --keep-alive              python-threads: HTTP/1.1 keep-alive (default: HTTP/1.0,\n"
+        "                            a connection a request, as the stock ThreadingHTTPServer)\n"
+        "  --worker-connections N    gunicorn-gthread: open connections a worker stops\n"
+        "                            accepting at (default: 1000, as Gunicorn)\n"
         "  --graceful-timeout DUR    time to finish requests on SIGTERM (default: 30s)\n"
         "  --threads N               pool size (python-nogil: 8; gunicorn-gthread: 8 a worker)\n"
         "  --max-threads N           cap on threads per connection (python-threads)\n"
@@ -182,6 +196,14 @@ static int take(int flag, const char *value, struct server_args *args, struct ar
         return whole("--max-threads", value, 1, 100000, &args->max_threads, error);
     case FLAG_RUNTIME_COST:
         return whole("--runtime-cost", value, 0, 1000000, &args->runtime_cost_us, error);
+    case FLAG_CHECKING_INTERVAL:
+        return duration("--connections-checking-interval", value, 1000, "must be at least 1ms",
+                        1000, &args->headers_check_ms, error);
+    case FLAG_KEEP_ALIVE:
+        args->is_keep_alive = true;
+        return 0;
+    case FLAG_WORKER_CONNECTIONS:
+        return whole("--worker-connections", value, 1, 1000000, &args->worker_connections, error);
     case FLAG_SWITCH_INTERVAL:
         return duration("--switch-interval", value, 1, "must be at least 1us", 1,
                         &args->switch_interval_us, error);
@@ -196,7 +218,6 @@ int args_parse(int argc, char **argv, struct server_args *args, struct args_erro
         .host = "127.0.0.1",
         .port = 8080,
         .ready_fd = -1,
-        .headers_timeout_ms = 60000,  /* Node's server.headersTimeout */
         .graceful_timeout_ms = 30000, /* Gunicorn's graceful_timeout */
         .switch_interval_us = 5000,   /* CPython's sys.getswitchinterval() */
         .worker_timeout_ms = 30000,   /* Gunicorn's --timeout */

@@ -13,6 +13,7 @@
 
 #include "../common/options.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,10 +31,13 @@ struct server_args {
     enum args_action action;
     const struct model *model;
     const char *host;
-    unsigned port; /* 0: pick a free one */
-    int ready_fd;  /* -1: none */
-    uint64_t headers_timeout_ms;
+    unsigned port;                  /* 0: pick a free one */
+    int ready_fd;                   /* -1: none */
+    uint64_t headers_timeout_ms;    /* 0: the model's */
+    uint64_t headers_check_ms;      /* --connections-checking-interval; 0: the model's */
     uint64_t keep_alive_timeout_ms; /* 0: the model's */
+    bool is_keep_alive;             /* --keep-alive (python-threads: HTTP/1.1) */
+    unsigned worker_connections;    /* 0: the model's */
     uint64_t graceful_timeout_ms;
     uint64_t switch_interval_us;
     uint64_t worker_timeout_ms; /* --timeout */

@@ -51,27 +51,35 @@ void blk_python_leave(struct blk_server *server, const struct blk_holder *holder
         gil_drop(&server->gil, holder);
 }
 
+void blk_python_yield(struct blk_server *server, const struct blk_holder *holder) {
+    blk_python_leave(server, holder);
+    blk_python_enter(server, holder);
+}
+
+uint64_t blk_headers_deadline_us(const struct server_config *config) {
+    return config->headers_timeout_ms ? clock_now_us() + config->headers_timeout_ms * 1000
+                                      : UINT64_MAX;
+}
+
 static void holder_checkpoint(void *arg) {
     struct blk_holder *holder = arg;
     gil_checkpoint(&holder->server->gil, holder);
 }
 
-/*
- * Writes conn's response (response_start() with may_keep_alive), the GIL
- * released around the sends as sock_sendall does. Called holding the GIL;
- * returns holding it. Returns 0, or -1 if the peer is gone.
- */
-static int respond(struct blk_conn *conn, const struct blk_holder *holder, bool may_keep_alive) {
-    struct blk_server *server = conn->server;
+/* Sends what is pending — only the head, with head_only — with the GIL
+ * released around the sends, as one sock_sendall() (Modules/socketmodule.c)
+ * is. Returns 0, or -1 if the peer is gone. */
+static int send_part(struct blk_conn *conn, const struct blk_holder *holder, bool head_only) {
     struct response *response = &conn->response;
     struct iovec iov[RESPONSE_IOV_MAX];
     unsigned count;
     int rc = 0;
 
-    response_start(response, server->config, may_keep_alive);
-    blk_python_leave(server, holder);
+    blk_python_leave(conn->server, holder);
     while (rc == 0 && (count = response_pending(response, iov)) > 0) {
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = count};
+        if (head_only && response->head_sent == response->head_len)
+            break;
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = head_only ? 1 : count};
         ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
@@ -80,8 +88,39 @@ static int respond(struct blk_conn *conn, const struct blk_holder *holder, bool 
         else
             response_advance(response, (size_t)n);
     }
-    blk_python_enter(server, holder);
+    blk_python_enter(conn->server, holder);
     return rc;
+}
+
+/*
+ * Writes conn's response (response_start() with may_keep_alive). Called
+ * holding the GIL; returns holding it. With config->is_head_apart the head
+ * and the body are two sendall() calls, so two GIL releases and
+ * re-acquisitions — http.server's flush_headers() then wfile.write(body)
+ * (Lib/http/server.py), gunicorn's Response.send_headers() then write()
+ * (gunicorn/http/wsgi.py, util.write); else one. Returns 0, or -1 if the
+ * peer is gone.
+ */
+static int respond(struct blk_conn *conn, const struct blk_holder *holder, bool may_keep_alive) {
+    const struct server_config *config = conn->server->config;
+    struct response *response = &conn->response;
+
+    response_start(response, config, may_keep_alive);
+    if (config->is_head_apart && response->body_len > 0 && send_part(conn, holder, true) < 0)
+        return -1;
+    return send_part(conn, holder, false);
+}
+
+/* gthread's handle_request(): resp.force_close() once max_keepalived
+ * connections wait idle already (len(self._keep), gunicorn/workers/gthread.py). */
+static bool is_keep_full(struct blk_server *server) {
+    unsigned cap = server->config->max_keepalived;
+    if (!cap)
+        return false;
+    pthread_mutex_lock(&server->mutex);
+    bool is_full = server->parked >= cap;
+    pthread_mutex_unlock(&server->mutex);
+    return is_full;
 }
 
 /* Runs a request the way the handler says: CPU work under the GIL, the
@@ -106,7 +145,8 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
             ;
         blk_python_enter(server, holder);
     }
-    bool may_keep_alive = !atomic_load(&server->is_stopping) && !server->config->closes_connections;
+    bool may_keep_alive = !atomic_load(&server->is_stopping) &&
+                          !server->config->closes_connections && !is_keep_full(server);
     stats_count(server->config, holder->thread_index);
     if (respond(conn, holder, may_keep_alive) < 0)
         return -1;
@@ -142,7 +182,8 @@ static ssize_t receive(struct blk_conn *conn, const struct blk_holder *holder,
         if (now >= deadline_us)
             break;
         struct pollfd pfd = {.fd = conn->fd, .events = POLLIN};
-        int ready = poll(&pfd, 1, (int)((deadline_us - now + 999) / 1000));
+        uint64_t wait_ms = (deadline_us - now + 999) / 1000;
+        int ready = poll(&pfd, 1, wait_ms > 60000 ? 60000 : (int)wait_ms); /* UINT64_MAX: none */
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready <= 0)
@@ -217,7 +258,7 @@ enum blk_result blk_serve(struct blk_conn *conn, struct blk_holder *holder, bool
             return BLK_CLOSE;
         has_read = true;
         if (!has_partial && !conn->is_fresh)
-            conn->headers_deadline_us = clock_now_us() + config->headers_timeout_ms * 1000;
+            conn->headers_deadline_us = blk_headers_deadline_us(config);
     }
 }
 
@@ -250,10 +291,11 @@ struct blk_conn *blk_conn_open(struct blk_server *server, int fd) {
     conn->start = conn->end = 0;
     conn->is_fresh = true;
     conn->response.stats_body = NULL; /* allocated on the first GET /stats, if any */
-    conn->headers_deadline_us = clock_now_us() + server->config->headers_timeout_ms * 1000;
+    conn->headers_deadline_us = blk_headers_deadline_us(server->config);
     http_conn_init(&conn->http);
     pthread_mutex_lock(&server->mutex);
     LIST_INSERT_HEAD(&server->conns, conn, link);
+    server->conn_count++;
     pthread_mutex_unlock(&server->mutex);
     return conn;
 }
@@ -272,6 +314,8 @@ static void conn_free(struct blk_conn *conn, bool is_lingering) {
         close(conn->fd);
     pthread_mutex_lock(&server->mutex);
     LIST_REMOVE(conn, link);
+    server->conn_count--;
+    pthread_cond_broadcast(&server->changed); /* below gthread's worker_connections again */
     pthread_mutex_unlock(&server->mutex);
     response_free(&conn->response);
     free(conn);

@@ -64,6 +64,8 @@ struct blk_server {
     pthread_cond_t changed;      /* a thread ended, or a queue changed */
     LIST_HEAD(, blk_conn) conns; /* every open connection */
     unsigned live;               /* threads serving a connection */
+    unsigned conn_count;         /* open connections (gthread's nr_conns) */
+    unsigned parked;             /* engine_pool.c's: idle on the poller (gthread's _keep) */
     atomic_bool is_stopping;
 };
 
@@ -92,6 +94,16 @@ void blk_block_signals(sigset_t *old);
 
 void blk_python_enter(struct blk_server *server, const struct blk_holder *holder);
 void blk_python_leave(struct blk_server *server, const struct blk_holder *holder);
+/* A C call that does not block but still releases the GIL and takes it
+ * back (Py_BEGIN/END_ALLOW_THREADS around fcntl in socket.setblocking(),
+ * epoll_ctl in selectors' register/unregister, fchmod in Gunicorn's
+ * notify): beside a CPU-bound thread, each is a wait of up to a switch
+ * interval. Called holding the GIL. */
+void blk_python_yield(struct blk_server *server, const struct blk_holder *holder);
+
+/* When a head that starts now must be in: --headers-timeout from now, or
+ * UINT64_MAX when the model has none (socketserver, Gunicorn). */
+uint64_t blk_headers_deadline_us(const struct server_config *config);
 
 struct blk_conn *blk_conn_open(struct blk_server *server, int fd);
 /* Closes lingering (the answer in flight is not lost to a RST) and frees. */

@@ -12,8 +12,26 @@
  *  - `python-nogil`: the pool (--threads, default 8) with no lock, as a
  *    free-threaded CPython 3.13t server.
  *
- * Idle connections close after --keep-alive-timeout; a connection that
- * never sends a request gets 408 at --headers-timeout, as everywhere else.
+ * As gthread (Debian's gunicorn 20.1, gunicorn/workers/gthread.py):
+ *  - the main thread runs Python: it holds the GIL from select() to
+ *    select() — accepting (accept()), enqueueing (enqueue_req()), the
+ *    keep-alive sweep (murder_keepalived()) — and releases it where CPython
+ *    does (blk_python_yield): a keep-alive request costs 10 GIL takes,
+ *    4 on the main thread (select returns; reuse_connection's
+ *    poller.unregister, epoll_ctl; conn.init's setblocking(True); the next
+ *    turn's notify(), WorkerTmp's fchmod) and 6 on a pool thread (the
+ *    executor's queue; the read; Response.send_headers and write, two
+ *    sendall()s; finish_request's setblocking(False) and poller.register);
+ *  - a new connection goes straight to a pool thread (accept() ->
+ *    enqueue_req()), which blocks reading its first request: no header
+ *    timeout (unless --headers-timeout), so a slow client holds a thread;
+ *  - with worker_connections (--worker-connections, Gunicorn's 1000) open,
+ *    the main thread stops selecting — no accept, no keep-alive reuse —
+ *    and waits up to 1 s for a request to finish (run());
+ *  - a response is told to close when max_keepalived (worker_connections
+ *    - threads) connections are already waiting idle (handle_request());
+ *  - the loop wakes at least once a second (select(1.0)) and closes idle
+ *    connections past --keep-alive-timeout then, so 2 s means 2 to 3 s.
  */
 #define _GNU_SOURCE /* accept4 */
 #include "../common/clock.h"
@@ -31,7 +49,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SWEEP_MS 100 /* how often idle connections are checked for timeouts */
+#define POLL_MS 1000 /* gthread's run(): self.poller.select(1.0) */
 
 struct pool_thread_arg;
 
@@ -51,24 +69,43 @@ static int poll_watch(struct pool_server *pool, struct blk_conn *conn, int op) {
     return epoll_ctl(pool->epoll_fd, op, conn->fd, &event);
 }
 
-/* Hands an idle connection back to the poller; closes it if stopping.
- * Re-armed under the mutex, so the poller's sweep never sees it half-parked. */
-static void park(struct pool_server *pool, struct blk_conn *conn) {
+/* conn.close() (util.close): the GIL released around the close. Called
+ * holding it. With is_lingering, as blk_conn_finish(); else at once. */
+static void close_conn(struct blk_conn *conn, const struct blk_holder *holder, bool is_lingering) {
+    struct blk_server *server = conn->server;
+    blk_python_leave(server, holder);
+    if (is_lingering)
+        blk_conn_finish(conn);
+    else
+        blk_conn_close_now(conn);
+    blk_python_enter(server, holder);
+}
+
+/* finish_request() for a connection kept alive: setblocking(False), then
+ * onto the keep-alive list and poller.register() (epoll_ctl, the GIL
+ * released); closes it if stopping. Called holding the GIL. Re-armed under
+ * the mutex, so the poller's sweep never sees it half-parked. */
+static void park(struct pool_server *pool, struct blk_conn *conn, const struct blk_holder *holder) {
     struct blk_server *server = &pool->base;
     bool is_parked = false;
 
+    blk_python_yield(server, holder); /* setblocking(False) */
+    blk_python_leave(server, holder);
     pthread_mutex_lock(&server->mutex);
     if (!atomic_load(&server->is_stopping)) {
         conn->state = BLK_PARKED;
         conn->park_deadline_us =
-            clock_now_us() + server->config->keep_alive_timeout_ms * 1000; /* gthread keepalive */
-        is_parked = poll_watch(pool, conn, EPOLL_CTL_MOD) == 0;
-        if (!is_parked)
+            clock_now_us() + server->config->keep_alive_timeout_ms * 1000; /* set_timeout() */
+        is_parked = poll_watch(pool, conn, EPOLL_CTL_ADD) == 0;
+        if (is_parked)
+            server->parked++;
+        else
             conn->state = BLK_ACTIVE;
     }
     pthread_mutex_unlock(&server->mutex);
+    blk_python_enter(server, holder);
     if (!is_parked)
-        blk_conn_finish(conn);
+        close_conn(conn, holder, false);
 }
 
 struct pool_thread_arg {
@@ -98,13 +135,12 @@ static void *pool_thread(void *arg) {
         server->live++;
         pthread_mutex_unlock(&server->mutex);
 
-        blk_python_enter(server, &holder);
-        enum blk_result result = blk_serve(conn, &holder, true);
-        blk_python_leave(server, &holder);
-        if (result == BLK_PARK)
-            park(pool, conn);
+        blk_python_enter(server, &holder); /* out of the executor's queue */
+        if (blk_serve(conn, &holder, true) == BLK_PARK)
+            park(pool, conn, &holder);
         else
-            blk_conn_finish(conn);
+            close_conn(conn, &holder, true);
+        blk_python_leave(server, &holder); /* back to the queue */
 
         pthread_mutex_lock(&server->mutex);
         server->live--;
@@ -127,30 +163,62 @@ static void enqueue(struct pool_server *pool, struct blk_conn *conn) {
     pthread_mutex_unlock(&server->mutex);
 }
 
-static void accept_all(struct pool_server *pool) {
-    struct blk_server *server = &pool->base;
-    int one = 1;
-    for (;;) {
-        int fd = listen_accept(server->listen_fd, SOCK_CLOEXEC);
-        if (fd < 0)
-            return;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        struct blk_conn *conn = blk_conn_open(server, fd);
-        if (!conn) {
-            close(fd);
-            continue;
-        }
-        conn->state = BLK_PARKED;
-        conn->park_deadline_us = conn->headers_deadline_us;
-        if (poll_watch(pool, conn, EPOLL_CTL_ADD) < 0)
-            blk_conn_close_now(conn);
-    }
+/* gthread's enqueue_req(): conn.init()'s setblocking(True), then the pool's
+ * queue. Called holding the GIL. */
+static void enqueue_req(struct pool_server *pool, struct blk_conn *conn,
+                        const struct blk_holder *holder) {
+    blk_python_yield(&pool->base, holder);
+    enqueue(pool, conn);
 }
 
-/* Idle connections past their deadline: closed, or 408 if they never asked. */
-static void sweep(struct pool_server *pool, bool close_all) {
+/* gthread's accept(): one connection per readable listener — accept(),
+ * TConn's setblocking(False) — and straight to a pool thread. Called
+ * holding the GIL. */
+static void accept_one(struct pool_server *pool, const struct blk_holder *holder) {
     struct blk_server *server = &pool->base;
-    struct blk_holder holder = {.server = server, .thread_index = -1};
+    int one = 1;
+
+    blk_python_leave(server, holder);
+    int fd = listen_accept(server->listen_fd, SOCK_CLOEXEC);
+    blk_python_enter(server, holder);
+    if (fd < 0)
+        return;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct blk_conn *conn = blk_conn_open(server, fd);
+    if (!conn) {
+        close(fd);
+        return;
+    }
+    blk_python_yield(server, holder); /* TConn(): setblocking(False) */
+    enqueue_req(pool, conn, holder);
+}
+
+/* gthread's reuse_connection(): a parked connection is readable — off the
+ * keep-alive list, poller.unregister() (epoll_ctl, the GIL released), and
+ * back to the pool. Called holding the GIL. */
+static void reuse_connection(struct pool_server *pool, struct blk_conn *conn,
+                             const struct blk_holder *holder) {
+    struct blk_server *server = &pool->base;
+    pthread_mutex_lock(&server->mutex);
+    bool is_ours = conn->state == BLK_PARKED; /* not taken by the sweep meanwhile */
+    if (is_ours) {
+        conn->state = BLK_ACTIVE;
+        server->parked--;
+    }
+    pthread_mutex_unlock(&server->mutex);
+    if (!is_ours)
+        return;
+    blk_python_leave(server, holder);
+    epoll_ctl(pool->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
+    blk_python_enter(server, holder);
+    enqueue_req(pool, conn, holder);
+}
+
+/* gthread's murder_keepalived(): idle connections past their deadline (or
+ * all of them, stopping) are unregistered and closed. Called holding the
+ * GIL (or, with close_all, after the loop, with holder NULL: none). */
+static void sweep(struct pool_server *pool, bool close_all, const struct blk_holder *holder) {
+    struct blk_server *server = &pool->base;
     uint64_t now = clock_now_us();
 
     for (;;) {
@@ -161,51 +229,85 @@ static void sweep(struct pool_server *pool, bool close_all) {
             if (conn->state == BLK_PARKED && (close_all || now >= conn->park_deadline_us)) {
                 expired = conn;
                 conn->state = BLK_ACTIVE; /* ours now */
+                server->parked--;
                 break;
             }
         }
         pthread_mutex_unlock(&server->mutex);
         if (!expired)
             return;
+        if (holder)
+            blk_python_leave(server, holder);
         epoll_ctl(pool->epoll_fd, EPOLL_CTL_DEL, expired->fd, NULL);
-        if (expired->is_fresh && !close_all) {
-            blk_python_enter(server, &holder);
-            blk_fail(expired, &holder, 408, "request headers not received in time\n");
-            blk_python_leave(server, &holder);
-        }
-        blk_conn_close_now(expired);
+        if (holder)
+            blk_python_enter(server, holder);
+        if (holder)
+            close_conn(expired, holder, false);
+        else
+            blk_conn_close_now(expired);
     }
 }
 
-static void poll_loop(struct pool_server *pool) {
+/* At worker_connections open, gthread's run() stops selecting and waits
+ * up to a second for a request to finish (futures.wait(timeout=1.0)), the
+ * GIL released. Returns true if it waited (the cap was reached). */
+static bool wait_below_cap(struct pool_server *pool, const struct blk_holder *holder) {
     struct blk_server *server = &pool->base;
-    struct blk_holder holder = {.server = server, .thread_index = -1};
-    struct epoll_event events[64];
-    uint64_t next_sweep = clock_now_us() + SWEEP_MS * 1000;
+    unsigned cap = server->config->worker_connections;
+    if (!cap)
+        return false;
+    pthread_mutex_lock(&server->mutex);
+    bool is_full = server->conn_count >= cap;
+    if (is_full) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += POLL_MS / 1000;
+        blk_python_leave(server, holder);
+        pthread_cond_timedwait(&server->changed, &server->mutex, &deadline);
+    }
+    pthread_mutex_unlock(&server->mutex);
+    if (is_full)
+        blk_python_enter(server, holder);
+    return is_full;
+}
 
-    for (;;) {
-        server_heartbeat(server->config);
-        int n = epoll_wait(pool->epoll_fd, events, 64, SWEEP_MS);
+/* One turn of gthread's run(): select (or, at the cap, wait for a request
+ * to finish), the callbacks, murder_keepalived(), notify(). Runs holding
+ * the GIL; returns false when the loop must end. */
+static bool poll_turn(struct pool_server *pool, const struct blk_holder *holder) {
+    struct blk_server *server = &pool->base;
+    struct epoll_event events[64];
+
+    if (!wait_below_cap(pool, holder)) {
+        blk_python_leave(server, holder);
+        int n = epoll_wait(pool->epoll_fd, events, 64, POLL_MS);
+        blk_python_enter(server, holder);
         if (n < 0 && errno != EINTR)
-            return;
+            return false;
         for (int i = 0; i < n; i++) {
             if (events[i].data.ptr == &WAKE_TAG)
-                return;
-            if (events[i].data.ptr == &LISTEN_TAG) {
-                blk_python_enter(server, &holder); /* gthread's accept runs Python */
-                accept_all(pool);
-                blk_python_leave(server, &holder);
-                continue;
-            }
-            enqueue(pool, events[i].data.ptr);
-        }
-        if (blk_signals_seen())
-            return;
-        if (clock_now_us() >= next_sweep) {
-            sweep(pool, false);
-            next_sweep = clock_now_us() + SWEEP_MS * 1000;
+                return false;
+            if (events[i].data.ptr == &LISTEN_TAG)
+                accept_one(pool, holder);
+            else
+                reuse_connection(pool, events[i].data.ptr, holder);
         }
     }
+    if (blk_signals_seen())
+        return false;
+    sweep(pool, false, holder);
+    blk_python_leave(server, holder);
+    server_heartbeat(server->config); /* notify(): WorkerTmp's fchmod, the GIL released */
+    blk_python_enter(server, holder);
+    return true;
+}
+
+static void poll_loop(struct pool_server *pool) {
+    struct blk_holder holder = {.server = &pool->base, .thread_index = -1};
+    blk_python_enter(&pool->base, &holder);
+    while (poll_turn(pool, &holder))
+        ;
+    blk_python_leave(&pool->base, &holder);
 }
 
 int engine_pool_run(const struct server_config *config, int listen_fd) {
@@ -251,7 +353,7 @@ int engine_pool_run(const struct server_config *config, int listen_fd) {
     pthread_mutex_lock(&server->mutex);
     atomic_store(&server->is_stopping, true);
     pthread_mutex_unlock(&server->mutex);
-    sweep(pool, true);
+    sweep(pool, true, NULL);
     blk_stop(server);
     for (unsigned i = 0; i < pool->size; i++)
         pthread_join(pool->threads[i], NULL);

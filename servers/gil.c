@@ -15,6 +15,7 @@ int gil_init(struct gil *gil, uint64_t interval_us) {
     gil->switch_number = 0;
     gil->interval_us = interval_us ? interval_us : GIL_DEFAULT_INTERVAL_US;
     atomic_init(&gil->drop_request, false);
+    atomic_init(&gil->takes, 0);
     atomic_init(&gil->switches, 0);
     atomic_init(&gil->forced_drops, 0);
     atomic_init(&gil->wait_ns, 0);
@@ -59,6 +60,7 @@ void gil_take(struct gil *gil, const void *holder) {
         }
     }
     gil->locked = true;
+    atomic_fetch_add_explicit(&gil->takes, 1, memory_order_relaxed);
     if (gil->last_holder != holder) {
         gil->last_holder = holder;
         atomic_fetch_add_explicit(&gil->switches, 1, memory_order_relaxed);
@@ -100,6 +102,7 @@ bool gil_checkpoint(struct gil *gil, const void *holder) {
 }
 
 void gil_get_stats(struct gil *gil, struct gil_stats *stats) {
+    stats->takes = atomic_load(&gil->takes);
     stats->switches = atomic_load(&gil->switches);
     stats->forced_drops = atomic_load(&gil->forced_drops);
     stats->wait_ns = atomic_load(&gil->wait_ns);

@@ -40,13 +40,14 @@ struct gil {
     atomic_bool drop_request;
     uint64_t interval_us;
     /* Counters for /stats; read without the mutex. */
+    atomic_uint_fast64_t takes;        /* every acquisition (each follows a release) */
     atomic_uint_fast64_t switches;     /* taken by a different holder than the last */
     atomic_uint_fast64_t forced_drops; /* dropped because of a drop request */
     atomic_uint_fast64_t wait_ns;      /* total time threads waited to take it */
 };
 
 struct gil_stats {
-    uint64_t switches, forced_drops, wait_ns;
+    uint64_t takes, switches, forced_drops, wait_ns;
 };
 
 /* Returns 0, or an errno from pthread. */

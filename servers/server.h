@@ -35,7 +35,14 @@ struct model {
     int backlog;
     uint64_t keep_alive_ms;  /* the runtime's keep-alive default; 0: Node's 5 s */
     bool closes_connections; /* every answer says Connection: close (Gunicorn sync) */
-    bool is_cluster;         /* node-cluster: --balance rr (default) or os */
+    bool takes_keep_alive;   /* closes unless --keep-alive (ThreadingHTTPServer's HTTP/1.0) */
+    bool is_head_apart; /* the head and the body go out in separate calls (each a GIL release) */
+    bool is_cluster;    /* node-cluster: --balance rr (default) or os */
+    uint64_t headers_timeout_ms; /* the runtime's header timeout; 0: none */
+    uint64_t
+        headers_check_ms; /* checked this often (Node's connectionsCheckingInterval); 0: a timer */
+    unsigned
+        worker_connections; /* gthread: open connections a worker stops accepting at; 0: none */
     const char *mimics;
 };
 
@@ -53,7 +60,8 @@ struct server_config {
     unsigned port; /* once bound: the real one, also when --port 0 */
     int ready_fd;  /* -1: none */
     int backlog;
-    uint64_t headers_timeout_ms;
+    uint64_t headers_timeout_ms; /* 0: none (socketserver, Gunicorn, uvicorn) */
+    uint64_t headers_check_ms;   /* node: headersTimeout is checked this often; 0: a timer each */
     uint64_t keep_alive_timeout_ms;
     uint64_t graceful_timeout_ms;
     unsigned threads;            /* pool size, for models with a pool */
@@ -63,13 +71,16 @@ struct server_config {
     uint64_t runtime_cost_us;    /* --runtime-cost: the runtime's own CPU per request */
     bool has_gil;                /* the threads of a process share a GIL (gil.h) */
     bool closes_connections;     /* every answer says Connection: close (Gunicorn sync) */
-    bool is_prefork;             /* the arbiter supervises config->workers processes */
-    bool has_thread_pool;        /* a pool of `threads` serves requests; /stats counts each */
-    unsigned workers;            /* pre-fork models: worker processes; else 1 */
-    uint64_t worker_timeout_ms;  /* the arbiter kills a worker silent this long */
-    bool is_round_robin;         /* node-cluster --balance rr: the arbiter accepts and hands over */
-    bool is_reuseport;           /* node-cluster --balance reuseport: a socket per worker */
-    int ipc_fd;                  /* in such a worker: where connections arrive; else -1 */
+    bool is_head_apart;          /* head and body in separate sends, each releasing the GIL */
+    unsigned worker_connections; /* gthread: stop accepting at this many open; 0: no cap */
+    unsigned max_keepalived;    /* gthread: close rather than keep past this many idle; 0: no cap */
+    bool is_prefork;            /* the arbiter supervises config->workers processes */
+    bool has_thread_pool;       /* a pool of `threads` serves requests; /stats counts each */
+    unsigned workers;           /* pre-fork models: worker processes; else 1 */
+    uint64_t worker_timeout_ms; /* the arbiter kills a worker silent this long */
+    bool is_round_robin;        /* node-cluster --balance rr: the arbiter accepts and hands over */
+    bool is_reuseport;          /* node-cluster --balance reuseport: a socket per worker */
+    int ipc_fd;                 /* in such a worker: where connections arrive; else -1 */
     /* Set in a worker process by the arbiter. */
     bool is_worker;
     unsigned worker_index;

@@ -83,10 +83,12 @@ size_t stats_format(const struct server_config *config, struct gil *gil, char *b
         struct gil_stats stats;
         gil_get_stats(gil, &stats);
         put(&out,
-            ",\"gil\":{\"switch_interval_us\":%llu,\"switches\":%llu,\"forced_drops\":%llu,"
+            ",\"gil\":{\"switch_interval_us\":%llu,\"takes\":%llu,\"switches\":%llu,\"forced_"
+            "drops\":%llu,"
             "\"wait_ms\":%.3f}",
-            (unsigned long long)config->switch_interval_us, (unsigned long long)stats.switches,
-            (unsigned long long)stats.forced_drops, (double)stats.wait_ns / 1e6);
+            (unsigned long long)config->switch_interval_us, (unsigned long long)stats.takes,
+            (unsigned long long)stats.switches, (unsigned long long)stats.forced_drops,
+            (double)stats.wait_ns / 1e6);
     }
     put(&out, "}\n");
     return out.len;

@@ -2,7 +2,8 @@
  * stats.h — what GET /stats reports, on every model: requests served per
  * process (a board of slots in shared memory, one per worker, so any worker
  * can report them all), per thread where a model has a fixed pool, and the
- * GIL's counters (switches, forced drops, time spent waiting for it).
+ * GIL's counters (takes: every acquisition; switches, forced drops, time
+ * spent waiting for it).
  *
  * The board is created once (main.c for one process, the arbiter for
  * pre-fork models) before any fork; each process writes only its own slot.

@@ -450,7 +450,9 @@ int e2e_own_stop(void **state) {
 }
 
 bool e2e_keeps_alive(void) {
-    return strcmp(e2e_model(), "gunicorn-sync") != 0;
+    /* Gunicorn sync has no keep-alive; the stock ThreadingHTTPServer speaks
+     * HTTP/1.0 (python-threads without --keep-alive). */
+    return strcmp(e2e_model(), "gunicorn-sync") != 0 && strcmp(e2e_model(), "python-threads") != 0;
 }
 
 bool e2e_is_prefork(const char *model) {

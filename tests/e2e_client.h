@@ -151,7 +151,8 @@ extern struct e2e_server e2e_own;
 int e2e_own_stop(void **state);
 
 /* Whether $SHOWDOWN_MODEL keeps a connection open after an answer:
- * Gunicorn's sync worker closes every connection after one. */
+ * Gunicorn's sync worker and python-threads (HTTP/1.0, as the stock
+ * ThreadingHTTPServer) close every connection after one. */
 bool e2e_keeps_alive(void);
 
 /* Skips the running test on a model that closes every connection. */

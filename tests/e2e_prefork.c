@@ -9,6 +9,9 @@
 #include "../common/clock.h"
 #include "e2e_client.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -134,12 +139,97 @@ static void test_prefork_silent_worker_is_killed(void **state) {
     assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
 
+#define BURST        2000
+#define SYN_RETRY_US 1000000 /* Linux's TCP_TIMEOUT_INIT: a dropped SYN is sent again after 1 s */
+
+struct burst {
+    int fds[BURST];
+    unsigned connected, failed, retried;
+};
+
+/* Starts BURST non-blocking connects at once and waits (up to 5 s) for each
+ * to finish, counting the failed ones and those slow enough to have needed
+ * a SYN retry (the accept queue was full). */
+static void connect_burst(unsigned port, struct burst *b) {
+    static struct pollfd pfds[BURST];
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint64_t start = clock_now_us();
+    unsigned open = 0;
+    for (unsigned i = 0; i < BURST; i++) {
+        b->fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(b->fds[i] >= 0);
+        if (connect(b->fds[i], (struct sockaddr *)&addr, sizeof(addr)) == 0)
+            b->connected++;
+        else if (errno == EINPROGRESS)
+            pfds[open++] = (struct pollfd){.fd = b->fds[i], .events = POLLOUT};
+        else
+            b->failed++;
+    }
+    while (open > 0 && clock_now_us() - start < 5000000) {
+        if (poll(pfds, open, 100) < 0 && errno != EINTR)
+            break;
+        uint64_t took = clock_now_us() - start;
+        for (unsigned i = 0; i < open;) {
+            if (!pfds[i].revents) {
+                i++;
+                continue;
+            }
+            int err = 0;
+            socklen_t len = sizeof(err);
+            getsockopt(pfds[i].fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            b->connected += err == 0;
+            b->failed += err != 0;
+            b->retried += err == 0 && took >= SYN_RETRY_US;
+            pfds[i] = pfds[--open];
+        }
+    }
+    b->failed += open;
+}
+
+/* Node's cluster primary accepts every connection and queues it until a
+ * worker is free (round_robin_handle.js, distribute/handoff), so a burst
+ * beyond the 511 backlog while the only worker is stuck in CPU work still
+ * connects at once: no connection fails and none needs a SYN retry (a
+ * primary that stops accepting leaves 1,489 of them to the kernel's 1 s
+ * retry). Then the queued connections are served once the worker is free. */
+static void test_prefork_cluster_primary_accepts_a_burst_while_workers_are_busy(void **state) {
+    static const char *const args[] = {"--workers", "1", NULL};
+    static struct burst b;
+    struct e2e_conn *busy;
+    (void)state;
+    if (strcmp(e2e_model(), "node-cluster") != 0) {
+        skip();
+        return;
+    }
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(e2e_server_start(&e2e_own, args), 0);
+    busy = e2e_conn_new(e2e_own.port);
+    e2e_send_request(busy, "GET /cpu?us=1500000 HTTP/1.1\r\n\r\n");
+    e2e_sleep_ms(200); /* the worker has taken it and is in its CPU work */
+    connect_burst(e2e_own.port, &b);
+    printf("burst of %d beside a busy worker: %u connected, %u failed, %u after a SYN retry\n",
+           BURST, b.connected, b.failed, b.retried);
+    assert_int_equal(b.failed, 0);
+    assert_int_equal(b.retried, 0);
+    assert_int_equal(b.connected, BURST);
+    e2e_expect_status(busy, 200);
+    e2e_conn_free(busy);
+    for (unsigned i = 0; i < BURST; i++)
+        close(b.fds[i]);
+    e2e_expect_get(e2e_own.port, "/hello", 200, "Hello, World!");
+    assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_prefork_killed_worker_is_replaced_within_a_second,
                                   e2e_own_stop),
         cmocka_unit_test_teardown(test_prefork_hup_replaces_every_worker, e2e_own_stop),
         cmocka_unit_test_teardown(test_prefork_silent_worker_is_killed, e2e_own_stop),
+        cmocka_unit_test_teardown(
+            test_prefork_cluster_primary_accepts_a_burst_while_workers_are_busy, e2e_own_stop),
     };
     return cmocka_run_group_tests_name("pre-fork arbiter", tests, NULL, NULL) != 0;
 }

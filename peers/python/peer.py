@@ -10,6 +10,7 @@ python3-flask, python3-gunicorn, python3-uvicorn):
   peer.py gunicorn-gthread  Flask under gunicorn's gthread worker (real-gunicorn-gthread)
   peer.py uvicorn-workers   the ASGI app under gunicorn -k uvicorn.workers.UvicornWorker
           [--workers N] [--threads N] [--ready-fd FD] [--cpu-calibration X]
+          [--keep-alive]    threads: HTTP/1.1 keep-alive (default: the stock HTTP/1.0)
   peer.py calibrate         prints this machine's figure for the CPU work
 
 Every server listens on 127.0.0.1, port 0; once bound, the port is written to
@@ -174,7 +175,9 @@ async def asgi_app(scope, receive, send):
 # ---- http.server.ThreadingHTTPServer ----
 
 class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the C model
+    # The stock protocol_version, "HTTP/1.0": a connection a request, as the
+    # python-threads model. --keep-alive sets "HTTP/1.1" (run_threads), as
+    # the model's --keep-alive does.
 
     def setup(self):
         # As the python-threads model does, and the stdlib does not: without
@@ -211,7 +214,9 @@ def announce(port, ready_fd):
     print(f"listening on 127.0.0.1:{port}", flush=True)
 
 
-def run_threads(ready_fd):
+def run_threads(ready_fd, keep_alive):
+    if keep_alive:
+        Handler.protocol_version = "HTTP/1.1"
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # request_queue_size 5, as the stdlib
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     announce(server.server_address[1], ready_fd)
@@ -246,8 +251,10 @@ def run_gunicorn(kind, workers, threads, ready_fd):
 
 
 def parse_options(rest):
-    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X."""
-    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None}
+    """--workers N, --threads N, --ready-fd FD, --cpu-calibration X, --keep-alive (threads)."""
+    options = {"--workers": os.cpu_count(), "--threads": 8, "--ready-fd": -1, "--cpu-calibration": None,
+               "--keep-alive": "--keep-alive" in rest}
+    rest = [arg for arg in rest if arg != "--keep-alive"]
     if len(rest) % 2:
         sys.exit(f"peer.py: {rest[-1]} needs a value")
     for flag, value in zip(rest[::2], rest[1::2]):
@@ -268,7 +275,7 @@ def main(args):
     modes = ("threads", "uvicorn", "gunicorn-sync", "gunicorn-gthread", "uvicorn-workers", "calibrate")
     if not args or args[0] not in modes:
         sys.exit(f"usage: peer.py {{{'|'.join(modes)}}} [--workers N] [--threads N] [--ready-fd FD] "
-                 "[--cpu-calibration X]")
+                 "[--cpu-calibration X] [--keep-alive]")
     mode, options = args[0], parse_options(args[1:])
     if mode == "calibrate":
         best, spread = calibrate()
@@ -280,7 +287,7 @@ def main(args):
         print(f"peer.py: CPython {sys.version.split()[0]}, {mode}, cpu work {ITERATIONS_PER_US:.1f} "
               f"iterations/us ({'given' if given else 'measured'})", file=sys.stderr, flush=True)
     if mode == "threads":
-        run_threads(options["--ready-fd"])
+        run_threads(options["--ready-fd"], options["--keep-alive"])
     elif mode == "uvicorn":
         run_uvicorn(options["--ready-fd"])
     else:
