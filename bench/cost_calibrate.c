@@ -5,8 +5,9 @@
  * `bin/bench run --calibration FILE` gives to the models as bin/server
  * --runtime-cost.
  *
- * It runs the scenario `calibrate` (scenarios/calibrate.ini: GET /hello at
- * a moderate open-loop rate) with --peers through the ordinary runner, so
+ * It runs the scenario `calibrate` (scenarios/calibrate.ini: GET /hello,
+ * closed loop, which says why not at a moderate open-loop rate) with
+ * --peers through the ordinary runner, so
  * the figures come from the same sampling as every row: the server's
  * process tree's CPU over the measured window (watch.c), divided by the
  * requests answered in it. A model's cost is its real runtime's CPU per
@@ -112,11 +113,14 @@ static unsigned compute_costs(const struct csv_table *rows, const struct scenari
 static void describe_run(struct rtc_table *t, const struct scenario *sc,
                          const struct sc_settings *set, const char *csv, const char *versions,
                          const char *git_rev) {
+    char load[64] = "closed loop";
+    if (set->rate > 0)
+        snprintf(load, sizeof(load), "open loop at %.0f requests/s", set->rate);
     snprintf(t->record, sizeof(t->record),
-             "scenario = %s\nrate = %.0f\nconnections = %u\nduration_s = %.1f\nrepeat = %u\n"
-             "csv = %s\nshowdown = %s\nversions = %s\n",
-             sc->name, set->rate, set->connections[0], (double)set->duration_us / 1e6, set->repeat,
-             csv, git_rev, versions);
+             "scenario = %s\nload = %s\nconnections = %u\nwarmup_s = %.1f\nduration_s = %.1f\n"
+             "repeat = %u\ncsv = %s\nshowdown = %s\nversions = %s\n",
+             sc->name, load, set->connections[0], (double)set->warmup_us / 1e6,
+             (double)set->duration_us / 1e6, set->repeat, csv, git_rev, versions);
 }
 
 /* The file, new (never one that exists): path, or results/<stamp>-<host>-calibration.ini. */

@@ -73,7 +73,8 @@ static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len)
         char answer[64] = "";
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
             write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1 &&
-            read(fd, answer, sizeof(answer) - 1) > 0 && !strncmp(answer, "HTTP/1.1 200", 12)) {
+            read(fd, answer, sizeof(answer) - 1) > 0 && !strncmp(answer, "HTTP/1.", 7) &&
+            !strncmp(answer + 8, " 200", 4)) { /* 1.0: the stock http.server's answer */
             close(fd);
             return 0;
         }
