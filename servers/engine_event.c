@@ -4,7 +4,9 @@
  *  - /io waits on a timer (await asyncio.sleep), so waits overlap;
  *  - /cpu runs on the loop thread and blocks every other connection, as
  *    synchronous code in an `async def` handler does;
- *  - timeout_keep_alive (5 s) closes idle connections; backlog 2048.
+ *  - timeout_keep_alive (5 s) closes idle connections; backlog 2048;
+ *  - no header timeout (uvicorn 0.17 has none): a slow head holds its
+ *    connection as long as the client likes; --headers-timeout sets one.
  *
  * Raw events rather than bufferevents: a bufferevent copies every read and
  * write through evbuffers (allocated chunks); with raw events a connection
@@ -253,7 +255,13 @@ static void conn_process(struct evc_conn *conn) {
             conn_close(conn);
             break;
         }
-        if (is_mid || conn->is_fresh) {
+        if ((is_mid || conn->is_fresh) && !config->headers_timeout_ms) {
+            /* uvicorn has none: data_received() cancels the keep-alive
+             * timer and no other runs until the response (0.17,
+             * protocols/http/h11_impl.py, _unset_keepalive_if_required). */
+            if (conn->timer_role == EVC_TIMER_IDLE)
+                conn_timer_stop(conn);
+        } else if (is_mid || conn->is_fresh) {
             if (conn->timer_role != EVC_TIMER_HEADERS)
                 conn_timer(conn, EVC_TIMER_HEADERS, config->headers_timeout_ms);
         } else if (conn->timer_role != EVC_TIMER_IDLE) {

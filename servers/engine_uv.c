@@ -9,7 +9,11 @@
  *  - /cpu runs on the loop thread and blocks every other connection while
  *    it runs, as a JavaScript handler would;
  *  - keepAliveTimeout (5 s) closes idle connections, headersTimeout (60 s)
- *    answers 408 to a request whose headers do not arrive in time;
+ *    answers 408 to a request whose headers do not arrive in time — but,
+ *    as in Node, only when a sweep every connectionsCheckingInterval (30 s,
+ *    --connections-checking-interval) finds it late (lib/_http_server.js:
+ *    setupConnectionsTracking's setInterval, checkConnections ->
+ *    ConnectionsList::Expired), so a slow head goes at 60 to 90 s;
  *  - TCP_NODELAY on every socket (Node's `noDelay` default is true);
  *  - answers are written with uv_try_write, falling back to uv_write when
  *    the socket buffer is full; /bytes bodies go out in 64 KiB chunks.
@@ -64,6 +68,7 @@ struct uv_server {
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     uv_timer_t heartbeat; /* under the arbiter: "I am alive", once a second */
+    uv_timer_t checker;   /* Node's connectionsCheckingInterval: late heads get 408 */
     const struct server_config *config;
     LIST_HEAD(, uv_conn) conns; /* every open connection, for shutdown */
     bool is_stopping;
@@ -78,7 +83,8 @@ struct uv_conn {
     struct uv_server *server;
     LIST_ENTRY(uv_conn) link;
     enum conn_state state;
-    enum timer_role timer_role;
+    enum timer_role timer_role; /* TIMER_HEADERS: on the checker, not the timer */
+    uint64_t headers_since_ms;  /* uv_now() when the head began (parser's last_message_start_) */
     int open_handles;
     bool is_reading;
     bool is_parsing; /* inside conn_parse(): completions must not re-enter it */
@@ -250,11 +256,7 @@ static void conn_on_timer(uv_timer_t *timer) {
     case TIMER_WORK:
         conn_respond(conn);
         break;
-    case TIMER_HEADERS:
-        /* Node answers 408 when headersTimeout expires. */
-        conn_read_stop(conn);
-        conn_fail(conn, 408, "request headers not received in time\n");
-        break;
+    case TIMER_HEADERS: /* never: late heads are the checker's (server_on_check) */
     case TIMER_IDLE:
     case TIMER_LINGER:
     case TIMER_NONE:
@@ -263,8 +265,15 @@ static void conn_on_timer(uv_timer_t *timer) {
     }
 }
 
+/* TIMER_HEADERS starts no timer: the head's start is noted for the
+ * checker (server_on_check), as Node's parser notes last_message_start_. */
 static void conn_timer_start(struct uv_conn *conn, enum timer_role role, uint64_t ms) {
     conn->timer_role = role;
+    if (role == TIMER_HEADERS) {
+        uv_timer_stop(&conn->timer);
+        conn->headers_since_ms = uv_now(&conn->server->loop);
+        return;
+    }
     uv_timer_start(&conn->timer, conn_on_timer, ms, 0);
 }
 
@@ -523,6 +532,22 @@ static void server_on_signal(uv_signal_t *signal, int signum) {
     uv_unref((uv_handle_t *)&server->grace);
 }
 
+/* checkConnections(): every connection whose head began headersTimeout ago
+ * or more and is not complete is answered 408 and closed. */
+static void server_on_check(uv_timer_t *timer) {
+    struct uv_server *server = timer->data;
+    uint64_t now = uv_now(&server->loop);
+    for (struct uv_conn *conn = LIST_FIRST(&server->conns), *next; conn; conn = next) {
+        next = LIST_NEXT(conn, link);
+        if (conn->timer_role == TIMER_HEADERS &&
+            now - conn->headers_since_ms >= server->config->headers_timeout_ms) {
+            conn->timer_role = TIMER_NONE;
+            conn_read_stop(conn);
+            conn_fail(conn, 408, "request headers not received in time\n");
+        }
+    }
+}
+
 static void server_on_heartbeat(uv_timer_t *timer) {
     struct uv_server *server = timer->data;
     server_heartbeat(server->config);
@@ -573,6 +598,12 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     server->heartbeat.data = server;
     uv_timer_start(&server->heartbeat, server_on_heartbeat, 0, 1000);
     uv_unref((uv_handle_t *)&server->heartbeat); /* it alone does not keep the loop alive */
+    uv_timer_init(&server->loop, &server->checker);
+    server->checker.data = server;
+    if (config->headers_timeout_ms && config->headers_check_ms)
+        uv_timer_start(&server->checker, server_on_check, config->headers_check_ms,
+                       config->headers_check_ms);
+    uv_unref((uv_handle_t *)&server->checker); /* .unref(), as Node's */
     uv_signal_init(&server->loop, &server->sigint);
     uv_signal_init(&server->loop, &server->sigterm);
     server->sigint.data = server->sigterm.data = server;
@@ -595,6 +626,7 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
     uv_close((uv_handle_t *)&server->sigint, NULL);
     uv_close((uv_handle_t *)&server->sigterm, NULL);
     uv_close((uv_handle_t *)&server->heartbeat, NULL);
+    uv_close((uv_handle_t *)&server->checker, NULL);
     if (!uv_is_closing((uv_handle_t *)&server->grace))
         uv_close((uv_handle_t *)&server->grace, NULL);
     uv_run(&server->loop, UV_RUN_DEFAULT);

@@ -256,7 +256,11 @@ int main(int argc, char **argv) {
     }
     if (argc == 3 && !strcmp(argv[1], "--dump"))
         return dump(dir, files, n, argv[2]);
-    if (e2e_server_start(&server, (const char *const[]){"--headers-timeout", "3s", NULL}) < 0)
+    /* A half request waits for a header timeout: 3 s, checked every 100 ms
+     * on the node models (Node's own check comes every 30 s). */
+    if (e2e_server_start(&server, (const char *const[]){"--headers-timeout", "3s",
+                                                        "--connections-checking-interval", "100ms",
+                                                        NULL}) < 0)
         return 1;
     for (int i = 0; i < n; i++) {
         struct hostile_case c;

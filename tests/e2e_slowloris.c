@@ -1,17 +1,22 @@
 /*
- * e2e_slowloris.c — slowloris against the model in $SHOWDOWN_MODEL: N
- * connections each send a request head one byte a second and never finish
- * it, while bin/loadgen runs a normal /hello load beside them. Prints the
- * normal load's throughput with and without them, its errors, and how many
- * slow connections the server closed (at --headers-timeout, 3 s here).
+ * e2e_slowloris.c — slowloris against the model in $SHOWDOWN_MODEL, with
+ * its runtime's own timeouts (no flag): N connections each send a request
+ * head one byte a second and never finish it, while bin/loadgen runs a
+ * normal /hello load beside them. Prints the normal load's throughput with
+ * and without them, its errors, and how many slow connections the server
+ * closed within the run.
  *
- * The loop models (node*, uvicorn*) must keep at least half their normal
- * throughput and close nearly every slow connection at the header timeout,
- * as Node does. The thread models behave as their runtimes do — a thread or
- * a worker tied up per slow connection — which is measured and printed, not
- * asserted; every model must still answer /hello afterwards and exit 0 on
- * SIGTERM. SLOWLORIS_CONNECTIONS (200) and SLOWLORIS_SECONDS (4) size it;
- * `make torture` runs 1,000 for 15 s.
+ * With the runtimes' defaults nothing closes a slow head in a short run:
+ * Node's headersTimeout is 60 s, checked every 30 s (connectionsCheckingInterval);
+ * uvicorn, socketserver and Gunicorn's workers have no header timeout (a
+ * Gunicorn sync worker is killed only at --timeout, 30 s). So the loop
+ * models (node*, uvicorn*) must keep at least half their normal throughput
+ * and close none of the slow connections; the thread models behave as
+ * their runtimes do — a thread or a worker tied up per slow connection —
+ * which is measured and printed, not asserted; every model must still
+ * answer /hello afterwards and exit 0 on SIGTERM. SLOWLORIS_CONNECTIONS
+ * (200) and SLOWLORIS_SECONDS (4) size it; `make torture` runs 1,000 for
+ * 15 s. (e2e_timeouts.c tests the timeouts a flag sets.)
  */
 #include "../common/clock.h"
 #include "e2e_client.h"
@@ -32,7 +37,7 @@
 
 #include <cmocka.h>
 
-#define HEADERS_TIMEOUT_S 3
+#define WATCH_S 5.5 /* how long after the start the slow connections are watched */
 
 static struct e2e_server own;
 
@@ -110,8 +115,7 @@ static void test_slowloris_beside_a_normal_load(void **state) {
     double errors0, errors1, p99_0, p99_1;
     (void)state;
 
-    assert_int_equal(e2e_server_start(&own, (const char *const[]){"--headers-timeout", "3s", NULL}),
-                     0);
+    assert_int_equal(e2e_server_start(&own, NULL), 0);
     double rps0 = loadgen_rps(2, &errors0, &p99_0);
 
     s.fds = calloc(n, sizeof(*s.fds));
@@ -128,15 +132,15 @@ static void test_slowloris_beside_a_normal_load(void **state) {
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, drip, &s), 0);
     double rps1 = loadgen_rps(seconds, &errors1, &p99_1);
-    /* Give the header timeout its time, then count. */
-    while (now_s() - s.start_s < HEADERS_TIMEOUT_S + 2.5)
+    /* Watch them a while after the load, then count. */
+    while (now_s() - s.start_s < WATCH_S)
         e2e_sleep_ms(100);
     atomic_store(&s.is_done, true);
     pthread_join(thread, NULL);
     unsigned closed = 0, closed_in_time = 0;
     for (unsigned i = 0; i < n; i++) {
         closed += s.closed_at_s[i] > 0;
-        closed_in_time += s.closed_at_s[i] > 0 && s.closed_at_s[i] <= HEADERS_TIMEOUT_S + 2.5;
+        closed_in_time += s.closed_at_s[i] > 0 && s.closed_at_s[i] <= WATCH_S;
         if (s.fds[i] >= 0)
             close(s.fds[i]);
     }
@@ -144,7 +148,7 @@ static void test_slowloris_beside_a_normal_load(void **state) {
            "%.0f beside them (%.0f%%), %.0f errors, p99 %.1f ms; %u closed by the server within "
            "%.1f s\n",
            model, n, opened, rps0, rps1, rps0 > 0 ? 100 * rps1 / rps0 : 0, errors1, p99_1 / 1000,
-           closed_in_time, HEADERS_TIMEOUT_S + 2.5);
+           closed_in_time, WATCH_S);
     free(s.fds);
     free(s.closed_at_s);
 
@@ -152,12 +156,11 @@ static void test_slowloris_beside_a_normal_load(void **state) {
         /* Two rates a second apart, on the same machine, so a neighbour
          * moves both: half is the documented shape (a loop keeps at least
          * half its throughput), while a loop that a slow connection blocks
-         * drops to near 0. The header timeout is a timer, so wall time:
-         * 90% of the slow connections closed by 5.5 s for a 3 s timeout
-         * (the drip's 1 s turn and a busy machine's delay), while a timer
-         * reset by each byte never closes them. */
+         * drops to near 0. A count: none closed, as neither Node (60 s,
+         * checked every 30 s) nor uvicorn (no timeout) closes a slow head
+         * this soon, where a per-connection timer would. */
         assert_true(rps1 >= 0.5 * rps0);
-        assert_true(closed_in_time >= opened * 9 / 10);
+        assert_int_equal(closed_in_time, 0);
     }
     /* Whatever happened, the server is whole once the slow clients are gone. */
     e2e_sleep_ms(500);

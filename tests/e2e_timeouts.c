@@ -2,8 +2,9 @@
  * e2e_timeouts.c — the server's clocks on a connection: an idle keep-alive
  * connection is closed after --keep-alive-timeout, headers that do not
  * complete within --headers-timeout (from the connection, as Node's
- * headersTimeout) get 408. Each test starts its own bin/server --port 0 for
- * the model in $SHOWDOWN_MODEL on 127.0.0.1 with the flag it tests; run by
+ * headersTimeout) get 408 — on the node models only when the sweep every
+ * --connections-checking-interval (Node's 30 s) finds them late. Each test starts its own
+ * bin/server --port 0 for the model in $SHOWDOWN_MODEL on 127.0.0.1 with the flag it tests; run by
  * `make e2e` once per model in MODELS.
  */
 #include "../common/clock.h"
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -48,7 +50,10 @@ static void test_idle_keep_alive_connection_is_closed(void **state) {
 }
 
 static void test_slow_headers_get_408(void **state) {
-    static const char *const args[] = {"--headers-timeout", "300ms", NULL};
+    /* The checking interval is the node models' (10 ms: a sweep that
+     * barely moves the 408); the others' timeout is a timer of its own. */
+    static const char *const args[] = {"--headers-timeout", "300ms",
+                                       "--connections-checking-interval", "10ms", NULL};
     struct e2e_conn *conn = connect_to_own(args);
     struct e2e_response resp;
     (void)state;
@@ -93,10 +98,32 @@ static void test_slow_headers_get_408(void **state) {
     assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
 
+/* Node checks headersTimeout only every connectionsCheckingInterval
+ * (lib/_http_server.js, checkConnections; 30 s by default): a 300 ms
+ * timeout does not answer a slow head at 300 ms, but at the next sweep. */
+static void test_node_checks_header_timeout_only_at_its_interval(void **state) {
+    static const char *const args[] = {"--headers-timeout", "300ms", NULL};
+    struct e2e_response resp;
+    (void)state;
+    if (strncmp(e2e_model(), "node", 4) != 0) {
+        skip();
+        return;
+    }
+    struct e2e_conn *conn = connect_to_own(args);
+    e2e_send_request(conn, "GET /hello HTTP/1.1\r\nX-Slow: 1\r\n");
+    /* A count, not a speed: no answer in five times the timeout, where a
+     * timer per connection answers 408 at 300 ms. */
+    assert_int_equal(e2e_read_response(conn, &resp, false, 1500), -3);
+    e2e_conn_free(conn);
+    assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_idle_keep_alive_connection_is_closed, e2e_own_stop),
         cmocka_unit_test_teardown(test_slow_headers_get_408, e2e_own_stop),
+        cmocka_unit_test_teardown(test_node_checks_header_timeout_only_at_its_interval,
+                                  e2e_own_stop),
     };
     return cmocka_run_group_tests_name("timeouts", tests, NULL, NULL) != 0;
 }

@@ -186,9 +186,51 @@ static void test_node_cluster_balances_round_robin_unless_told_otherwise(void **
     assert_true(config.is_reuseport);
 }
 
+/* Each runtime's own header timeout: Node's headersTimeout (60 s) checked
+ * every connectionsCheckingInterval (30 s); none in uvicorn, socketserver
+ * or Gunicorn's workers. A flag still sets one. */
+static void test_each_model_has_its_runtimes_header_timeout(void **state) {
+    static const char *const none[] = {"uvicorn",      "uvicorn-workers", "python-threads",
+                                       "python-nogil", "gunicorn-sync",   "gunicorn-gthread"};
+    (void)state;
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        struct server_config config = resolved((const char *[]){"--model", none[i], NULL});
+        assert_int_equal(config.headers_timeout_ms, 0);
+    }
+    struct server_config config = resolved((const char *[]){"--model", "node-cluster", NULL});
+    assert_int_equal(config.headers_timeout_ms, 60000);
+    assert_int_equal(config.headers_check_ms, 30000);
+    config = resolved((const char *[]){"--model", "uvicorn", "--headers-timeout", "3s", NULL});
+    assert_int_equal(config.headers_timeout_ms, 3000);
+    config = resolved(
+        (const char *[]){"--model", "node", "--connections-checking-interval", "1s", NULL});
+    assert_int_equal(config.headers_check_ms, 1000);
+}
+
+/* The stock ThreadingHTTPServer closes every connection (HTTP/1.0) unless
+ * --keep-alive; gthread keeps max_keepalived = worker_connections -
+ * threads idle. */
+static void test_python_threads_closes_and_gthread_caps_keep_alive(void **state) {
+    (void)state;
+    struct server_config config = resolved((const char *[]){"--model", "python-threads", NULL});
+    assert_true(config.closes_connections);
+    assert_true(config.is_head_apart);
+    config = resolved((const char *[]){"--model", "python-threads", "--keep-alive", NULL});
+    assert_false(config.closes_connections);
+    config = resolved((const char *[]){"--model", "gunicorn-gthread", NULL});
+    assert_int_equal(config.worker_connections, 1000);
+    assert_int_equal(config.max_keepalived, 1000 - 8);
+    config = resolved((const char *[]){"--model", "gunicorn-gthread", "--threads", "4",
+                                       "--worker-connections", "4", NULL});
+    assert_int_equal(config.max_keepalived, 0);
+    assert_true(config.closes_connections); /* Gunicorn keeps none alive then */
+}
+
 static void test_a_flag_the_model_does_not_take_is_refused_by_name(void **state) {
     static const char *cases[][4] = {
         {"--model", "node", "--pool", "2"},
+        {"--model", "uvicorn", "--keep-alive", NULL},
+        {"--model", "python-nogil", "--worker-connections", "10"},
         {"--model", "uvicorn", "--balance", "rr"},
         {"--model", "python-threads", "--workers", "2"},
     };
@@ -266,6 +308,8 @@ int main(void) {
         cmocka_unit_test(test_a_model_brings_its_defaults_when_no_flag_overrides_them),
         cmocka_unit_test(test_given_flags_override_the_models_defaults),
         cmocka_unit_test(test_node_cluster_balances_round_robin_unless_told_otherwise),
+        cmocka_unit_test(test_each_model_has_its_runtimes_header_timeout),
+        cmocka_unit_test(test_python_threads_closes_and_gthread_caps_keep_alive),
         cmocka_unit_test(test_a_flag_the_model_does_not_take_is_refused_by_name),
         cmocka_unit_test(test_a_bad_command_line_names_the_flag_or_argument_at_fault),
         cmocka_unit_test(test_help_stops_parsing_at_once),
