@@ -8,7 +8,7 @@
  *   [calibration]
  *   host = vm                       ; the rest of the section is the record:
  *   date = 2026-12-01T23:59:00Z     ; when, at what load, on what
- *   rate = 500 ...
+ *   load = closed loop ...
  *
  *   [model node]
  *   runtime_cost_us = 180           ; the one value bin/bench run reads
