@@ -76,7 +76,8 @@ struct fidelity_row {
     double model_value, real_value; /* NAN: not measured */
     double difference;              /* model ÷ real − 1; NAN when either is missing */
     bool is_faithful;
-    bool is_absolute; /* the figure itself, of a model run with a runtime cost */
+    bool is_absolute;    /* the figure itself, of a model run with a runtime cost */
+    enum ex_metric unit; /* an absolute figure's; EX_ERRORS: a ratio */
 };
 
 /* Every (shape, pair) with rows of either side, then every (absolute figure,
@@ -87,7 +88,9 @@ int fidelity_compute(const struct csv_table *table, const struct scenario *scs, 
 /* A pair is faithful when the C model's figure is within this of the real one's. */
 #define FIDELITY_WITHIN 0.25
 
-void fidelity_format(double value, char *out, size_t cap);
+/* A row's figure as text: "–" when not measured, a ratio to 3 figures, an
+ * absolute one with its unit ("9.46k req/s", "35.2 ms"). */
+void fidelity_format(const struct fidelity_row *row, double value, char *out, size_t cap);
 void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap);
 /* "faithful", "NOT faithful" or "not measured". */
 const char *fidelity_verdict(const struct fidelity_row *row);

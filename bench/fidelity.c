@@ -26,6 +26,7 @@
 #include "peers.h"
 #include "results.h"
 #include "scenario_table.h"
+#include "units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,26 +39,31 @@ struct shape {
     const char *ratio; /* an expect's left side; '$' is the model */
     double floor;      /* figures below it count as it: both "not blocked" are alike */
     const char *meaning;
+    enum ex_metric unit; /* an absolute figure's (rps, p99); EX_ERRORS: a plain ratio */
 };
 
 static const struct shape shapes[] = {
     {"cpu-bound", "cpu scaling", "rps($, connections=8) / rps($, connections=1)", 0,
-     "/cpu?us=2000 req/s at 8 connections ÷ at 1: how far CPU work spreads over cores"},
+     "/cpu?us=2000 req/s at 8 connections ÷ at 1: how far CPU work spreads over cores", EX_ERRORS},
     {"io-bound", "io overlap", "rps($, connections=256) / 12800", 0,
-     "/io?ms=20 req/s at 256 connections ÷ 256 / 20 ms: how much of the waiting overlaps"},
+     "/io?ms=20 req/s at 256 connections ÷ 256 / 20 ms: how much of the waiting overlaps",
+     EX_ERRORS},
     {"mixed", "hello behind cpu", "p99($, path=/hello, connections=16) / 20000", 0.5,
      "/hello p99 at 16 connections ÷ the 20 ms of a /cpu request: how long cheap requests "
-     "wait behind CPU work (below 0.5, not even half a /cpu request: not held up)"},
+     "wait behind CPU work (below 0.5, not even half a /cpu request: not held up)",
+     EX_ERRORS},
 };
 
 /* The absolute figures, for calibrated models: a claim side without a ratio. */
 static const struct shape absolutes[] = {
     {"hello", "hello rps", "rps($, connections=64)", 0,
-     "/hello req/s at 64 connections: what a cheap request costs the runtime"},
-    {"io-bound", "io rps", "rps($, connections=256)", 0, "/io?ms=20 req/s at 256 connections"},
-    {"cpu-bound", "cpu rps", "rps($, connections=8)", 0, "/cpu?us=2000 req/s at 8 connections"},
+     "/hello req/s at 64 connections: what a cheap request costs the runtime", EX_RPS},
+    {"io-bound", "io rps", "rps($, connections=256)", 0, "/io?ms=20 req/s at 256 connections",
+     EX_RPS},
+    {"cpu-bound", "cpu rps", "rps($, connections=8)", 0, "/cpu?us=2000 req/s at 8 connections",
+     EX_RPS},
     {"mixed", "hello p99 beside cpu", "p99($, path=/hello, connections=16)", 0,
-     "/hello p99 at 16 connections, 1 in 10 requests 20 ms of CPU work"},
+     "/hello p99 at 16 connections, 1 in 10 requests 20 ms of CPU work", EX_P99},
 };
 
 /* Whether model ran with a runtime cost in sc (any row of it says one). */
@@ -120,6 +126,7 @@ static unsigned compare_pairs(const struct shape *list, size_t nlist, bool is_ab
             row->model_value = model;
             row->real_value = real;
             row->is_absolute = is_absolute;
+            row->unit = list[s].unit;
             double floor = list[s].floor;
             row->difference =
                 isnan(model) || isnan(real) ? NAN : fmax(model, floor) / fmax(real, floor) - 1;
@@ -138,9 +145,11 @@ int fidelity_compute(const struct csv_table *table, const struct scenario *scs, 
     return (int)n;
 }
 
-void fidelity_format(double value, char *out, size_t cap) {
+void fidelity_format(const struct fidelity_row *row, double value, char *out, size_t cap) {
     if (isnan(value))
         snprintf(out, cap, "–");
+    else if (row->unit != EX_ERRORS)
+        units_format_metric(row->unit, value, out, cap);
     else
         snprintf(out, cap, "%.3g", value);
 }
@@ -191,8 +200,8 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown) 
     const char *last_shape = NULL;
     for (int i = 0; i < n; i++) {
         const struct fidelity_row *row = &rows[i];
-        fidelity_format(row->model_value, model, sizeof(model));
-        fidelity_format(row->real_value, real, sizeof(real));
+        fidelity_format(row, row->model_value, model, sizeof(model));
+        fidelity_format(row, row->real_value, real, sizeof(real));
         fidelity_format_difference(row, diff, sizeof(diff));
         compared += !isnan(row->difference);
         faithful += row->is_faithful;

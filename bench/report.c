@@ -265,8 +265,8 @@ static void html_fidelity(FILE *out, const struct csv_table *t, const struct sce
                         "<th>difference</th><th>verdict</th></tr>\n",
                         row->model, row->real);
             is_open = true;
-            fidelity_format(row->model_value, model, sizeof(model));
-            fidelity_format(row->real_value, real, sizeof(real));
+            fidelity_format(row, row->model_value, model, sizeof(model));
+            fidelity_format(row, row->real_value, real, sizeof(real));
             fidelity_format_difference(row, diff, sizeof(diff));
             fprintf(out, "<tr><td>%s%s</td><td>", row->is_absolute ? "ABSOLUTE " : "",
                     row->shape_name);
