@@ -166,6 +166,25 @@ static int write_calibration(const char *csv, const char *ini, const struct scen
     return 0;
 }
 
+/* --models names C models: each comes with its real runtime, into out. */
+static const char *with_peers(const char *models, char *out, size_t cap) {
+    size_t n = 0;
+    if (!models)
+        return NULL;
+    n += (size_t)snprintf(out, cap, "%s", models);
+    for (const char *p = models; *p && n < cap;) {
+        p += strspn(p, " ,\t");
+        size_t len = strcspn(p, " ,\t");
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), p);
+        const struct peer *peer = len ? peer_of_twin(name) : NULL;
+        if (peer)
+            n += (size_t)snprintf(out + n, cap - n, " %s", peer->name);
+        p += len;
+    }
+    return out;
+}
+
 int bench_calibrate(const struct run_options *options) {
     static struct scenario sc;
     struct run_options run = *options;
@@ -189,7 +208,9 @@ int bench_calibrate(const struct run_options *options) {
     if (access(ini, F_OK) == 0)
         return fprintf(stderr, "bench: %s exists; it is never overwritten\n", ini), 2;
     snprintf(csv, sizeof(csv), "%.*s.csv", (int)(strlen(ini) - 4), ini);
+    char models[2048];
     run.out = csv;
+    run.models = with_peers(options->models, models, sizeof(models));
     run.with_peers = true;
     run.calibration = NULL;
     char *names[] = {(char *)CALIBRATE_SCENARIO};
