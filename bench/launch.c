@@ -42,6 +42,12 @@ static int add_args(char **argv, int argc, int max, char *flags) {
     return argc;
 }
 
+/* A 200 status line, HTTP/1.1 or 1.0 (the stock ThreadingHTTPServer's). */
+static bool is_ok(const char *answer) {
+    return !strncmp(answer, "HTTP/1.", 7) && (answer[7] == '1' || answer[7] == '0') &&
+           !strncmp(answer + 8, " 200", 4);
+}
+
 /* Reads "PORT\n" from the ready pipe, then waits for GET /hello to answer 200. */
 static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len) {
     char buf[32];
@@ -73,8 +79,7 @@ static int await_server(int ready_fd, unsigned *port, char *why, size_t why_len)
         char answer[64] = "";
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
             write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1 &&
-            read(fd, answer, sizeof(answer) - 1) > 0 && !strncmp(answer, "HTTP/1.", 7) &&
-            !strncmp(answer + 8, " 200", 4)) { /* 1.0: the stock http.server's answer */
+            read(fd, answer, sizeof(answer) - 1) > 0 && is_ok(answer)) {
             close(fd);
             return 0;
         }
