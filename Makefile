@@ -100,16 +100,17 @@ BENCH_LIB_SRC := bench/expr.c bench/ini_lines.c bench/scenario.c bench/scenario_
 	bench/warnings.c bench/html.c bench/report_percentiles.c \
 	bench/report_environment.c bench/series.c bench/slo.c bench/capacity.c \
 	bench/capacity_search.c bench/report_series.c bench/report_capacity.c \
-	bench/hosts.c bench/sample.c bench/merge.c bench/remote.c bench/report_claims.c
+	bench/hosts.c bench/sample.c bench/merge.c bench/remote.c bench/report_claims.c \
+	bench/runtime_cost.c bench/cost_calibrate.c
 BENCH_SRC := bench/main.c $(BENCH_LIB_SRC)
 LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o $(BUILD)/llhttp/llhttp.o
 
 UNIT_TESTS := test_options test_cpuwork test_http1 test_handlers test_work test_response test_hist test_hlog test_merge test_loadgen test_gil \
-	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance test_series
+	test_expr test_scenario test_csv test_fidelity test_calibrate test_significance test_series \
+	test_runtime_cost
 # bin/server's features, a file each; `make e2e` runs each once per model.
 E2E_SERVER_TESTS := e2e_endpoints e2e_concurrency e2e_framing e2e_keepalive e2e_bad_requests \
-	e2e_gil_releases \
-	e2e_timeouts e2e_lifecycle e2e_prefork
+	e2e_gil_releases e2e_timeouts e2e_lifecycle e2e_prefork e2e_runtime_cost
 E2E_TESTS  := $(E2E_SERVER_TESTS) e2e_hostile e2e_faults e2e_slowloris e2e_loadgen e2e_shapes e2e_peers
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -173,7 +174,7 @@ $(BUILD)/tests/test_work: $(BUILD)/tests/test_work.o $(BUILD)/servers/work.o $(B
 $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
-$(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o $(BUILD)/bench/peers.o \
+$(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o $(BUILD)/bench/peers.o $(BUILD)/bench/proc.o \
 	$(BUILD)/bench/ini_lines.o $(BUILD)/bench/expr.o $(BUILD)/bench/slo.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_series: $(BUILD)/tests/test_series.o $(BUILD)/bench/series.o
@@ -181,9 +182,11 @@ $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/ca
 	$(BUILD)/bench/proc.o
 $(BUILD)/tests/test_significance: $(BUILD)/tests/test_significance.o $(BUILD)/bench/significance.o \
 	$(BUILD)/bench/expr.o
+$(BUILD)/tests/test_runtime_cost: $(BUILD)/tests/test_runtime_cost.o $(call obj,bench/runtime_cost.c \
+	bench/peers.c bench/proc.c)
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
-	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/ini_lines.c bench/scenario_table.c \
-	bench/units.c bench/expr.c bench/slo.c bench/capacity.c bench/significance.c)
+	bench/peers.c bench/proc.c bench/claims.c bench/results.c bench/scenario.c bench/ini_lines.c \
+	bench/scenario_table.c bench/units.c bench/expr.c bench/slo.c bench/capacity.c bench/significance.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o
 # e2e_concurrency judges a blocked loop by the CPU its server spends (bench/proctree.c).
@@ -306,8 +309,9 @@ sanitize:
 # runs: the quick suite over the models and their real runtimes (--peers,
 # so each claim gets both verdicts), failing only when a required claim
 # fails on the models; a real runtime's verdict is reported, never required.
+# calibrate.ini is bin/bench calibrate's, not the suite's.
 SCENARIO_ORDER := hello io-bound cpu-bound mixed convoy convoy-1ms c10k
-SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER),$(basename $(notdir $(wildcard \
+SCENARIOS ?= $(SCENARIO_ORDER) $(filter-out $(SCENARIO_ORDER) calibrate,$(basename $(notdir $(wildcard \
 	scenarios/*.ini))))
 BENCH_MODELS = $(if $(filter command line environment,$(origin MODELS)),--models "$(MODELS)")
 BENCH_RUN = out=results/$$(date -u +%Y%m%dT%H%M%SZ)-$$(hostname -s).csv; \

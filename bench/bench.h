@@ -20,8 +20,9 @@ struct run_options {
     const char *models; /* "a b" or "a,b": only these; NULL: the scenario's */
     const char *out;    /* the CSV; NULL: results/<UTC stamp>-<host>.csv */
     const char *server, *loadgen, *scenario_dir;
-    bool with_peers;       /* also run each C model's real runtime (peers.h) */
-    const char *peers_dir; /* where peers/ is */
+    bool with_peers;         /* also run each C model's real runtime (peers.h) */
+    const char *peers_dir;   /* where peers/ is */
+    const char *calibration; /* --calibration FILE: runtime costs (runtime_cost.h); NULL: none */
     /* `bin/bench capacity` (capacity_search.h): a search per model instead
      * of the levels × repeats. */
     bool is_capacity;
@@ -46,6 +47,10 @@ int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown);
 int bench_merge(char **files, int count, const char *csv);
 /* sample.c: streams samples of pid's process tree on stdout (sample.h). */
 int bench_sample(const char *pid);
+/* `bin/bench calibrate`: the scenario `calibrate` with --peers, then the
+ * runtime-cost file (options->out, else results/<stamp>-<host>-calibration.ini,
+ * its rows beside it as .csv). cost_calibrate.c. */
+int bench_calibrate(const struct run_options *options);
 
 /* ---- claims.c, for the report and fidelity too ---- */
 
@@ -110,16 +115,21 @@ struct fidelity_row {
     double model_value, real_value; /* NAN: not measured */
     double difference;              /* model ÷ real − 1; NAN when either is missing */
     bool is_faithful;
+    bool is_absolute;    /* the figure itself, of a model run with a runtime cost */
+    enum ex_metric unit; /* an absolute figure's; EX_ERRORS: a ratio */
 };
 
-/* Every (shape, pair) with rows of either side, at most max; returns how many. */
+/* Every (shape, pair) with rows of either side, then every (absolute figure,
+ * pair) whose C model ran with a runtime cost, at most max; returns how many. */
 int fidelity_compute(const struct csv_table *table, const struct scenario *scs, unsigned nscs,
                      struct fidelity_row *out, unsigned max);
 
 /* A pair is faithful when the C model's figure is within this of the real one's. */
 #define FIDELITY_WITHIN 0.25
 
-void fidelity_format(double value, char *out, size_t cap);
+/* A row's figure as text: "–" when not measured, a ratio to 3 figures, an
+ * absolute one with its unit ("9.46k req/s", "35.2 ms"). */
+void fidelity_format(const struct fidelity_row *row, double value, char *out, size_t cap);
 void fidelity_format_difference(const struct fidelity_row *row, char *out, size_t cap);
 /* "faithful", "NOT faithful" or "not measured". */
 const char *fidelity_verdict(const struct fidelity_row *row);

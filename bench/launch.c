@@ -148,6 +148,10 @@ void launch_server_argv(const struct runner *r, const struct measurement *m, con
     argv[argc++] = storage[0];
     argv[argc++] = "--graceful-timeout";
     argv[argc++] = "3s";
+    if (m->runtime_cost[0]) {
+        argv[argc++] = "--runtime-cost";
+        argv[argc++] = (char *)m->runtime_cost;
+    }
     argc = add_model_flags(m, argv, argc, LAUNCH_MAX_ARGS, storage + 1);
     argv[argc] = NULL;
 }

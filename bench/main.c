@@ -15,10 +15,11 @@
 /* name is the program's (bench, or showdown-bench installed). */
 static void usage(FILE *out, const char *name) {
     fprintf(out,
-            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--out FILE.csv] [--hosts FILE]\n"
-            "                SCENARIO...\n"
+            "Usage: %1$s run [--quick] [--peers] [--models LIST] [--calibration FILE.ini]\n"
+            "                [--out FILE.csv] [--hosts FILE] SCENARIO...\n"
             "  or:  %1$s capacity [--slo GOAL] [--from RATE] [--to RATE] [--connections N]\n"
             "                  [--quick] [--models LIST] [--out FILE.csv] SCENARIO...\n"
+            "  or:  %1$s calibrate [--quick] [--models LIST] [--out FILE.ini]\n"
             "  or:  %1$s claims [--markdown] FILE.csv\n"
             "  or:  %1$s compare [--threshold PCT] [--noise PCT] A.csv B.csv\n"
             "  or:  %1$s report FILE.csv\n"
@@ -30,12 +31,10 @@ static void usage(FILE *out, const char *name) {
             "  run       for each scenario x model x connection level x repeat: start\n"
             "            bin/server, drive it with bin/loadgen, append rows to\n"
             "            results/<UTC stamp>-<host>.csv (.partial until complete)\n"
-            "  capacity  per model, the highest open-loop rate at which the latency goal\n"
-            "            holds and no request fails: the rate doubles from --from until a\n"
-            "            step misses, then is bisected to within 5%%; each step a fresh\n"
-            "            server and one short run (the --quick or full duration and\n"
-            "            warm-up). One row per model, scenario NAME:capacity, target_rate\n"
-            "            the rate found (0: not even --from met it)\n"
+            "  calibrate each real runtime's server CPU per GET /hello closed loop at\n"
+            "            16 connections (scenario calibrate, --peers), less its C twin's:\n"
+            "            FILE.ini (default results/<UTC stamp>-<host>-calibration.ini),\n"
+            "            each model's bin/server --runtime-cost on this host\n"
             "  claims    judge the claims of the scenarios in FILE.csv twice, on the C\n"
             "            models and on their real twins (the --peers rows): holds, fails,\n"
             "            inconclusive or not measured, the stated ratio within, above or\n"
@@ -76,6 +75,9 @@ static void usage(FILE *out, const char *name) {
             "  --hosts FILE     run across hosts: the server on the file's [server], one\n"
             "                   bin/loadgen slice on each [client NAME] (README,\n"
             "                   \"Several machines\")\n"
+            "  --calibration FILE.ini  give each C model the runtime cost per request\n"
+            "                   that FILE (bin/bench calibrate) has for it (--runtime-cost);\n"
+            "                   the rows say it in runtime_cost_us\n"
             "  --out FILE.csv   the results (default: results/<UTC stamp>-<host>.csv\n"
             "                   in the current directory)\n"
             "  --scenarios DIR  where scenarios are (default: $SHOWDOWN_SCENARIOS, else\n"
@@ -187,6 +189,7 @@ enum {
     OPT_CONNECTIONS,
     OPT_HOSTS,
     OPT_CSV,
+    OPT_CALIBRATION,
     OPT_HELP
 };
 static const struct option long_options[] = {
@@ -206,6 +209,7 @@ static const struct option long_options[] = {
     {"connections", required_argument, NULL, OPT_CONNECTIONS},
     {"hosts", required_argument, NULL, OPT_HOSTS},
     {"csv", required_argument, NULL, OPT_CSV},
+    {"calibration", required_argument, NULL, OPT_CALIBRATION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -244,6 +248,9 @@ static int parse_flags(int argc, char **argv, struct bench_args *a) {
             break;
         case OPT_CSV:
             a->csv = optarg;
+            break;
+        case OPT_CALIBRATION:
+            a->run.calibration = optarg;
             break;
         case OPT_MARKDOWN:
             a->is_markdown = true;
@@ -315,6 +322,11 @@ int main(int argc, char **argv) {
         a.run.is_capacity = true;
         return bench_run(&a.run, args, rest);
     }
+    if (!strcmp(command, "calibrate")) {
+        if (rest != 0)
+            return bad("calibrate: takes no scenario (it runs scenarios/calibrate.ini)");
+        return bench_calibrate(&a.run);
+    }
     if (!strcmp(command, "claims")) {
         if (rest != 1)
             return bad("claims: give one results CSV");
@@ -345,10 +357,10 @@ int main(int argc, char **argv) {
             return bad("sample: give one process id");
         return bench_sample(args[0]);
     }
-    fprintf(
-        stderr,
-        "bench: unknown command '%s' (run, capacity, claims, compare, report, fidelity, merge,\n"
-        "sample)\n",
-        command);
+    fprintf(stderr,
+            "bench: unknown command '%s' (run, capacity, calibrate, claims, compare, report, "
+            "fidelity,\n"
+            "merge, sample)\n",
+            command);
     return 2;
 }

@@ -237,9 +237,10 @@ static void html_fidelity(FILE *out, const struct csv_table *t, const struct sce
     if (n <= 0)
         return;
     fprintf(out,
-            "<h2>Fidelity: each C model beside its real runtime</h2>\n<p>Absolute speed "
-            "differs (C handlers against an interpreter) and is not compared; the shape is. "
-            "Faithful: the C model's figure within %.0f%% of the real runtime's.</p>\n",
+            "<h2>Fidelity: each C model beside its real runtime</h2>\n<p>The shapes, and, "
+            "for a model run with its runtime's cost per request (--calibration), the "
+            "ABSOLUTE figures. Faithful: the C model's figure within %.0f%% of the real "
+            "runtime's.</p>\n",
             FIDELITY_WITHIN * 100);
     for (unsigned p = 0; p < npeers; p++) {
         bool is_open = false;
@@ -254,10 +255,11 @@ static void html_fidelity(FILE *out, const struct csv_table *t, const struct sce
                         "<th>difference</th><th>verdict</th></tr>\n",
                         row->model, row->real);
             is_open = true;
-            fidelity_format(row->model_value, model, sizeof(model));
-            fidelity_format(row->real_value, real, sizeof(real));
+            fidelity_format(row, row->model_value, model, sizeof(model));
+            fidelity_format(row, row->real_value, real, sizeof(real));
             fidelity_format_difference(row, diff, sizeof(diff));
-            fprintf(out, "<tr><td>%s</td><td>", row->shape_name);
+            fprintf(out, "<tr><td>%s%s</td><td>", row->is_absolute ? "ABSOLUTE " : "",
+                    row->shape_name);
             html_text(out, row->meaning);
             fprintf(out, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td></tr>\n",
                     model, real, diff,

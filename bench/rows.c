@@ -72,6 +72,7 @@ static size_t format_row(const struct runner *r, const struct measurement *m,
         [RC_SERVER_CPUS] = m->server_cpus_text,
         [RC_LOADGEN_CPUS] = m->loadgen_cpus_text,
         [RC_SERVER_START_S] = f->start,
+        [RC_RUNTIME_COST_US] = m->runtime_cost[0] ? m->runtime_cost : "0",
     };
     for (unsigned c = 0; c < RC_COUNT; c++) {
         if (res_columns[c].source == COLUMN_LOADGEN)

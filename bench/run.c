@@ -189,6 +189,19 @@ static double one_s(const struct sc_settings *set) {
     return (double)(set->duration_us + set->warmup_us) / 1e6 + START_COST_S;
 }
 
+/* --calibration: which runtime cost each model is given, and from where. */
+static void plan_costs(const struct runner *r) {
+    const struct rtc_table *t = &r->costs;
+    if (!r->options->calibration)
+        return;
+    printf("bench: runtime cost per request from %s (host %s, %s)%s:", r->options->calibration,
+           t->host, t->date, strcmp(t->host, r->id.host) ? ", ANOTHER HOST's" : "");
+    for (unsigned i = 0; i < t->nmodels; i++)
+        printf(" %s %u us%s", t->models[i].name, t->models[i].cost_us,
+               t->models[i].estimate[0] ? " (an estimate)" : "");
+    printf("; a model without one runs with none\n");
+}
+
 /* Counts the measurements and their time, and says so with the CPU split
  * (a capacity search's steps are not known in advance: a model each). */
 static void plan(struct runner *r, const struct scenario *scs, int nscs) {
@@ -232,6 +245,7 @@ static void plan(struct runner *r, const struct scenario *scs, int nscs) {
         printf("bench: CPU work, %s: %s, given to every %s process\n", cal_runtime_name(rt), text,
                rt == CAL_C ? "bin/server" : cal_runtime_name(rt));
     }
+    plan_costs(r);
     fflush(stdout);
 }
 
@@ -247,6 +261,10 @@ static int run_model(struct runner *r, const struct scenario *sc, unsigned k) {
         r->remaining_s -= set->nlevels * set->repeat * one_s(set);
         return 0;
     }
+    const struct rtc_model *cost =
+        peer_find(m.model->name) ? NULL : rtc_find(&r->costs, m.model->name);
+    if (cost)
+        snprintf(m.runtime_cost, sizeof(m.runtime_cost), "%u", cost->cost_us);
     cpus_for(&r->cpus, sc->is_pinned, &m.server_cpus, &m.loadgen_cpus, &m.server_cpus_text,
              &m.loadgen_cpus_text);
     for (unsigned l = 0; l < set->nlevels; l++) {
@@ -313,6 +331,11 @@ static int prepare(struct runner *r, const struct scenario *scs, int nscs) {
     identity_read(&r->id, r->options->server);
     cpus_plan(&r->cpus);
     r->is_tty = isatty(2);
+    if (r->options->calibration &&
+        rtc_read(r->options->calibration, &r->costs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bench: --calibration %s\n", err);
+        return 2;
+    }
     calibrations_needed(r, scs, nscs, needs);
     if (!r->hosts && launch_calibrate(r, needs, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);

@@ -44,11 +44,12 @@ int runinfo_write(const struct runner *r, const json_t *env, const json_t *warni
     snprintf(path, sizeof(path), "%s/run.json", r->out.dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:O, s:O}", "run_id", r->out.run_id,
-        "csv", r->out.csv, "host", r->id.host, "cpu_model", r->id.cpu_model, "cores", r->id.cores,
-        "git_rev", r->id.git_rev, "pinning", "server_cpus", r->cpus.server_text, "loadgen_cpus",
-        r->cpus.loadgen_text, "unpinned_cpus", r->cpus.all_text, "calibration",
-        calibration_json(&r->cal), "environment", env, "warnings", warnings);
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:O, s:O, s:s?}", "run_id",
+        r->out.run_id, "csv", r->out.csv, "host", r->id.host, "cpu_model", r->id.cpu_model, "cores",
+        r->id.cores, "git_rev", r->id.git_rev, "pinning", "server_cpus", r->cpus.server_text,
+        "loadgen_cpus", r->cpus.loadgen_text, "unpinned_cpus", r->cpus.all_text, "calibration",
+        calibration_json(&r->cal), "environment", env, "warnings", warnings, "runtime_cost_file",
+        r->options->calibration);
     if (!root)
         return snprintf(err, err_len, "%s: cannot build the record", path), -1;
     if (r->hosts)

@@ -13,6 +13,7 @@
 #include "cpus.h"
 #include "identity.h"
 #include "outputs.h"
+#include "runtime_cost.h"
 
 #include <sched.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@ struct runner {
     struct run_identity id;
     struct cpu_plan cpus;
     struct calibration cal; /* the CPU work's speed per runtime, measured once */
+    struct rtc_table costs; /* --calibration: each model's runtime cost (nmodels 0: none) */
     unsigned done, total;
     double remaining_s;        /* for the ETA */
     bool is_tty;               /* stderr: a progress line */
@@ -35,6 +37,7 @@ struct measurement {
     const struct sc_settings *set; /* the full or the --quick settings */
     unsigned connections, repeat;
     char engine[32], processes[16], threads[16], gil[8]; /* bin/server --describe */
+    char runtime_cost[16]; /* bin/server --runtime-cost, from --calibration; "": none */
     cpu_set_t server_cpus, loadgen_cpus;
     const char *server_cpus_text, *loadgen_cpus_text;
     const char *host_text; /* the host column; NULL: this machine's name (across hosts: remote.h) */

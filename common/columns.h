@@ -60,7 +60,8 @@
     X(LOADGEN_CPU_S, loadgen_cpu_s, LOADGEN, NUMBER)                                               \
     X(SERVER_CPUS, server_cpus, RUN, TEXT)                                                         \
     X(LOADGEN_CPUS, loadgen_cpus, RUN, TEXT)                                                       \
-    X(SERVER_START_S, server_start_s, RUN, NUMBER)
+    X(SERVER_START_S, server_start_s, RUN, NUMBER)                                                 \
+    X(RUNTIME_COST_US, runtime_cost_us, RUN, NUMBER)
 
 enum column_source { COLUMN_RUN, COLUMN_LOADGEN, COLUMN_ASKED };
 enum column_type { COLUMN_TEXT, COLUMN_NUMBER, COLUMN_ERRORS };

@@ -27,6 +27,7 @@ enum {
     FLAG_TIMEOUT,
     FLAG_MAX_THREADS,
     FLAG_SWITCH_INTERVAL,
+    FLAG_RUNTIME_COST,
     FLAG_CHECKING_INTERVAL,
     FLAG_KEEP_ALIVE,
     FLAG_WORKER_CONNECTIONS,
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, FLAG_TIMEOUT},
     {"max-threads", required_argument, NULL, FLAG_MAX_THREADS},
     {"switch-interval", required_argument, NULL, FLAG_SWITCH_INTERVAL},
+    {"runtime-cost", required_argument, NULL, FLAG_RUNTIME_COST},
     {"connections-checking-interval", required_argument, NULL, FLAG_CHECKING_INTERVAL},
     {"keep-alive", no_argument, NULL, FLAG_KEEP_ALIVE},
     {"worker-connections", required_argument, NULL, FLAG_WORKER_CONNECTIONS},
@@ -91,6 +93,9 @@ void args_usage(FILE *out, const char *name) {
         "  --timeout DUR             kill a worker silent this long (default: 30s, as Gunicorn)\n"
         "  --switch-interval DUR     the GIL's switch interval (default: 5ms, as CPython)\n"
         "  --cpu-calibration N       CPU work iterations per µs, instead of measuring\n"
+        "  --runtime-cost US         US µs of CPU work per request where the runtime spends\n"
+        "                            its own (the loop; under the GIL; the worker); default 0\n"
+        "                            (bin/bench calibrate measures it per model)\n"
         "  --calibrate               print the measured iterations per µs and the spread\n"
         "                            of its rounds (0.03: 3%%), and exit\n"
         "  --describe                print \"ENGINE PROCESSES THREADS GIL\" for the model\n"
@@ -189,6 +194,8 @@ static int take(int flag, const char *value, struct server_args *args, struct ar
         return whole("--threads", value, 1, 100000, &args->threads, error);
     case FLAG_MAX_THREADS:
         return whole("--max-threads", value, 1, 100000, &args->max_threads, error);
+    case FLAG_RUNTIME_COST:
+        return whole("--runtime-cost", value, 0, 1000000, &args->runtime_cost_us, error);
     case FLAG_CHECKING_INTERVAL:
         return duration("--connections-checking-interval", value, 1000, "must be at least 1ms",
                         1000, &args->headers_check_ms, error);

@@ -48,6 +48,7 @@ struct server_args {
     unsigned workers;           /* 0: the model's */
     const char *balance;        /* "rr", "os", "reuseport"; NULL: the model's */
     double calibration;         /* --cpu-calibration; 0: measure at start */
+    unsigned runtime_cost_us;   /* --runtime-cost; 0: none, as a C handler */
 };
 
 /* What is wrong with a command line: the flag (or argument) at fault and

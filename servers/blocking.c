@@ -143,6 +143,7 @@ static int serve_request(struct blk_conn *conn, struct blk_holder *holder) {
     struct work_gil work_gil = {holder_checkpoint, holder_release, holder_retake, holder};
 
     response_plan_request(response, &conn->http.req);
+    server_runtime_cost(server->config, gil ? holder_checkpoint : NULL, holder); /* the GIL held */
     if (plan->is_stats)
         stats_answer(server->config, gil, &response->plan, response_stats_buffer(response));
     work_perform(plan, gil ? &work_gil : NULL);

@@ -307,6 +307,7 @@ static void conn_start_work(struct uv_conn *conn) {
 
     conn_timer_stop(conn);
     response_plan_request(&conn->response, &conn->http.req);
+    server_runtime_cost(conn->server->config, NULL, NULL); /* on the loop thread */
     if (plan->is_stats)
         stats_answer(conn->server->config, NULL, &conn->response.plan,
                      response_stats_buffer(&conn->response));

@@ -40,8 +40,11 @@ static int serve(struct server_config *config, double calibration) {
         fprintf(stderr, "server: %s\n", err);
         return 1;
     }
-    fprintf(stderr, "server: model %s (%s engine), backlog %d, cpu work %.1f iterations/us\n",
-            config->model->name, config->model->engine, config->backlog, calibration);
+    fprintf(stderr,
+            "server: model %s (%s engine), backlog %d, cpu work %.1f iterations/us, runtime "
+            "cost %llu us\n",
+            config->model->name, config->model->engine, config->backlog, calibration,
+            (unsigned long long)config->runtime_cost_us);
     config->port = port; /* the engine announces it once it can take signals */
     if (config->is_prefork)
         return arb_run(config, fd);

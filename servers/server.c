@@ -1,8 +1,9 @@
 /*
  * server.c — what an engine tells whoever runs it (server.h): it is ready
  * (the port, once), it is alive (the arbiter's heartbeat), it is stopping
- * (the first SIGINT/SIGTERM; a second one hurries it); and whether the
- * file limit lets it start at all.
+ * (the first SIGINT/SIGTERM; a second one hurries it); whether the file
+ * limit lets it start at all; and the runtime's own cost per request,
+ * which every engine spends through one call.
  */
 #include "server.h"
 
@@ -46,4 +47,10 @@ int server_check_file_limit(char *err, size_t errlen) {
              "open file limit %llu is below the %d descriptors a server needs to start (ulimit -n)",
              (unsigned long long)limit.rlim_cur, SERVER_MIN_FILES);
     return -1;
+}
+
+void server_runtime_cost(const struct server_config *config, cpuwork_checkpoint_fn checkpoint,
+                         void *arg) {
+    if (config->runtime_cost_us > 0)
+        cpuwork_run(config->runtime_cost_us, checkpoint, arg);
 }

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../common/cpuwork.h"
+
 struct server_config;
 struct stats_board;
 
@@ -66,6 +68,7 @@ struct server_config {
     unsigned pool;               /* CPU-work threadpool size; 0: CPU work on the loop */
     unsigned max_threads;        /* 0: no cap on threads per connection */
     uint64_t switch_interval_us; /* the GIL's */
+    uint64_t runtime_cost_us;    /* --runtime-cost: the runtime's own CPU per request */
     bool has_gil;                /* the threads of a process share a GIL (gil.h) */
     bool closes_connections;     /* every answer says Connection: close (Gunicorn sync) */
     bool is_head_apart;          /* head and body in separate sends, each releasing the GIL */
@@ -94,6 +97,18 @@ int server_ready(const struct server_config *config);
 /* Called from an engine's loop at least once a second: the arbiter kills a
  * worker whose heartbeat stops for --timeout. */
 void server_heartbeat(const struct server_config *config);
+
+/*
+ * Spends the runtime's own CPU cost of one request (--runtime-cost, µs of
+ * common/cpuwork.c's calibrated work, as /cpu?us=N) on the calling thread:
+ * the loop thread in the loop engines, the thread holding the GIL in the
+ * GIL models (checkpoint is then the GIL's drop-request check, so the cost
+ * serialises as interpreter work does), the worker in gunicorn-sync. Each
+ * engine calls it once per routed request, before the handler's work
+ * (docs/DESIGN.md, "Runtime cost"). Nothing when the cost is 0.
+ */
+void server_runtime_cost(const struct server_config *config, cpuwork_checkpoint_fn checkpoint,
+                         void *arg);
 
 /* An event loop's SIGINT/SIGTERM. The first begins the graceful stop: says
  * so on stderr, sets *is_stopping and returns true — the engine then stops

@@ -18,14 +18,15 @@ ours() { # ours PATTERN: does a process of this run match PATTERN?
 }
 no_children() { ! ours "--cpu-calibration .* --graceful-timeout 3s"; }
 
-HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s'
+HEADER='run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,threads,gil,path,connections,target_rate,duration_s,repeat,requests,rps,bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s,runtime_cost_us'
 
 # --- run: 2 models x 2 levels x 2 repeats
 $BENCH run --out "$T/a.csv" tests/scenarios/tiny.ini > "$T/run.out" 2>&1
 check "run exits 0" test $? = 0
 check "the CSV has docs/DESIGN.md's header" test "$(head -1 "$T/a.csv")" = "$HEADER"
 check "one row per measurement (8)" test "$(tail -n +2 "$T/a.csv" | wc -l)" = 8
-check "every row has 39 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 39
+check "every row has 40 fields" test "$(tail -n +2 "$T/a.csv" | awk -F, '{print NF}' | sort -u)" = 40
+check "no runtime cost without --calibration" awk -F, '$40 != 0 { bad = 1 } END { exit bad }' "$T/a.csv"
 check "no .partial is left" test ! -e "$T/a.csv.partial"
 check "one .hgrm per measurement" test "$(ls "$T"/a/*.r[0-9].hgrm | wc -l)" = 8
 check "... and its uncorrected twin" test "$(ls "$T"/a/*.r[0-9].uncorrected.hgrm | wc -l)" = 8
@@ -274,6 +275,26 @@ check "... and no gunicorn left" eval '! ours "gunicorn_conf[.]py"'
 $BENCH fidelity "$T/p.csv" > /dev/null 2> "$T/fid.err"
 check "fidelity without the shapes' scenarios exits 1, saying why" \
     sh -c "test $? = 1 && grep -q 'make peers runs them' '$T/fid.err'"
+
+# --- calibrate: the runtime cost of node (real-node beside it), into a file run --calibration reads
+$BENCH calibrate --scenarios tests/scenarios --out "$T/cal.ini" > "$T/cal.out" 2>&1
+check "calibrate exits 0" test $? = 0 || cat "$T/cal.out"
+check "... its file has node's cost and the runtimes' versions" sh -c \
+    "grep -Eq '^runtime_cost_us = [0-9]+$' '$T/cal.ini' && grep -q '^\[model node\]' '$T/cal.ini' &&
+     grep -Eq '^versions = node [0-9]' '$T/cal.ini' && grep -q '^host = ' '$T/cal.ini'"
+check "... its rows beside it" test "$(tail -n +2 "$T/cal.csv" | cut -d, -f8 | sort | tr '\n' ' ')" = "node real-node "
+cost=$(sed -n 's/^runtime_cost_us = //p' "$T/cal.ini")
+$BENCH calibrate --scenarios tests/scenarios --out "$T/cal.ini" > /dev/null 2> "$T/cal2.err"
+check "calibrate never overwrites its file" sh -c "test $? = 2 && grep -q 'never overwritten' '$T/cal2.err'"
+$BENCH run --quick --calibration "$T/cal.ini" --models node --out "$T/cal-run.csv" tests/scenarios/tiny.ini \
+    > "$T/cal-run.out" 2>&1
+check "run --calibration: node's rows carry its cost" awk -F, -v c="$cost" \
+    '$8 == "node" { if ($40 != c) bad = 1; n++ } END { exit bad || n != 1 }' "$T/cal-run.csv"
+check "... and its server was given it" grep -q "model node .* runtime cost $cost us" "$T/cal-run/run.log"
+printf '[model node]\nruntime_cost_us = soon\n' > "$T/bad-cal.ini"
+$BENCH run --quick --calibration "$T/bad-cal.ini" --out "$T/x.csv" tests/scenarios/tiny.ini > /dev/null 2> "$T/bad-cal.err"
+check "a bad calibration file: exit 2 with file:line:column, before any run" sh -c \
+    "test $? = 2 && grep -q '$T/bad-cal.ini:2:19: runtime_cost_us' '$T/bad-cal.err' && test ! -e '$T/x.csv'"
 
 # --- disk full: a clear error, earlier files untouched (needs root for a tiny tmpfs)
 mkdir "$T/full"

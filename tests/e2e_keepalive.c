@@ -77,20 +77,28 @@ static void test_sync_closes_every_connection(void **state) {
     e2e_conn_free(conn);
 }
 
+/* On gunicorn-gthread, starts the test's own one worker of 2 threads and
+ * --worker-connections 4; skips the test (false) on any other model. */
+static bool start_small_gthread(void) {
+    static const char *const args[] = {"--workers", "1", "--threads", "2", "--worker-connections",
+                                       "4",         NULL};
+    if (strcmp(e2e_model(), "gunicorn-gthread") != 0) {
+        skip();
+        return false;
+    }
+    assert_int_equal(e2e_server_start(&e2e_own, args), 0);
+    return true;
+}
+
 /* gthread (--threads 2 --worker-connections 4, so max_keepalived = 4 - 2
  * = 2, gunicorn/workers/gthread.py): an answer says close once two
  * connections wait idle already (handle_request: resp.force_close()). */
 static void test_gthread_refuses_keep_alive_past_max_keepalived(void **state) {
-    static const char *const args[] = {"--workers", "1", "--threads", "2", "--worker-connections",
-                                       "4",         NULL};
     struct e2e_conn *idle[2], *third;
     struct e2e_response resp;
     (void)state;
-    if (strcmp(e2e_model(), "gunicorn-gthread") != 0) {
-        skip();
+    if (!start_small_gthread())
         return;
-    }
-    assert_int_equal(e2e_server_start(&e2e_own, args), 0);
     for (int i = 0; i < 2; i++) {
         idle[i] = e2e_conn_new(e2e_own.port);
         e2e_send_request(idle[i], "GET /hello HTTP/1.1\r\n\r\n");
@@ -116,16 +124,11 @@ static void test_gthread_refuses_keep_alive_past_max_keepalived(void **state) {
  * each holding a thread) stops selecting: a fifth connection gets no
  * answer until one of them closes, then it does (run(): nr_conns). */
 static void test_gthread_stops_accepting_at_worker_connections(void **state) {
-    static const char *const args[] = {"--workers", "1", "--threads", "2", "--worker-connections",
-                                       "4",         NULL};
     struct e2e_conn *open[4], *fifth;
     struct e2e_response resp;
     (void)state;
-    if (strcmp(e2e_model(), "gunicorn-gthread") != 0) {
-        skip();
+    if (!start_small_gthread())
         return;
-    }
-    assert_int_equal(e2e_server_start(&e2e_own, args), 0);
     for (int i = 0; i < 4; i++) {
         open[i] = e2e_conn_new(e2e_own.port);
         if (i < 2) {

@@ -99,12 +99,12 @@ static void test_results_header_is_the_contract(void **state) {
         "bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,"
         "lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,"
         "server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,"
-        "loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s");
+        "loadgen_cpu_s,server_cpus,loadgen_cpus,server_start_s,runtime_cost_us");
 }
 
 static const char row[] = "r,2026-01-01T00:00:00Z,abc,h,cpu,2,io,node,libuv,1,1,0,/io?ms=20,"
                           "256,0,3.0,1,3000,1000.5,1,2,3,4,5,6,7,8,9,10,11,12,1.5,0.5,2048,3,"
-                          "0.2,0,1,0.25\n";
+                          "0.2,0,1,0.25,0\n";
 
 static void test_results_read_checks_numbers_and_gives_metrics(void **state) {
     struct csv_table t;

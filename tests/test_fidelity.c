@@ -29,13 +29,20 @@ static void write_file(const char *name, const char *text) {
     fclose(out);
 }
 
-/* One results row: only what the shapes read is set. */
-static void add_row(FILE *out, const char *scenario, const char *model, const char *path,
-                    unsigned connections, unsigned repeat, double rps, double p99_us) {
+/* One results row: only what the shapes read is set; cost_us is the
+ * runtime cost the model ran with (0: none). */
+static void add_row_cost(FILE *out, const char *scenario, const char *model, const char *path,
+                         unsigned connections, unsigned repeat, double rps, double p99_us,
+                         unsigned cost_us) {
     fprintf(out,
             "run,2026-11-23T00:00:00Z,rev,host,cpu,2,%s,%s,engine,1,1,0,%s,%u,0,1,%u,100,%g,0,"
-            "0,0,0,0,0,1,1,1,%g,1,1,0,0,1000,1,0,0,1,0\n",
-            scenario, model, path, connections, repeat, rps, p99_us);
+            "0,0,0,0,0,1,1,1,%g,1,1,0,0,1000,1,0,0,1,0,%u\n",
+            scenario, model, path, connections, repeat, rps, p99_us, cost_us);
+}
+
+static void add_row(FILE *out, const char *scenario, const char *model, const char *path,
+                    unsigned connections, unsigned repeat, double rps, double p99_us) {
+    add_row_cost(out, scenario, model, path, connections, repeat, rps, p99_us, 0);
 }
 
 static int setup(void **state) {
@@ -121,6 +128,68 @@ static void test_shapes_compare_ratios_not_speed(void **state) {
 
     /* No rows of io-bound or hello: no shape of theirs. */
     assert_null(find(rows, n, "io overlap", "uvicorn"));
+    /* No model ran with a runtime cost: no absolute figure is compared. */
+    for (int i = 0; i < n; i++)
+        assert_false(rows[i].is_absolute);
+    for (int s = 0; s < nscs; s++)
+        scenario_free(&scs[s]);
+    csv_table_free(&table);
+}
+
+/*
+ * A model run with its runtime's cost (runtime_cost_us > 0) is compared on
+ * the figure itself as well; one without a cost only by shape. No floor on
+ * an absolute figure: 0.3 ms against 1 ms is 70% off.
+ */
+static void test_absolute_rows_only_for_calibrated_models(void **state) {
+    char path[4200], err[512];
+    struct csv_table table;
+    struct scenario scs[8];
+    struct fidelity_row rows[64];
+    (void)state;
+    snprintf(path, sizeof(path), "%s/calibrated.csv", dir);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fprintf(out, "%s\n", res_header());
+    for (unsigned r = 1; r <= 3; r++) {
+        add_row_cost(out, "cpu-bound", "node", "/cpu?us=2000", 1, r, 400, 0, 150);
+        add_row_cost(out, "cpu-bound", "node", "/cpu?us=2000", 8, r, 440 + r, 0, 150);
+        add_row(out, "cpu-bound", "real-node", "/cpu?us=2000", 1, r, 390, 0);
+        add_row(out, "cpu-bound", "real-node", "/cpu?us=2000", 8, r, 400, 0);
+        add_row(out, "cpu-bound", "node-cluster", "/cpu?us=2000", 8, r, 900, 0);
+        add_row(out, "cpu-bound", "real-node-cluster", "/cpu?us=2000", 8, r, 360, 0);
+        add_row_cost(out, "mixed", "node-workers", "/hello", 16, r, 100, 300, 90);
+        add_row(out, "mixed", "real-node-workers", "/hello", 16, r, 100, 1000);
+    }
+    fclose(out);
+    assert_int_equal(res_read(path, &table, err, sizeof(err)), 0);
+    int nscs = scenario_load_for_table(&table, dir, scs, 8);
+    assert_int_equal(nscs, 2);
+    int n = fidelity_compute(&table, scs, (unsigned)nscs, rows, 64);
+
+    const struct fidelity_row *row = find(rows, n, "cpu rps", "node");
+    assert_non_null(row);
+    assert_true(row->is_absolute);
+    assert_float_equal(row->model_value, 442, 1e-9); /* the median of 441, 442, 443 */
+    assert_float_equal(row->real_value, 400, 1e-9);
+    assert_float_equal(row->difference, 442.0 / 400 - 1, 1e-6);
+    assert_true(row->is_faithful); /* +10.5% */
+
+    /* The shape is still there, beside it. */
+    row = find(rows, n, "cpu scaling", "node");
+    assert_non_null(row);
+    assert_false(row->is_absolute);
+
+    /* node-cluster ran without a cost: no absolute row, however far off. */
+    assert_null(find(rows, n, "cpu rps", "node-cluster"));
+
+    row = find(rows, n, "hello p99 beside cpu", "node-workers");
+    assert_non_null(row);
+    assert_float_equal(row->difference, 0.3 - 1, 1e-6);
+    assert_false(row->is_faithful);
+    /* ... while its shape, under the floor on both sides, is alike. */
+    assert_true(find(rows, n, "hello behind cpu", "node-workers")->is_faithful);
+
     for (int s = 0; s < nscs; s++)
         scenario_free(&scs[s]);
     csv_table_free(&table);
@@ -199,6 +268,7 @@ static void test_every_twin_has_its_namesake_peer_first(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_compare_ratios_not_speed),
+        cmocka_unit_test(test_absolute_rows_only_for_calibrated_models),
         cmocka_unit_test(test_peer_argv_gives_the_twins_counts_and_the_ready_fd),
         cmocka_unit_test(test_each_runtime_has_one_calibrate_command),
         cmocka_unit_test(test_every_twin_has_its_namesake_peer_first),

@@ -245,7 +245,9 @@ static void test_missing_file_is_named(void **state) {
     assert_non_null(strstr(err, "/nonexistent/x.ini"));
 }
 
-/* Every scenario shipped in scenarios/ loads (tests run from the top of the tree). */
+/* Every scenario shipped in scenarios/ loads (tests run from the top of the
+ * tree), and each of the suite's has a claim: calibrate.ini is bin/bench
+ * calibrate's load, which the suite leaves out (Makefile, SCENARIOS). */
 static void test_shipped_scenarios_load(void **state) {
     (void)state;
     glob_t g;
@@ -258,7 +260,7 @@ static void test_shipped_scenarios_load(void **state) {
         if (rc)
             print_error("%s\n", err);
         assert_int_equal(rc, 0);
-        assert_true(sc.nclaims >= 1);
+        assert_true(sc.nclaims >= 1 || !strcmp(sc.name, "calibrate"));
         scenario_free(&sc);
     }
     globfree(&g);
