@@ -174,7 +174,7 @@ $(BUILD)/tests/test_work: $(BUILD)/tests/test_work.o $(BUILD)/servers/work.o $(B
 $(BUILD)/tests/test_response: $(BUILD)/tests/test_response.o $(call obj,servers/response.c \
 	servers/handlers.c servers/http1.c)
 $(BUILD)/tests/test_expr: $(BUILD)/tests/test_expr.o $(BUILD)/bench/expr.o
-$(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o $(BUILD)/bench/peers.o $(BUILD)/bench/proc.o \
+$(BUILD)/tests/test_scenario: $(BUILD)/tests/test_scenario.o $(BUILD)/bench/scenario.o $(BUILD)/bench/peers.o \
 	$(BUILD)/bench/ini_lines.o $(BUILD)/bench/expr.o $(BUILD)/bench/slo.o
 $(BUILD)/tests/test_csv: $(BUILD)/tests/test_csv.o $(BUILD)/bench/results.o
 $(BUILD)/tests/test_series: $(BUILD)/tests/test_series.o $(BUILD)/bench/series.o
@@ -183,9 +183,9 @@ $(BUILD)/tests/test_calibrate: $(BUILD)/tests/test_calibrate.o $(BUILD)/bench/ca
 $(BUILD)/tests/test_significance: $(BUILD)/tests/test_significance.o $(BUILD)/bench/significance.o \
 	$(BUILD)/bench/expr.o
 $(BUILD)/tests/test_runtime_cost: $(BUILD)/tests/test_runtime_cost.o $(call obj,bench/runtime_cost.c \
-	bench/peers.c bench/proc.c)
+	bench/peers.c)
 $(BUILD)/tests/test_fidelity: $(BUILD)/tests/test_fidelity.o $(call obj,bench/fidelity.c \
-	bench/peers.c bench/proc.c bench/claims.c bench/results.c bench/scenario.c bench/ini_lines.c \
+	bench/peers.c bench/claims.c bench/results.c bench/scenario.c bench/ini_lines.c \
 	bench/scenario_table.c bench/units.c bench/expr.c bench/slo.c bench/capacity.c bench/significance.c)
 $(addprefix $(BUILD)/tests/,$(E2E_SERVER_TESTS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
 	$(BUILD)/tests/e2e_client.o

@@ -19,6 +19,7 @@
  */
 #include "../common/csv.h"
 #include "bench.h"
+#include "environment.h"
 #include "identity.h"
 #include "peers.h"
 #include "results.h"
@@ -143,7 +144,7 @@ static int write_calibration(const char *csv, const char *ini, const struct scen
     char err[8600], versions[256];
     if (res_read(csv, &rows, err, sizeof(err)) < 0)
         return fprintf(stderr, "bench: %s\n", err), 1;
-    peer_versions(versions, sizeof(versions));
+    env_runtime_versions(id, versions, sizeof(versions));
     memset(&table, 0, sizeof(table));
     snprintf(table.host, sizeof(table.host), "%s", id->host);
     time_t now = time(NULL);

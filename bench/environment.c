@@ -243,3 +243,22 @@ json_t *env_read(const struct run_identity *id) {
     json_object_set_new(e.facts, "absent", e.absent);
     return e.facts;
 }
+
+void env_runtime_versions(const struct run_identity *id, char *out, size_t cap) {
+    static const char *const keys[][2] = {{"node", "node"},
+                                          {"python3", "cpython"},
+                                          {"gunicorn", "gunicorn"},
+                                          {"uvicorn", "uvicorn"},
+                                          {"flask", "flask"}};
+    json_t *env = env_read(id);
+    json_t *versions = json_object_get(env, "versions");
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && used < cap; i++) {
+        const char *v = json_string_value(json_object_get(versions, keys[i][0]));
+        if (v)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s %s", used ? ", " : "",
+                                     keys[i][1], v);
+    }
+    json_decref(env);
+}

@@ -28,4 +28,9 @@
  * is null; NULL only when out of memory. id gives the git revision. */
 json_t *env_read(const struct run_identity *id);
 
+/* "node 20.20.2, cpython 3.11.2, gunicorn 20.1.0, uvicorn 0.17.6, flask
+ * 2.2.2": the runtimes the peers run, from env_read's "versions" (one that
+ * is absent is left out), for a calibration file's record. */
+void env_runtime_versions(const struct run_identity *id, char *out, size_t cap);
+
 #endif

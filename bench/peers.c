@@ -1,8 +1,6 @@
 /* peers.c — see peers.h. */
 #include "peers.h"
 
-#include "proc.h"
-
 #include <stdio.h>
 #include <string.h>
 
@@ -138,23 +136,4 @@ const char *peer_package(const char *name) {
         if (!strncmp(name, needs[i].prefix, strlen(needs[i].prefix)))
             return needs[i].packages;
     return NULL;
-}
-
-void peer_versions(char *out, size_t cap) {
-    static const char python_says[] =
-        "import platform, gunicorn, uvicorn, flask\n"
-        "print('cpython', platform.python_version(), ', gunicorn', gunicorn.__version__,\n"
-        "      ', uvicorn', uvicorn.__version__, ', flask', flask.__version__)";
-    char *const node_argv[] = {PEERS_NODE, "--version", NULL};
-    char *const python_argv[] = {PEERS_PYTHON, "-c", (char *)python_says, NULL};
-    char node[64] = "", python[192] = "";
-    if (proc_capture(node_argv, node, sizeof(node), -1) < 0)
-        node[0] = '\0';
-    if (proc_capture(python_argv, python, sizeof(python), -1) < 0)
-        python[0] = '\0';
-    /* "v20.19.2"; "cpython 3.11.2 , gunicorn 20.1.0 , ..." */
-    snprintf(out, cap, "%s%s%s%s", node[0] ? "node " : "", node[0] == 'v' ? node + 1 : node,
-             node[0] && python[0] ? ", " : "", python);
-    for (char *at; (at = strstr(out, " ,")) != NULL;)
-        memmove(at, at + 1, strlen(at));
 }

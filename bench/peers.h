@@ -63,9 +63,4 @@ int peer_argv(const struct peer *peer, const char *peers_dir, const char *proces
 int peer_calibrate_argv(enum cal_runtime runtime, const char *peers_dir, char *storage, size_t cap,
                         char **argv);
 
-/* The versions of the peers' stacks, as their own interpreters say them:
- * "node 20.19.2, cpython 3.11.2, gunicorn 20.1.0, uvicorn 0.17.6, flask
- * 2.2.2" (a runtime that cannot say leaves its part out) into out. */
-void peer_versions(char *out, size_t cap);
-
 #endif
