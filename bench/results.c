@@ -16,9 +16,59 @@ const char *res_header(void) {
     return COLUMNS_HEADER;
 }
 
-int res_read(const char *path, struct csv_table *table, char *err, size_t err_len) {
-    if (csv_read(path, res_header(), table, err, err_len) < 0)
+/* Columns appended since the first results CSV (docs/DESIGN.md, "Results":
+ * a new column goes at the end) begin here; a file written before them
+ * is read with each later column "0". */
+#define RES_FIRST_APPENDED RC_SERVER_START_S
+
+/* Gives every row (and the header) of t, whose columns are the first
+ * t->ncols of today's, all RC_COUNT columns; the added fields are static
+ * strings, which csv_table_free() leaves alone (it frees fields[0], the
+ * row's one allocation, and the array). Returns 0, or -1 (out of memory). */
+static int widen(struct csv_table *t) {
+    static const char zero[] = "0";
+    char **header = realloc(t->header, RC_COUNT * sizeof(*header));
+    if (!header)
         return -1;
+    t->header = header;
+    for (unsigned c = t->ncols; c < RC_COUNT; c++)
+        header[c] = (char *)res_columns[c].name;
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **fields = realloc(t->rows[r].fields, RC_COUNT * sizeof(*fields));
+        if (!fields)
+            return -1;
+        t->rows[r].fields = fields;
+        for (unsigned c = t->ncols; c < RC_COUNT; c++)
+            fields[c] = (char *)zero;
+    }
+    t->ncols = RC_COUNT;
+    return 0;
+}
+
+/* Whether t's header is today's, or its first ncols (RES_FIRST_APPENDED at
+ * least): a results CSV of an earlier showdown. */
+static bool is_our_header(const struct csv_table *t) {
+    if (t->ncols < RES_FIRST_APPENDED || t->ncols > RC_COUNT)
+        return false;
+    for (unsigned c = 0; c < t->ncols; c++)
+        if (strcmp(t->header[c], res_columns[c].name) != 0)
+            return false;
+    return true;
+}
+
+int res_read(const char *path, struct csv_table *table, char *err, size_t err_len) {
+    if (csv_read(path, NULL, table, err, err_len) < 0)
+        return -1;
+    if (!is_our_header(table)) {
+        snprintf(err, err_len, "%s:1: not a showdown results CSV: its header differs", path);
+        csv_table_free(table);
+        return -1;
+    }
+    if (widen(table) < 0) {
+        snprintf(err, err_len, "%s: out of memory", path);
+        csv_table_free(table);
+        return -1;
+    }
     for (size_t r = 0; r < table->nrows; r++) {
         for (unsigned c = 0; c < RC_COUNT; c++) {
             const char *v = table->rows[r].fields[c];

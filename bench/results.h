@@ -25,7 +25,9 @@ extern const struct res_column res_columns[RC_COUNT];
 /* "run_id,started_at,...,loadgen_cpus" without a line end. */
 const char *res_header(void);
 
-/* Reads a results CSV: the exact header, and numbers where numbers go. */
+/* Reads a results CSV: today's header, or the beginning of it that an
+ * earlier showdown wrote (its later columns then read "0"), and numbers
+ * where numbers go. The table has RC_COUNT columns. */
 int res_read(const char *path, struct csv_table *table, char *err, size_t err_len);
 
 double res_number(const struct csv_row *row, enum res_col col);

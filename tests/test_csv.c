@@ -106,6 +106,41 @@ static const char row[] = "r,2026-01-01T00:00:00Z,abc,h,cpu,2,io,node,libuv,1,1,
                           "256,0,3.0,1,3000,1000.5,1,2,3,4,5,6,7,8,9,10,11,12,1.5,0.5,2048,3,"
                           "0.2,0,1,0.25,0\n";
 
+/* A results CSV from before server_start_s and runtime_cost_us (38
+ * columns) is read as today's, the later columns 0; a header that is not
+ * a beginning of today's is refused, naming line 1. */
+static void test_results_read_takes_an_earlier_showdowns_csv(void **state) {
+    struct csv_table t;
+    char err[512], text[2048], old_header[1024];
+    (void)state;
+    snprintf(old_header, sizeof(old_header), "%s", res_header());
+    *strstr(old_header, ",server_start_s") = '\0';
+    snprintf(text, sizeof(text), "%s\n%.*s\n", old_header, (int)(strstr(row, ",0.25,0\n") - row),
+             row);
+    write_text(text);
+    assert_int_equal(res_read(file, &t, err, sizeof(err)), 0);
+    assert_int_equal(t.ncols, RC_COUNT);
+    assert_true(res_metric(&t.rows[0], EX_RPS) == 1000.5);
+    assert_string_equal(t.rows[0].fields[RC_LOADGEN_CPUS], "1");
+    assert_true(res_number(&t.rows[0], RC_SERVER_START_S) == 0);
+    assert_true(res_number(&t.rows[0], RC_RUNTIME_COST_US) == 0);
+    assert_string_equal(t.header[RC_RUNTIME_COST_US], "runtime_cost_us");
+    csv_table_free(&t);
+
+    *strstr(old_header, ",loadgen_cpus") = '\0'; /* too short: not ours */
+    snprintf(text, sizeof(text), "%s\n", old_header);
+    write_text(text);
+    assert_int_equal(res_read(file, &t, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":1: not a showdown results CSV"));
+    write_text("run_id,started_at,git_rev,host,cpu_model,cores,scenario,model,engine,processes,"
+               "threads,gil,path,connections,target_rate,duration_s,repeat,requests,rpm,"
+               "bytes_per_s,err_connect,err_read,err_write,err_timeout,err_status,"
+               "lat_mean_us,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,"
+               "server_cpu_user_s,server_cpu_sys_s,server_rss_max_kb,server_threads_max,"
+               "loadgen_cpu_s,server_cpus,loadgen_cpus\n");
+    assert_int_equal(res_read(file, &t, err, sizeof(err)), -1);
+}
+
 static void test_results_read_checks_numbers_and_gives_metrics(void **state) {
     struct csv_table t;
     char err[512], text[2048];
@@ -154,6 +189,7 @@ int main(void) {
         cmocka_unit_test(test_read_names_file_and_line),
         cmocka_unit_test(test_results_header_is_the_contract),
         cmocka_unit_test(test_results_read_checks_numbers_and_gives_metrics),
+        cmocka_unit_test(test_results_read_takes_an_earlier_showdowns_csv),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
