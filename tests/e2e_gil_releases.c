@@ -99,7 +99,10 @@ static void test_python_threads_keep_alive_takes_it_three_times_a_request(void *
  * unregister, setblocking(True), the loop's notify) and 6 on a pool thread
  * (the queue, the read, the head, the body, setblocking(False), register).
  * The main thread's loop also wakes once a second (select(1.0)), 2 takes
- * each: at most a few in the run, which the whole-number part ignores. */
+ * each, and a request whose bytes arrive while the main thread is already
+ * awake shares its wake-up: a few takes in 10,000 either way, so the count
+ * is judged to the nearest whole number (9.99 has been seen; the model
+ * before this counted none). */
 static void test_gthread_takes_the_gil_ten_times_a_keep_alive_request(void **state) {
     static const char *const args[] = {"--workers", "1", NULL};
     (void)state;
@@ -111,7 +114,7 @@ static void test_gthread_takes_the_gil_ten_times_a_keep_alive_request(void **sta
     struct e2e_conn *conn = e2e_conn_new(e2e_own.port);
     double per = takes_per_request(e2e_own.port, conn);
     print_message("      gunicorn-gthread: %.2f GIL takes per keep-alive /hello\n", per);
-    assert_true(per >= 10.0 && per < 10.5);
+    assert_true(per > 9.5 && per < 10.5);
     e2e_conn_free(conn);
     assert_int_equal(e2e_server_stop(&e2e_own, SIGTERM, E2E_TIMEOUT_MS), 0);
 }
