@@ -552,6 +552,56 @@ static void server_on_heartbeat(uv_timer_t *timer) {
     server_heartbeat(server->config);
 }
 
+/* Where connections come from: the listening socket, or in a round-robin
+ * cluster worker the primary's pipe. Returns 0 or a libuv error. */
+static int open_source(struct uv_server *server, int listen_fd) {
+    const struct server_config *config = server->config;
+    int rc;
+    if (config->ipc_fd >= 0) {
+        /* Round-robin cluster worker: the primary accepts, we never do. */
+        close(listen_fd);
+        uv_pipe_init(&server->loop, &server->ipc, 1);
+        server->ipc.data = server;
+        server->source = (uv_stream_t *)&server->ipc;
+        rc = uv_pipe_open(&server->ipc, config->ipc_fd);
+        if (rc == 0)
+            rc = uv_read_start(server->source, ipc_alloc, ipc_on_read);
+    } else {
+        uv_tcp_init(&server->loop, &server->listener);
+        server->listener.data = server;
+        server->source = (uv_stream_t *)&server->listener;
+        /* libuv 1.44 cannot bind with SO_REUSEPORT itself; main binds and hands over. */
+        rc = uv_tcp_open(&server->listener, listen_fd);
+        if (rc == 0)
+            rc = uv_listen(server->source, config->backlog, server_on_connection);
+    }
+    return rc;
+}
+
+/* The grace, heartbeat and header-check timers and the signal handlers;
+ * none of them alone keeps the loop alive. */
+static void start_handles(struct uv_server *server) {
+    const struct server_config *config = server->config;
+    uv_timer_init(&server->loop, &server->grace);
+    server->grace.data = server;
+    uv_timer_init(&server->loop, &server->heartbeat);
+    server->heartbeat.data = server;
+    uv_timer_start(&server->heartbeat, server_on_heartbeat, 0, 1000);
+    uv_unref((uv_handle_t *)&server->heartbeat); /* it alone does not keep the loop alive */
+    uv_timer_init(&server->loop, &server->checker);
+    server->checker.data = server;
+    if (config->headers_timeout_ms && config->headers_check_ms)
+        uv_timer_start(&server->checker, server_on_check, config->headers_check_ms,
+                       config->headers_check_ms);
+    uv_unref((uv_handle_t *)&server->checker); /* .unref(), as Node's */
+    server->sigint.data = server->sigterm.data = server;
+    uv_signal_start(&server->sigint, server_on_signal, SIGINT);
+    uv_signal_start(&server->sigterm, server_on_signal, SIGTERM);
+    /* Signals alone do not keep the loop alive: it ends with the last connection. */
+    uv_unref((uv_handle_t *)&server->sigint);
+    uv_unref((uv_handle_t *)&server->sigterm);
+}
+
 int engine_uv_run(const struct server_config *config, int listen_fd) {
     struct uv_server *server = calloc(1, sizeof(*server));
     int rc;
@@ -582,47 +632,13 @@ int engine_uv_run(const struct server_config *config, int listen_fd) {
         return 1;
     }
     uv_signal_init(&server->loop, &server->sigterm); /* the pipe exists now */
-    if (config->ipc_fd >= 0) {
-        /* Round-robin cluster worker: the primary accepts, we never do. */
-        close(listen_fd);
-        uv_pipe_init(&server->loop, &server->ipc, 1);
-        server->ipc.data = server;
-        server->source = (uv_stream_t *)&server->ipc;
-        rc = uv_pipe_open(&server->ipc, config->ipc_fd);
-        if (rc == 0)
-            rc = uv_read_start(server->source, ipc_alloc, ipc_on_read);
-    } else {
-        uv_tcp_init(&server->loop, &server->listener);
-        server->listener.data = server;
-        server->source = (uv_stream_t *)&server->listener;
-        /* libuv 1.44 cannot bind with SO_REUSEPORT itself; main binds and hands over. */
-        rc = uv_tcp_open(&server->listener, listen_fd);
-        if (rc == 0)
-            rc = uv_listen(server->source, config->backlog, server_on_connection);
-    }
+    rc = open_source(server, listen_fd);
     if (rc < 0) {
         fprintf(stderr, "server: listen: %s\n", uv_strerror(rc));
         free(server);
         return 1;
     }
-    uv_timer_init(&server->loop, &server->grace);
-    server->grace.data = server;
-    uv_timer_init(&server->loop, &server->heartbeat);
-    server->heartbeat.data = server;
-    uv_timer_start(&server->heartbeat, server_on_heartbeat, 0, 1000);
-    uv_unref((uv_handle_t *)&server->heartbeat); /* it alone does not keep the loop alive */
-    uv_timer_init(&server->loop, &server->checker);
-    server->checker.data = server;
-    if (config->headers_timeout_ms && config->headers_check_ms)
-        uv_timer_start(&server->checker, server_on_check, config->headers_check_ms,
-                       config->headers_check_ms);
-    uv_unref((uv_handle_t *)&server->checker); /* .unref(), as Node's */
-    server->sigint.data = server->sigterm.data = server;
-    uv_signal_start(&server->sigint, server_on_signal, SIGINT);
-    uv_signal_start(&server->sigterm, server_on_signal, SIGTERM);
-    /* Signals alone do not keep the loop alive: it ends with the last connection. */
-    uv_unref((uv_handle_t *)&server->sigint);
-    uv_unref((uv_handle_t *)&server->sigterm);
+    start_handles(server);
     /* Only now can SIGTERM be handled: a runner may send it as soon as it
      * learns the port. */
     if (server_ready(config) < 0) {
