@@ -340,17 +340,22 @@ int main(int argc, char **argv) {
     struct lg_conn *conns = calloc(config.connections, sizeof(*conns));
     run.threads = calloc(config.threads, sizeof(*run.threads));
     run.result = calloc(1, sizeof(*run.result));
-    if (!run.threads || !conns || !run.result)
-        return usage_error("out of memory");
-    run.result->config = &config;
-
     bool thread_failed;
-    if (run_load(&run, conns, &thread_failed, err, sizeof(err)) < 0)
-        return usage_error(err);
-    int status = report(run.result);
-    if (thread_failed || run.result->timeline_failed)
-        status = 1;
-    free(run.result->whole.paths);
+    int status;
+    if (!run.threads || !conns || !run.result) {
+        status = usage_error("out of memory");
+    } else {
+        run.result->config = &config;
+        if (run_load(&run, conns, &thread_failed, err, sizeof(err)) < 0) {
+            status = usage_error(err); /* e.g. an output file that exists */
+            lg_interval_free(run.tick);
+        } else {
+            status = report(run.result);
+            if (thread_failed || run.result->timeline_failed)
+                status = 1;
+        }
+        free(run.result->whole.paths);
+    }
     free(run.result);
     free(conns);
     free(run.threads);
