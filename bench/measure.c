@@ -40,9 +40,8 @@ void measure_started_at(char *out, size_t cap) {
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The hidden file NAME/.SCENARIO.MODEL.cN.rN.KIND where bin/loadgen writes. */
-static void loadgen_file(const struct runner *r, const struct measurement *m, const char *kind,
-                         char *out, size_t cap) {
+void measure_work_file(const struct runner *r, const struct measurement *m, const char *kind,
+                       char *out, size_t cap) {
     snprintf(out, cap, "%s/.%s.%s.c%u.r%u.%s", r->out.dir, m->sc->name, m->model->name,
              m->connections, m->repeat, kind);
 }
@@ -79,8 +78,8 @@ int measure_run(struct runner *r, const struct measurement *m, struct measured *
     measure_started_at(got->started_at, sizeof(got->started_at));
     outputs_hgrm_path(r->out.dir, m->sc->name, m->model->name, m->connections, m->repeat, false,
                       hgrm, sizeof(hgrm));
-    loadgen_file(r, m, "loadgen.csv", lg_csv, sizeof(lg_csv));
-    loadgen_file(r, m, "series.csv", lg_series, sizeof(lg_series));
+    measure_work_file(r, m, "loadgen.csv", lg_csv, sizeof(lg_csv));
+    measure_work_file(r, m, "series.csv", lg_series, sizeof(lg_series));
     got->log.cap =
         (unsigned)((m->set->warmup_us + m->set->duration_us) / 1000000 + 1) * SAMPLES_PER_S +
         SAMPLES_SLACK;

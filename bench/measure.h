@@ -36,6 +36,12 @@ void measure_free(struct measured *got);
  * write that failed). */
 int measure_once(struct runner *r, const struct measurement *m);
 
+/* The hidden file NAME/.SCENARIO.MODEL.cN.rN.KIND where a measurement's
+ * bin/loadgen output waits to be read (KIND: loadgen.csv, series.csv,
+ * merged.csv). */
+void measure_work_file(const struct runner *r, const struct measurement *m, const char *kind,
+                       char *out, size_t cap);
+
 /* Now, UTC, as the started_at column has it: 2026-12-01T23:59:59Z. */
 void measure_started_at(char *out, size_t cap);
 

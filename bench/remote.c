@@ -11,6 +11,7 @@
 #include "launch.h"
 #include "measure.h"
 #include "merge.h"
+#include "outputs.h"
 #include "proc.h"
 #include "progress.h"
 #include "rows.h"
@@ -429,8 +430,7 @@ static int write_rows(struct runner *r, const struct measurement *m, const char 
         unlink(sl[i].local_csv);
     }
     report_faults(r, m, s, sl);
-    snprintf(combined, sizeof(combined), "%s/.%s.%s.c%u.r%u.merged.csv", r->out.dir, m->sc->name,
-             m->model->name, m->connections, m->repeat);
+    measure_work_file(r, m, "merged.csv", combined, sizeof(combined));
     struct csv_table lg = {0};
     int rc =
         combine(m, t, nt, mg, combined) == 0 && csv_read(combined, NULL, &lg, why, sizeof(why)) == 0
@@ -508,8 +508,8 @@ static void write_hgrm(const struct runner *r, const struct measurement *m,
                        const struct merge *mg) {
     char path[4400];
     const struct hist *h = merge_hist(mg, NULL);
-    snprintf(path, sizeof(path), "%s/%s.%s.c%u.r%u.hgrm", r->out.dir, m->sc->name, m->model->name,
-             m->connections, m->repeat);
+    outputs_hgrm_path(r->out.dir, m->sc->name, m->model->name, m->connections, m->repeat, false,
+                      path, sizeof(path));
     FILE *out = h ? fopen(path, "w") : NULL;
     if (out) {
         hist_write_hgrm(h, out, 5, 1000.0);
