@@ -61,11 +61,13 @@ void gil_take(struct gil *gil, const void *holder) {
     }
     gil->locked = true;
     atomic_fetch_add_explicit(&gil->takes, 1, memory_order_relaxed);
+    /* A switch is a change of holder: a thread that drops the lock and takes
+     * it back meanwhile does not restart a waiter's interval. */
     if (gil->last_holder != holder) {
         gil->last_holder = holder;
+        gil->switch_number++;
         atomic_fetch_add_explicit(&gil->switches, 1, memory_order_relaxed);
     }
-    gil->switch_number++;
     /* FORCE_SWITCHING: the thread that dropped it on request may go on. */
     pthread_cond_signal(&gil->switch_cond);
     /* The request was for whoever held it before; we have it now. */
@@ -75,28 +77,27 @@ void gil_take(struct gil *gil, const void *holder) {
         atomic_fetch_add_explicit(&gil->wait_ns, clock_now_ns() - start, memory_order_relaxed);
 }
 
-static void drop(struct gil *gil, const void *holder, bool is_forced) {
+/* drop_gil(): releases the lock and, FORCE_SWITCHING, when another thread
+ * has asked for it, waits until that thread has taken it — whatever the
+ * drop is for, a checkpoint's or a blocking call's — so the one that asked
+ * really gets it. */
+void gil_drop(struct gil *gil, const void *holder) {
     pthread_mutex_lock(&gil->mutex);
     gil->locked = false;
     pthread_cond_signal(&gil->cond);
-    /* FORCE_SWITCHING: after a drop on request, wait until another thread
-     * has taken the lock, so the one that asked really gets it. */
-    if (is_forced) {
+    if (atomic_load(&gil->drop_request)) {
+        atomic_fetch_add_explicit(&gil->forced_drops, 1, memory_order_relaxed);
+        atomic_store(&gil->drop_request, false);
         while (gil->last_holder == holder)
             pthread_cond_wait(&gil->switch_cond, &gil->mutex);
     }
     pthread_mutex_unlock(&gil->mutex);
 }
 
-void gil_drop(struct gil *gil, const void *holder) {
-    drop(gil, holder, false);
-}
-
 bool gil_checkpoint(struct gil *gil, const void *holder) {
     if (!atomic_load_explicit(&gil->drop_request, memory_order_relaxed))
         return false;
-    atomic_fetch_add_explicit(&gil->forced_drops, 1, memory_order_relaxed);
-    drop(gil, holder, true);
+    gil_drop(gil, holder);
     gil_take(gil, holder);
     return true;
 }

@@ -7,11 +7,13 @@
  *    Py_BEGIN_ALLOW_THREADS does; a free lock is taken at once;
  *  - a thread that wants the lock waits on a condition for one switch
  *    interval (default 5 ms, sys.setswitchinterval); if it timed out and
- *    no switch happened meanwhile, it sets the drop request;
+ *    no switch (a change of holder) happened meanwhile, it sets the drop
+ *    request;
  *  - the holder polls the drop request only at checkpoints (the eval loop's
- *    breaker checks; here, every ~100 µs inside CPU work), drops the lock,
- *    and — FORCE_SWITCHING — does not compete again until another thread
- *    has taken it.
+ *    breaker checks; here, every ~100 µs inside CPU work) and drops the lock;
+ *  - FORCE_SWITCHING: whoever drops the lock while the request is set — at
+ *    a checkpoint or before a blocking call — does not compete again until
+ *    another thread has taken it.
  *
  * So CPU work does not scale with threads, and a thread that blocks often
  * waits up to an interval each time it wants the lock back while a

@@ -289,12 +289,51 @@ static void test_io_thread_convoys_behind_cpu_thread(void **state) {
     assert_true(short_interval < convoy / 2);
 }
 
+/* A thread that wants the lock and has asked for it (its interval ran out). */
+static void *asking_taker(void *arg) {
+    gil_take(&gil, arg);
+    gil_drop(&gil, arg);
+    return NULL;
+}
+
+/*
+ * FORCE_SWITCHING holds for a blocking call's drop too (drop_gil() in
+ * Python/ceval_gil.c waits whenever gil_drop_request is set): a holder that
+ * releases the lock before a recv() while another thread has asked for it
+ * returns only once that thread has it. Without the wait it returns at once
+ * and, its recv() done in microseconds, takes the lock back before the
+ * waiter has woken: the waiter waits another interval. No timing bound:
+ * whose the lock is when gil_drop() returns is the whole check.
+ */
+static void test_blocking_drop_hands_over_when_asked(void **state) {
+    pthread_t taker;
+    int holder, waiter;
+    struct gil_stats stats;
+    (void)state;
+    assert_int_equal(gil_init(&gil, 1000), 0);
+    gil_take(&gil, &holder);
+    assert_int_equal(pthread_create(&taker, NULL, asking_taker, &waiter), 0);
+    while (!atomic_load(&gil.drop_request)) /* its 1 ms interval runs out */
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    gil_drop(&gil, &holder); /* as before a blocking call: no checkpoint */
+    pthread_mutex_lock(&gil.mutex);
+    const void *had_it = gil.last_holder;
+    pthread_mutex_unlock(&gil.mutex);
+    assert_ptr_equal(had_it, &waiter);
+    pthread_join(taker, NULL);
+    gil_get_stats(&gil, &stats);
+    assert_int_equal(stats.forced_drops, 1);
+    assert_int_equal(stats.switches, 2);
+    gil_destroy(&gil);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_free_lock_is_taken_at_once),
         cmocka_unit_test(test_two_cpu_threads_alternate_in_interval_slices),
         cmocka_unit_test(test_cpu_threads_do_not_scale),
         cmocka_unit_test(test_io_thread_convoys_behind_cpu_thread),
+        cmocka_unit_test(test_blocking_drop_hands_over_when_asked),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
