@@ -202,8 +202,7 @@ int bench_compare(const char *path_a, const char *path_b, double threshold, doub
     }
     if (too_few)
         printf("too few repeats to call it: %u of %u figures have fewer than %d a side, the U "
-               "test's least, so no change is called on them%s (the full suite repeats 5 "
-               "times)\n",
+               "test's least, so no change is called on them%s\n",
                too_few, 2 * matched, SIG_MIN_REPEATS,
                threshold > 0 ? " and --threshold cannot fail them" : "");
     if (noise > 0)

@@ -465,7 +465,7 @@ bool sc_judges_real(const struct sc_claim *claim) {
 int scenario_load(const char *file, struct scenario *sc, char *err, size_t err_len) {
     struct reader *r = calloc(1, sizeof(*r));
     memset(sc, 0, sizeof(*sc));
-    sc->full = (struct sc_settings){.duration_us = 10000000, .warmup_us = 1000000, .repeat = 3};
+    sc->full = (struct sc_settings){.duration_us = 10000000, .warmup_us = 1000000, .repeat = 5};
     sc->is_pinned = true;
     if (!r) {
         snprintf(err, err_len, "%s: out of memory", file);

@@ -38,7 +38,7 @@ struct gil {
     pthread_cond_t switch_cond; /* another thread took it (FORCE_SWITCHING) */
     bool locked;
     const void *last_holder;
-    uint64_t switch_number; /* how many times it has been taken */
+    uint64_t switch_number; /* how many times its holder has changed */
     atomic_bool drop_request;
     uint64_t interval_us;
     /* Counters for /stats; read without the mutex. */
