@@ -329,8 +329,8 @@ claims: all
 	$(BIN)/bench claims $$out
 
 compare: $(BIN)/bench
-	$(Q)[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=old.csv B=new.csv [THRESHOLD=10%]"; exit 2; }
-	$(BIN)/bench compare $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(A) $(B)
+	$(Q)[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=old.csv B=new.csv [THRESHOLD=10%]  (A=\"a1.csv a2.csv ...\": several runs a side)"; exit 2; }
+	$(BIN)/bench compare $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(A) -- $(B)
 
 report: $(BIN)/bench
 	$(Q)[ -n "$(R)" ] || { echo "usage: make report R=results/FILE.csv"; exit 2; }

@@ -39,7 +39,10 @@ int bench_claims(const char *csv, const char *scenario_dir, bool is_markdown);
  * machine's load, and their repeats, taken back to back, do not see it
  * (the U test called 16 of 40 same-revision rows at 4+4 repeats). */
 #define COMPARE_NOISE 0.10
-int bench_compare(const char *a, const char *b, double threshold, double noise);
+/* A's CSVs against B's: with one a side a repeat is a sample, with more a
+ * run is (its median). */
+int bench_compare(const char *const *a, int na, const char *const *b, int nb, double threshold,
+                  double noise);
 int bench_report(const char *csv, const char *scenario_dir);
 int bench_fidelity(const char *csv, const char *scenario_dir, bool is_markdown);
 /* merge.c: prints the exact merge of the .hlog files (appends its rows to

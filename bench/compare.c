@@ -13,6 +13,12 @@
  * so a p-value alone calls that shift a change (benchstat and
  * google/benchmark print the delta beside p for the same reason). With
  * --threshold, a marked regression beyond it makes the exit status 1.
+ *
+ * With several CSVs a side (A's -- B's) a sample is a run: each file's
+ * median of the group. Runs taken in turn (A B A B …) carry the drift of
+ * the machine between runs into the test, which repeats inside one run
+ * cannot: on a 2-core VM whole runs moved by up to 2.5x while their
+ * repeats stayed within 7%.
  */
 #include "../common/csv.h"
 #include "bench.h"
@@ -58,6 +64,82 @@ static int group_rows(const struct csv_table *t, struct group **out) {
     }
     *out = groups;
     return (int)n;
+}
+
+/* One side of the comparison: its files, read, and their groups. */
+struct side {
+    const char *const *paths;
+    int nfiles;
+    struct csv_table *tables;
+    struct group *groups;
+    int ngroups;
+};
+
+/* Groups a side's rows: one file's as group_rows does (a repeat a sample),
+ * several files' with a sample per file, its median (a run a sample).
+ * Returns 0, or -1 (out of memory). */
+static int group_side(struct side *side, bool is_by_runs) {
+    if (!is_by_runs) {
+        side->ngroups = group_rows(&side->tables[0], &side->groups);
+        return side->ngroups < 0 ? -1 : 0;
+    }
+    size_t cap = 1;
+    for (int f = 0; f < side->nfiles; f++)
+        cap += side->tables[f].nrows;
+    if (!(side->groups = calloc(cap, sizeof(*side->groups))))
+        return -1;
+    for (int f = 0; f < side->nfiles; f++) {
+        struct group *runs;
+        int nruns = group_rows(&side->tables[f], &runs);
+        if (nruns < 0)
+            return -1;
+        for (int r = 0; r < nruns; r++) {
+            int g = 0;
+            while (g < side->ngroups && !same_group(side->groups[g].first, runs[r].first))
+                g++;
+            if (g == side->ngroups)
+                side->groups[side->ngroups++].first = runs[r].first;
+            struct group *into = &side->groups[g];
+            if (into->n < EX_MAX_SAMPLES) {
+                into->rps[into->n] = ex_median(runs[r].rps, runs[r].n);
+                into->p99[into->n++] = ex_median(runs[r].p99, runs[r].n);
+            }
+        }
+        free(runs);
+    }
+    return 0;
+}
+
+/* Reads a side's files; returns 0, or -1 having said why. */
+static int read_side(struct side *side) {
+    char err[512];
+    if (!(side->tables = calloc((size_t)side->nfiles, sizeof(*side->tables)))) {
+        fprintf(stderr, "bench: out of memory\n");
+        return -1;
+    }
+    for (int f = 0; f < side->nfiles; f++)
+        if (res_read(side->paths[f], &side->tables[f], err, sizeof(err)) < 0) {
+            fprintf(stderr, "bench: %s\n", err);
+            return -1;
+        }
+    return 0;
+}
+
+static void free_side(struct side *side) {
+    for (int f = 0; side->tables && f < side->nfiles; f++)
+        csv_table_free(&side->tables[f]);
+    free(side->tables);
+    free(side->groups);
+}
+
+/* "A: FILE", or "A: 4 runs: F1, F2, …". */
+static void print_side(const char *name, const struct side *side) {
+    printf("%s: ", name);
+    if (side->nfiles > 1)
+        printf("%d runs: ", side->nfiles);
+    for (int f = 0; f < side->nfiles; f++)
+        printf("%s%s", f ? ", " : "", side->paths[f]);
+    printf("\n");
 }
 
 /* One seed for every bootstrap, so that comparing the same files twice
@@ -111,7 +193,7 @@ static const char *ratio_text(const struct sig_result *sig, char *buf, size_t si
  * whether it is a regression beyond threshold; counts in *too_few the
  * metrics not judged for want of repeats. */
 static bool print_pair(struct group *ga, struct group *gb, double threshold, double noise,
-                       unsigned *too_few) {
+                       const char *unit, unsigned *too_few) {
     const struct csv_row *row = ga->first;
     struct judgement rps = judge(ga->rps, ga->n, gb->rps, gb->n, noise);
     struct judgement p99 = judge(ga->p99, ga->n, gb->p99, gb->n, noise);
@@ -129,7 +211,7 @@ static bool print_pair(struct group *ga, struct group *gb, double threshold, dou
     } else if (p99.direction == LOWER)
         note_change(change, sizeof(change), "p99 better", &p99);
     if (rps.is_too_few)
-        snprintf(change, sizeof(change), "too few repeats (%u+%u)", ga->n, gb->n);
+        snprintf(change, sizeof(change), "too few %s (%u+%u)", unit, ga->n, gb->n);
     else if (!change[0])
         snprintf(change, sizeof(change), "-");
     if (is_regression)
@@ -147,27 +229,27 @@ static bool print_pair(struct group *ga, struct group *gb, double threshold, dou
     return is_regression;
 }
 
-int bench_compare(const char *path_a, const char *path_b, double threshold, double noise) {
-    struct csv_table a, b;
-    struct group *ga = NULL, *gb = NULL;
-    char err[512];
+int bench_compare(const char *const *paths_a, int na_files, const char *const *paths_b,
+                  int nb_files, double threshold, double noise) {
+    struct side sa = {.paths = paths_a, .nfiles = na_files};
+    struct side sb = {.paths = paths_b, .nfiles = nb_files};
+    bool is_by_runs = na_files > 1 || nb_files > 1;
+    const char *unit = is_by_runs ? "runs" : "repeats";
     int rc = 2;
 
-    if (res_read(path_a, &a, err, sizeof(err)) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 2;
-    }
-    if (res_read(path_b, &b, err, sizeof(err)) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        csv_table_free(&a);
-        return 2;
-    }
-    int na = group_rows(&a, &ga), nb = group_rows(&b, &gb);
-    if (na < 0 || nb < 0) {
+    if (read_side(&sa) < 0 || read_side(&sb) < 0)
+        goto out;
+    if (group_side(&sa, is_by_runs) < 0 || group_side(&sb, is_by_runs) < 0) {
         fprintf(stderr, "bench: out of memory\n");
         goto out;
     }
-    printf("A: %s\nB: %s\n", path_a, path_b);
+    struct group *ga = sa.groups, *gb = sb.groups;
+    int na = sa.ngroups, nb = sb.ngroups;
+    print_side("A", &sa);
+    print_side("B", &sb);
+    if (is_by_runs)
+        printf("a sample is a run: each file's median (%d runs of A, %d of B)\n", na_files,
+               nb_files);
     printf("%-10s %-17s %-22s %6s %9s %9s %-17s  %9s %9s %-17s  %s\n", "scenario", "model", "path",
            "conns", "A rps", "B rps", "B/A [95% CI]", "A p99", "B p99", "B/A [95% CI]", "change");
     unsigned regressions = 0, matched = 0, too_few = 0;
@@ -182,7 +264,7 @@ int bench_compare(const char *path_a, const char *path_b, double threshold, doub
             continue;
         }
         matched++;
-        regressions += print_pair(&ga[i], &gb[j], threshold, noise, &too_few);
+        regressions += print_pair(&ga[i], &gb[j], threshold, noise, unit, &too_few);
     }
     for (int j = 0; j < nb; j++) {
         int i = 0;
@@ -194,16 +276,13 @@ int bench_compare(const char *path_a, const char *path_b, double threshold, doub
                    gb[j].first->fields[RC_CONNECTIONS]);
     }
     if (matched == 0) {
-        fprintf(stderr,
-                "bench: %s and %s have no (scenario, model, path, connections) in "
-                "common\n",
-                path_a, path_b);
+        fprintf(stderr, "bench: A and B have no (scenario, model, path, connections) in common\n");
         goto out;
     }
     if (too_few)
-        printf("too few repeats to call it: %u of %u figures have fewer than %d a side, the U "
+        printf("too few %s to call it: %u of %u figures have fewer than %d a side, the U "
                "test's least, so no change is called on them%s\n",
-               too_few, 2 * matched, SIG_MIN_REPEATS,
+               unit, too_few, 2 * matched, SIG_MIN_REPEATS,
                threshold > 0 ? " and --threshold cannot fail them" : "");
     if (noise > 0)
         printf("a change under %.0f%% is not called (--noise): whole runs shift that much\n",
@@ -212,9 +291,7 @@ int bench_compare(const char *path_a, const char *path_b, double threshold, doub
            threshold > 0 ? "" : " (no --threshold: none fails the run)");
     rc = regressions ? 1 : 0;
 out:
-    free(ga);
-    free(gb);
-    csv_table_free(&a);
-    csv_table_free(&b);
+    free_side(&sa);
+    free_side(&sb);
     return rc;
 }

@@ -22,6 +22,7 @@ static void usage(FILE *out, const char *name) {
             "  or:  %1$s calibrate [--quick] [--models LIST] [--out FILE.ini]\n"
             "  or:  %1$s claims [--markdown] FILE.csv\n"
             "  or:  %1$s compare [--threshold PCT] [--noise PCT] A.csv B.csv\n"
+            "  or:  %1$s compare [--threshold PCT] [--noise PCT] A1.csv A2.csv... -- B1.csv...\n"
             "  or:  %1$s report FILE.csv\n"
             "  or:  %1$s fidelity [--markdown] FILE.csv\n"
             "  or:  %1$s merge [--csv FILE] FILE.hlog...\n"
@@ -44,7 +45,9 @@ static void usage(FILE *out, const char *name) {
             "            B/A with its 95%% bootstrap interval; a change is marked where the\n"
             "            Mann-Whitney U test calls it (alpha 0.05), which needs 4 repeats a\n"
             "            side: with fewer, \"too few repeats\" and nothing is called; with\n"
-            "            --threshold 10%%, exit 1 on a marked regression beyond it. A\n"
+            "            --threshold 10%%, exit 1 on a marked regression beyond it. With\n"
+            "            several runs a side (A's CSVs -- B's) a run is one sample, its\n"
+            "            median: runs taken in turn see what a machine's drift does. A\n"
             "            change under --noise (default 10%%: whole runs shift by that much\n"
             "            on a shared machine) is not called, whatever p says\n"
             "  report    write FILE.html: gnuplot charts per scenario (error bars: the\n"
@@ -301,12 +304,20 @@ int main(int argc, char **argv) {
     default_paths(&a.paths);
     a.run.from_rate = 10;
     a.run.to_rate = 1e6;
-    int rc = parse_flags(argc, argv, &a);
+    /* compare A.csv... -- B.csv...: the files after "--" are B's, cut off
+     * before getopt, which would move them. */
+    int b_at = argc;
+    for (int i = 2; !strcmp(command, "compare") && i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            b_at = i;
+            break;
+        }
+    int rc = parse_flags(b_at, argv, &a);
     if (rc >= 0)
         return rc;
     const char *scenario_dir = a.paths.scenario_dir;
     bool is_markdown = a.is_markdown;
-    int rest = argc - optind;
+    int rest = b_at - optind;
     char **args = argv + optind;
 
     if (!strcmp(command, "run")) {
@@ -333,9 +344,16 @@ int main(int argc, char **argv) {
         return bench_claims(args[0], scenario_dir, is_markdown);
     }
     if (!strcmp(command, "compare")) {
-        if (rest != 2)
-            return bad("compare: give two results CSVs");
-        return bench_compare(args[0], args[1], a.threshold, a.noise);
+        const char *const *a_files = (const char *const *)args;
+        int nb = b_at < argc ? argc - b_at - 1 : 0;
+        if (b_at == argc && rest != 2)
+            return bad("compare: give two results CSVs, or A's runs -- B's runs");
+        if (b_at < argc && (rest < 1 || nb < 1))
+            return bad("compare: give at least one CSV before -- and one after");
+        if (b_at == argc)
+            return bench_compare(a_files, 1, a_files + 1, 1, a.threshold, a.noise);
+        return bench_compare(a_files, rest, (const char *const *)argv + b_at + 1, nb, a.threshold,
+                             a.noise);
     }
     if (!strcmp(command, "report")) {
         if (rest != 1)

@@ -168,6 +168,23 @@ check "... and no word of too few repeats" sh -c "! grep -q 'too few' '$T/slow4.
 $BENCH compare --threshold 10% "$T/a4.csv" "$T/slow4.csv" > "$T/slow4t.out"
 check "... and with --threshold 10% it exits 1" test $? = 1
 check "... marking the regression" test "$(grep -c 'REGRESSION beyond 10%' "$T/slow4t.out")" = 4
+# Runs as samples: four CSVs a side, each a run of a.csv's rows at +0..3%;
+# B's 30% slower. A run's repeats say nothing here: each side has 2 a file.
+for k in 0 1 2 3; do
+    awk -F, -v OFS=, -v k=$k 'NR > 1 { $19 = $19 * (1 + 0.01 * k) } { print }' "$T/a.csv" > "$T/run$k.csv"
+    awk -F, -v OFS=, 'NR > 1 { $19 = $19 * 0.7 } { print }' "$T/run$k.csv" > "$T/slowrun$k.csv"
+done
+$BENCH compare "$T/run0.csv" "$T/run1.csv" "$T/run2.csv" "$T/run3.csv" -- \
+    "$T/slowrun0.csv" "$T/slowrun1.csv" "$T/slowrun2.csv" "$T/slowrun3.csv" > "$T/runs.out"
+check "four runs a side, 30% slower: a run is a sample, and the U test calls every row slower" \
+    sh -c "grep -q '^a sample is a run: each file.s median (4 runs of A, 4 of B)' '$T/runs.out' &&
+        test \$(grep -c 'slower (p=0.029)' '$T/runs.out') = 4"
+$BENCH compare "$T/run0.csv" "$T/run2.csv" -- "$T/run1.csv" "$T/run3.csv" > "$T/runs2.out"
+check "two runs a side: too few runs to call it, nothing called" \
+    sh -c "grep -q '^too few runs to call it' '$T/runs2.out' && ! grep -q 'slower\|faster' '$T/runs2.out'"
+$BENCH compare "$T/run0.csv" "$T/run1.csv" -- 2> "$T/runs3.err"
+check "nothing after --: exit 2, saying what compare wants" \
+    sh -c "test $? = 2 && grep -q 'at least one CSV before -- and one after' '$T/runs3.err'"
 # 5% slower, every repeat (1001..1004 against 951..954 req/s): significant
 # (p = 2/70), but under the noise floor.
 awk -F, -v OFS=, 'NR > 1 { $19 = 1000 + $17 } { print }' "$T/a4.csv" > "$T/flat4.csv"
