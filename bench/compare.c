@@ -44,24 +44,38 @@ static bool same_group(const struct csv_row *a, const struct csv_row *b) {
            res_number(a, RC_CONNECTIONS) == res_number(b, RC_CONNECTIONS);
 }
 
+/* The index of row's group among groups[0 .. n), or n. */
+static unsigned find_group(const struct group *groups, unsigned n, const struct csv_row *row) {
+    unsigned g = 0;
+    while (g < n && !same_group(groups[g].first, row))
+        g++;
+    return g;
+}
+
+/* Row's group among groups[0 .. *n), added as groups[*n] when it is new. */
+static struct group *group_of(struct group *groups, unsigned *n, const struct csv_row *row) {
+    unsigned g = find_group(groups, *n, row);
+    if (g == *n)
+        groups[(*n)++].first = row;
+    return &groups[g];
+}
+
+static void add_sample(struct group *g, double rps, double p99) {
+    if (g->n < EX_MAX_SAMPLES) {
+        g->rps[g->n] = rps;
+        g->p99[g->n++] = p99;
+    }
+}
+
 /* Groups a table's rows; returns the count, or -1 (out of memory). */
 static int group_rows(const struct csv_table *t, struct group **out) {
     struct group *groups = calloc(t->nrows ? t->nrows : 1, sizeof(*groups));
     unsigned n = 0;
     if (!groups)
         return -1;
-    for (size_t i = 0; i < t->nrows; i++) {
-        const struct csv_row *row = &t->rows[i];
-        unsigned g = 0;
-        while (g < n && !same_group(groups[g].first, row))
-            g++;
-        if (g == n)
-            groups[n++].first = row;
-        if (groups[g].n < EX_MAX_SAMPLES) {
-            groups[g].rps[groups[g].n] = res_number(row, RC_RPS);
-            groups[g].p99[groups[g].n++] = res_number(row, RC_LAT_P99_US);
-        }
-    }
+    for (size_t i = 0; i < t->nrows; i++)
+        add_sample(group_of(groups, &n, &t->rows[i]), res_number(&t->rows[i], RC_RPS),
+                   res_number(&t->rows[i], RC_LAT_P99_US));
     *out = groups;
     return (int)n;
 }
@@ -72,7 +86,7 @@ struct side {
     int nfiles;
     struct csv_table *tables;
     struct group *groups;
-    int ngroups;
+    unsigned ngroups;
 };
 
 /* Groups a side's rows: one file's as group_rows does (a repeat a sample),
@@ -80,8 +94,9 @@ struct side {
  * Returns 0, or -1 (out of memory). */
 static int group_side(struct side *side, bool is_by_runs) {
     if (!is_by_runs) {
-        side->ngroups = group_rows(&side->tables[0], &side->groups);
-        return side->ngroups < 0 ? -1 : 0;
+        int n = group_rows(&side->tables[0], &side->groups);
+        side->ngroups = n < 0 ? 0 : (unsigned)n;
+        return n < 0 ? -1 : 0;
     }
     size_t cap = 1;
     for (int f = 0; f < side->nfiles; f++)
@@ -93,18 +108,9 @@ static int group_side(struct side *side, bool is_by_runs) {
         int nruns = group_rows(&side->tables[f], &runs);
         if (nruns < 0)
             return -1;
-        for (int r = 0; r < nruns; r++) {
-            int g = 0;
-            while (g < side->ngroups && !same_group(side->groups[g].first, runs[r].first))
-                g++;
-            if (g == side->ngroups)
-                side->groups[side->ngroups++].first = runs[r].first;
-            struct group *into = &side->groups[g];
-            if (into->n < EX_MAX_SAMPLES) {
-                into->rps[into->n] = ex_median(runs[r].rps, runs[r].n);
-                into->p99[into->n++] = ex_median(runs[r].p99, runs[r].n);
-            }
-        }
+        for (int r = 0; r < nruns; r++)
+            add_sample(group_of(side->groups, &side->ngroups, runs[r].first),
+                       ex_median(runs[r].rps, runs[r].n), ex_median(runs[r].p99, runs[r].n));
         free(runs);
     }
     return 0;
@@ -244,7 +250,7 @@ int bench_compare(const char *const *paths_a, int na_files, const char *const *p
         goto out;
     }
     struct group *ga = sa.groups, *gb = sb.groups;
-    int na = sa.ngroups, nb = sb.ngroups;
+    unsigned na = sa.ngroups, nb = sb.ngroups;
     print_side("A", &sa);
     print_side("B", &sb);
     if (is_by_runs)
@@ -253,11 +259,9 @@ int bench_compare(const char *const *paths_a, int na_files, const char *const *p
     printf("%-10s %-17s %-22s %6s %9s %9s %-17s  %9s %9s %-17s  %s\n", "scenario", "model", "path",
            "conns", "A rps", "B rps", "B/A [95% CI]", "A p99", "B p99", "B/A [95% CI]", "change");
     unsigned regressions = 0, matched = 0, too_few = 0;
-    for (int i = 0; i < na; i++) {
+    for (unsigned i = 0; i < na; i++) {
         const struct csv_row *row = ga[i].first;
-        int j = 0;
-        while (j < nb && !same_group(gb[j].first, row))
-            j++;
+        unsigned j = find_group(gb, nb, row);
         if (j == nb) {
             printf("%-10s %-17s %-22.22s %6s  only in A\n", row->fields[RC_SCENARIO],
                    row->fields[RC_MODEL], row->fields[RC_PATH], row->fields[RC_CONNECTIONS]);
@@ -266,15 +270,11 @@ int bench_compare(const char *const *paths_a, int na_files, const char *const *p
         matched++;
         regressions += print_pair(&ga[i], &gb[j], threshold, noise, unit, &too_few);
     }
-    for (int j = 0; j < nb; j++) {
-        int i = 0;
-        while (i < na && !same_group(ga[i].first, gb[j].first))
-            i++;
-        if (i == na)
+    for (unsigned j = 0; j < nb; j++)
+        if (find_group(ga, na, gb[j].first) == na)
             printf("%-10s %-17s %-22.22s %6s  only in B\n", gb[j].first->fields[RC_SCENARIO],
                    gb[j].first->fields[RC_MODEL], gb[j].first->fields[RC_PATH],
                    gb[j].first->fields[RC_CONNECTIONS]);
-    }
     if (matched == 0) {
         fprintf(stderr, "bench: A and B have no (scenario, model, path, connections) in common\n");
         goto out;

@@ -307,11 +307,9 @@ int main(int argc, char **argv) {
     /* compare A.csv... -- B.csv...: the files after "--" are B's, cut off
      * before getopt, which would move them. */
     int b_at = argc;
-    for (int i = 2; !strcmp(command, "compare") && i < argc; i++)
-        if (!strcmp(argv[i], "--")) {
+    for (int i = 2; i < argc && b_at == argc && !strcmp(command, "compare"); i++)
+        if (!strcmp(argv[i], "--"))
             b_at = i;
-            break;
-        }
     int rc = parse_flags(b_at, argv, &a);
     if (rc >= 0)
         return rc;
@@ -344,16 +342,17 @@ int main(int argc, char **argv) {
         return bench_claims(args[0], scenario_dir, is_markdown);
     }
     if (!strcmp(command, "compare")) {
-        const char *const *a_files = (const char *const *)args;
-        int nb = b_at < argc ? argc - b_at - 1 : 0;
-        if (b_at == argc && rest != 2)
+        /* Without "--", A.csv B.csv: one file a side. */
+        bool has_split = b_at < argc;
+        int na = has_split ? rest : 1, nb = has_split ? argc - b_at - 1 : 1;
+        if (!has_split && rest != 2)
             return bad("compare: give two results CSVs, or A's runs -- B's runs");
-        if (b_at < argc && (rest < 1 || nb < 1))
+        if (has_split && (na < 1 || nb < 1))
             return bad("compare: give at least one CSV before -- and one after");
-        if (b_at == argc)
-            return bench_compare(a_files, 1, a_files + 1, 1, a.threshold, a.noise);
-        return bench_compare(a_files, rest, (const char *const *)argv + b_at + 1, nb, a.threshold,
-                             a.noise);
+        const char *const *a_files = (const char *const *)args;
+        return bench_compare(a_files, na,
+                             has_split ? (const char *const *)argv + b_at + 1 : a_files + 1, nb,
+                             a.threshold, a.noise);
     }
     if (!strcmp(command, "report")) {
         if (rest != 1)
