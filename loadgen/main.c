@@ -262,19 +262,20 @@ static void merge_threads(struct run *run, bool *thread_failed) {
 }
 
 /* The run itself: from the start (at --start-at) to the threads' last figures.
- * 0, or -1 with err; *thread_failed as merge_threads. */
+ * 0, or -1 with err having freed what it took (the tick, the timeline's
+ * files); *thread_failed as merge_threads. */
 static int run_load(struct run *run, struct lg_conn *conns, bool *thread_failed, char *err,
                     size_t err_len) {
     const struct lg_config *config = run->result->config;
 
     run->has_timeline = config->series_path || config->hlog_path;
     if (run->has_timeline && lg_timeline_open(&run->timeline, config, err, err_len) < 0)
-        return -1;
+        goto fail;
     run->tick = lg_interval_new(config->path_count);
     run->result->whole.paths = lg_stats_new(config->path_count);
     if (!run->tick || !run->result->whole.paths) {
         snprintf(err, err_len, "out of memory");
-        return -1;
+        goto fail;
     }
     lg_stats_init(&run->result->total);
     if (config->start_at > wall_now_s())
@@ -283,7 +284,7 @@ static int run_load(struct run *run, struct lg_conn *conns, bool *thread_failed,
     double start_epoch_s = config->start_at > 0 ? config->start_at : wall_now_s();
     run->tick_from_ns = config->warmup_ns;
     if (run->has_timeline && lg_timeline_begin(&run->timeline, start_epoch_s, err, err_len) < 0)
-        return -1;
+        goto fail;
     if (start_threads(config, run->threads, conns, run->start_ns) < 0)
         exit(1); /* threads may be running: nothing to unwind */
     watch(run);
@@ -294,6 +295,11 @@ static int run_load(struct run *run, struct lg_conn *conns, bool *thread_failed,
     }
     lg_interval_free(run->tick);
     return 0;
+fail:
+    if (run->has_timeline)
+        lg_timeline_close(&run->timeline); /* a half-open one too: it was zeroed */
+    lg_interval_free(run->tick);
+    return -1;
 }
 
 /* The summary or --json on stdout, then --csv and --hgrm; 1 if a file could
@@ -348,7 +354,6 @@ int main(int argc, char **argv) {
         run.result->config = &config;
         if (run_load(&run, conns, &thread_failed, err, sizeof(err)) < 0) {
             status = usage_error(err); /* e.g. an output file that exists */
-            lg_interval_free(run.tick);
         } else {
             status = report(run.result);
             if (thread_failed || run.result->timeline_failed)
